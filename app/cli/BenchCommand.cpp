@@ -1,0 +1,103 @@
+#include "CommandSupport.h"
+#include "Commands.h"
+
+#include "ringscope/model/ModelFactory.h"
+#include "ringscope/model/Runtime.h"
+
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/optim/adam.h>
+#include <torch/types.h>
+
+#include <algorithm>
+#include <chrono>
+
+namespace ringscope::cli {
+
+namespace {
+
+ModelConfig benchConfig(const CliArgs& args) {
+    ModelConfig c;
+    c.family = parseFamily(args.require("family"));
+    c.encoding = c.family == Family::UiT ? LevelEncoding::Static : LevelEncoding::None;
+    if (auto e = args.value("encoding")) c.encoding = parseEncoding(*e);
+    c.imageSize = args.requireInteger("image-size");
+    c.patch = args.requireInteger("patch");
+    c.hidden = args.requireInteger("hidden");
+    c.heads = args.requireInteger("heads");
+    c.mlp = args.requireInteger("mlp");
+    c.depth = args.requireInteger("depth");
+    c.rank = args.integerOr("rank", c.rank);
+    c.channels = args.integerOr("channels", 3);
+    c.classes = args.integerOr("classes", 10);
+    c.validate();
+    return c;
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const size_t n = v.size();
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+} // namespace
+
+int benchCommand(const Args& raw, std::ostream& out) {
+    CliArgs args(raw,
+                 {"family", "encoding", "image-size", "patch", "hidden", "heads", "mlp", "depth", "rank",
+                  "channels", "classes", "batch", "threads", "steps", "warmup"},
+                 {"train"});
+    const ModelConfig c = benchConfig(args);
+    const int64_t batch = args.requireInteger("batch");
+    if (batch <= 0) throw UsageError{"--batch must be positive"};
+    const int threads = configureThreads(static_cast<int>(args.integerOr("threads", 0)));
+    const int64_t steps = std::max<int64_t>(1, args.integerOr("steps", 20));
+    const int64_t warmup = std::max<int64_t>(0, args.integerOr("warmup", 3));
+    const bool train = args.flag("train");
+
+    auto model = createModel(c, 1);
+    torch::manual_seed(1);
+    torch::Tensor images = torch::randn({batch, c.channels, c.imageSize, c.imageSize});
+    torch::Tensor labels = torch::randint(0, c.classes, {batch}, torch::kInt64);
+
+    std::vector<torch::Tensor> params = model->trainableParameters();
+    std::unique_ptr<torch::optim::Adam> adam;
+    if (train) {
+        for (auto& p : params) p.requires_grad_(true);
+        adam = std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(1e-3));
+    }
+    auto step = [&] {
+        if (train) {
+            adam->zero_grad();
+            torch::Tensor logits = model->forward(images, ForwardOptions{true}).logits;
+            torch::Tensor loss = torch::cross_entropy_loss(logits, labels);
+            loss.backward();
+            torch::nn::utils::clip_grad_norm_(params, 1.0);
+            adam->step();
+        } else {
+            torch::NoGradGuard noGrad;
+            model->forward(images);
+        }
+    };
+    for (int64_t i = 0; i < warmup; ++i) step();
+    std::vector<double> ms;
+    for (int64_t i = 0; i < steps; ++i) {
+        const auto t0 = std::chrono::steady_clock::now();
+        step();
+        ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
+    const double med = median(ms);
+    nlohmann::json j{{"family", familyName(c.family)},
+                     {"mode", train ? "train" : "inference"},
+                     {"ms_per_step", med},
+                     {"ms_min", *std::min_element(ms.begin(), ms.end())},
+                     {"images_per_s", 1000.0 * double(batch) / med},
+                     {"params", model->parameterCount()},
+                     {"batch", batch},
+                     {"steps", steps},
+                     {"threads", threads},
+                     {"config", c.toJson()}};
+    out << j.dump() << "\n";
+    return 0;
+}
+
+} // namespace ringscope::cli

@@ -1,0 +1,93 @@
+#include "CliApp.h"
+
+#include "CliArgs.h"
+#include "Commands.h"
+
+#include "ringscope/Version.h"
+#include "ringscope/model/Runtime.h"
+
+#include <c10/util/Exception.h>
+
+#include <exception>
+#include <functional>
+#include <iostream>
+#include <map>
+
+namespace ringscope::cli {
+
+namespace {
+
+/// First line of a message, with surrounding space trimmed (libtorch errors carry backtraces).
+std::string oneLine(const std::string& text) {
+    std::string line = text.substr(0, text.find('\n'));
+    const auto b = line.find_first_not_of(" \t\r");
+    const auto e = line.find_last_not_of(" \t\r");
+    return b == std::string::npos ? std::string("unknown error") : line.substr(b, e - b + 1);
+}
+
+} // namespace
+
+std::string usageText() {
+    return R"(usage: ringscope-cli COMMAND ...
+
+  info CHECKPOINT [--heads N] [--json]
+      Format, inferred architecture, parameters, metadata and training state of a checkpoint.
+  run CHECKPOINT --input X.npy --out DIR [--heads N]
+      Forward pass on a float32 batch [B,C,S,S]; writes DIR/logits.npy [B,C],
+      DIR/encoded.npy [B,N,d] and DIR/attention.npy [A,B,H,N,N].
+  classify CHECKPOINT IMAGE... [--heads N] [--top K] [--json]
+      Top-K classes of images (PNG, JPEG, BMP, WebP; gray or colour).
+  convert CHECKPOINT --to safetensors|ringscope OUT [--heads N]
+      Writes the model as safetensors or as a RingScope checkpoint (PyTorch zip format).
+  bench --family vit|owf|uit|ringformer --image-size S --patch P --hidden D --heads H
+        --mlp M --depth T [--rank R] [--channels C] [--classes K] --batch B [--train]
+        [--threads N] [--steps N]
+      Median milliseconds per inference (or training) step, as one JSON line.
+
+  --version   print the version
+  --help      print this text
+Errors: exit status 1 and one line on stderr naming the file and the problem.
+)";
+}
+
+int runCliArgs(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+    static const std::map<std::string, std::function<int(const Args&, std::ostream&)>> commands{
+        {"info", infoCommand},       {"run", runCommand},     {"classify", classifyCommand},
+        {"convert", convertCommand}, {"bench", benchCommand},
+    };
+    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+        (args.empty() ? err : out) << usageText();
+        return args.empty() ? 1 : 0;
+    }
+    if (args[0] == "--version") {
+        out << "ringscope-cli " << RINGSCOPE_VERSION << "\n";
+        return 0;
+    }
+    auto it = commands.find(args[0]);
+    if (it == commands.end()) {
+        err << "ringscope-cli: unknown command '" << args[0] << "' (see ringscope-cli --help)\n";
+        return 1;
+    }
+    try {
+        configureThreads();
+        return it->second(Args(args.begin() + 1, args.end()), out);
+    } catch (const UsageError& e) {
+        err << "ringscope-cli " << args[0] << ": usage error: " << e.message << "\n";
+    } catch (const c10::Error& e) {
+        err << "ringscope-cli " << args[0] << ": " << oneLine(e.what_without_backtrace()) << "\n";
+    } catch (const std::bad_alloc&) {
+        err << "ringscope-cli " << args[0] << ": out of memory\n";
+    } catch (const std::exception& e) {
+        err << "ringscope-cli " << args[0] << ": " << oneLine(e.what()) << "\n";
+    } catch (...) {
+        err << "ringscope-cli " << args[0] << ": unknown error\n";
+    }
+    return 1;
+}
+
+int runCli(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    return runCliArgs(args, std::cout, std::cerr);
+}
+
+} // namespace ringscope::cli

@@ -1,0 +1,49 @@
+#pragma once
+/// @file ArchitectureInference.h
+/// Recovers a model configuration from state-dict key names and shapes.
+
+#include "ringscope/model/ModelConfig.h"
+#include "ringscope/model/StateDict.h"
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+
+namespace ringscope {
+
+/// What the caller knows beyond the weights.
+struct InferenceHints {
+    std::optional<int64_t> heads;     ///< explicit --heads
+    std::optional<int64_t> imageSize; ///< explicit image size (only needed for an ambiguous learnable UiT table)
+    /// RingScope metadata of the file (its "config" object is used when present).
+    nlohmann::json metadata;
+};
+
+/// Where the number of heads came from.
+enum class HeadsSource { Metadata, Option, PublishedTable, Unknown };
+
+/// "file metadata", "--heads option", "published-configuration table", "unknown".
+std::string headsSourceName(HeadsSource source);
+
+/// Result of inference.
+struct InferredConfig {
+    ModelConfig config;                       ///< heads is 0 when unknown
+    HeadsSource headsSource = HeadsSource::Unknown;
+    bool headsKnown() const { return headsSource != HeadsSource::Unknown; }
+};
+
+/// Heads of the published configurations for a hidden size (512->8, 768->12, 1024->16,
+/// 1280->16, 728->8, 848->8, 1284->12, 1560->12), or 0.
+int64_t publishedHeads(int64_t hidden);
+
+/// Infers family, encoding, d, patch, channels, image size, depth, r, MLP size and classes from
+/// the keys and shapes. Heads: metadata, else hints.heads, else the published table, else
+/// unknown (heads = 0). Throws ModelMismatchError when the keys match no family or shapes are
+/// inconsistent (naming the key).
+InferredConfig inferConfig(const StateDict& weights, const InferenceHints& hints = {});
+
+/// Like inferConfig, but throws ModelMismatchError asking for --heads when heads are unknown.
+ModelConfig requireConfig(const StateDict& weights, const InferenceHints& hints = {});
+
+} // namespace ringscope

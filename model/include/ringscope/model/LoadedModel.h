@@ -1,0 +1,39 @@
+#pragma once
+/// @file LoadedModel.h
+/// A checkpoint file turned into a ready model: weights read, architecture inferred, metadata
+/// parsed.
+
+#include "ringscope/model/ArchitectureInference.h"
+#include "ringscope/model/Checkpoint.h"
+#include "ringscope/model/ModelMetadata.h"
+#include "ringscope/model/VisionModel.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace ringscope {
+
+/// Options of loadModel().
+struct LoadOptions {
+    std::optional<int64_t> heads;     ///< used when the file does not say
+    std::optional<int64_t> imageSize; ///< only for ambiguous learnable UiT tables
+};
+
+/// A model with the file it came from.
+struct LoadedModel {
+    Checkpoint checkpoint;               ///< raw file contents (weights, metadata, training info)
+    ModelMetadata metadata;              ///< parsed metadata (defaults where the file is silent)
+    HeadsSource headsSource = HeadsSource::Unknown;
+    std::shared_ptr<VisionModel> model;
+};
+
+/// Reads a checkpoint and builds its model. Throws FileFormatError / UnsafePickleError for the
+/// file and ModelMismatchError (prefixed with the path) when the weights fit no model or the
+/// heads are unknown.
+LoadedModel loadModel(const std::string& path, const LoadOptions& options = {});
+
+/// Metadata to store with a model (config, class names, normalisation, ...).
+nlohmann::json metadataForSave(const VisionModel& model, const ModelMetadata& metadata);
+
+} // namespace ringscope

@@ -1,0 +1,13 @@
+#include "ringscope/model/ForwardTrace.h"
+
+namespace ringscope {
+
+void ForwardTrace::clear() {
+    embedded = torch::Tensor();
+    attention.clear();
+    hidden.clear();
+    signals.clear();
+    levelEncoding.clear();
+}
+
+} // namespace ringscope

@@ -1,0 +1,93 @@
+#include "ringscope/model/ImageTensor.h"
+
+#include "ringscope/model/Error.h"
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <filesystem>
+
+namespace ringscope {
+
+double Normalization::meanAt(size_t c) const { return mean.empty() ? 0.0 : mean[std::min(c, mean.size() - 1)]; }
+double Normalization::stdAt(size_t c) const { return std.empty() ? 1.0 : std[std::min(c, std.size() - 1)]; }
+
+nlohmann::json Normalization::toJson() const { return {{"mean", mean}, {"std", std}}; }
+
+Normalization Normalization::fromJson(const nlohmann::json& j) {
+    Normalization n;
+    if (!j.is_object()) return n;
+    try {
+        if (j.contains("mean")) n.mean = j.at("mean").get<std::vector<double>>();
+        if (j.contains("std")) n.std = j.at("std").get<std::vector<double>>();
+    } catch (const nlohmann::json::exception& e) {
+        throw RingScopeError(std::string("bad normalisation in metadata: ") + e.what());
+    }
+    for (double s : n.std)
+        if (!(s > 0.0)) throw RingScopeError("bad normalisation in metadata: std must be positive");
+    return n;
+}
+
+torch::Tensor matToTensor(const cv::Mat& image, const Normalization& normalization) {
+    if (image.empty()) throw RingScopeError("empty image");
+    cv::Mat rgb;
+    switch (image.channels()) {
+    case 1: rgb = image; break;
+    case 3: cv::cvtColor(image, rgb, cv::COLOR_BGR2RGB); break;
+    case 4: cv::cvtColor(image, rgb, cv::COLOR_BGRA2RGB); break;
+    default: throw RingScopeError("unsupported image with " + std::to_string(image.channels()) + " channels");
+    }
+    double scale = 1.0;
+    switch (rgb.depth()) {
+    case CV_8U: scale = 1.0 / 255.0; break;
+    case CV_16U: scale = 1.0 / 65535.0; break;
+    case CV_32F: case CV_64F: scale = 1.0; break;
+    default: throw RingScopeError("unsupported image pixel depth");
+    }
+    cv::Mat f;
+    rgb.convertTo(f, CV_32F, scale);
+    if (!f.isContinuous()) f = f.clone();
+    const int64_t H = f.rows, W = f.cols, C = f.channels();
+    // HWC view over OpenCV's buffer, then a contiguous CHW copy owned by the tensor.
+    torch::Tensor hwc = torch::from_blob(f.data, {H, W, C}, torch::kFloat32);
+    torch::Tensor chw = hwc.permute({2, 0, 1}).clone().contiguous();
+    for (int64_t c = 0; c < C; ++c)
+        chw[c].sub_(normalization.meanAt(size_t(c))).div_(normalization.stdAt(size_t(c)));
+    return chw;
+}
+
+torch::Tensor preprocessImage(const cv::Mat& image, const InputSpec& spec) {
+    if (image.empty()) throw RingScopeError("empty image");
+    if (spec.channels != 1 && spec.channels != 3)
+        throw RingScopeError("models with " + std::to_string(spec.channels) + " input channels take no images");
+    cv::Mat src = image;
+    if (src.channels() == 4) cv::cvtColor(src, src, cv::COLOR_BGRA2BGR);
+    if (spec.channels == 3 && src.channels() == 1) cv::cvtColor(src, src, cv::COLOR_GRAY2BGR);
+    if (spec.channels == 1 && src.channels() == 3) cv::cvtColor(src, src, cv::COLOR_BGR2GRAY);
+    const int size = static_cast<int>(spec.size);
+    if (src.rows != size || src.cols != size) {
+        const bool shrink = src.rows > size || src.cols > size;
+        cv::Mat resized;
+        cv::resize(src, resized, cv::Size(size, size), 0, 0, shrink ? cv::INTER_AREA : cv::INTER_LINEAR);
+        src = resized;
+    }
+    return matToTensor(src, spec.normalization);
+}
+
+cv::Mat readImage(const std::string& path) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec))
+        throw FileFormatError(path, std::filesystem::exists(path, ec) ? "not a regular file" : "no such file");
+    cv::Mat image;
+    try {
+        image = cv::imread(path, cv::IMREAD_UNCHANGED);
+    } catch (const cv::Exception& e) {
+        throw FileFormatError(path, std::string("cannot decode image: ") + e.what());
+    }
+    if (image.empty()) throw FileFormatError(path, "not a readable image (PNG, JPEG, BMP, WebP, ...)");
+    if (image.dims != 2 || image.channels() > 4 || image.channels() == 2)
+        throw FileFormatError(path, "unsupported image layout");
+    return image;
+}
+
+} // namespace ringscope

@@ -1,0 +1,37 @@
+#include "ringscope/model/LoadedModel.h"
+
+#include "ringscope/model/Error.h"
+#include "ringscope/model/ModelFactory.h"
+
+namespace ringscope {
+
+LoadedModel loadModel(const std::string& path, const LoadOptions& options) {
+    LoadedModel out;
+    out.checkpoint = loadCheckpoint(path);
+    InferenceHints hints;
+    hints.heads = options.heads;
+    hints.imageSize = options.imageSize;
+    hints.metadata = out.checkpoint.metadata;
+    try {
+        InferredConfig inferred = inferConfig(out.checkpoint.weights, hints);
+        out.headsSource = inferred.headsSource;
+        ModelConfig config = requireConfig(out.checkpoint.weights, hints);
+        out.metadata = ModelMetadata::fromJson(out.checkpoint.metadata, config);
+        // The weights decide the architecture; the metadata only adds heads and dropout.
+        out.metadata.config = config;
+        out.model = modelFromWeights(config, out.checkpoint.weights);
+    } catch (const ModelMismatchError& e) {
+        throw ModelMismatchError(path + ": " + e.what());
+    } catch (const RingScopeError& e) {
+        throw FileFormatError(path, e.what());
+    }
+    return out;
+}
+
+nlohmann::json metadataForSave(const VisionModel& model, const ModelMetadata& metadata) {
+    ModelMetadata m = metadata;
+    m.config = model.config();
+    return m.toJson();
+}
+
+} // namespace ringscope
