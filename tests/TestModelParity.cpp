@@ -3,6 +3,7 @@
 #include "TestSupport.h"
 
 #include "ringscope/analysis/AttentionDistance.h"
+#include "ringscope/model/Runtime.h"
 #include "ringscope/model/LoadedModel.h"
 #include "ringscope/model/Npy.h"
 
@@ -32,7 +33,7 @@ private:
     }
 
 private Q_SLOTS:
-    void initTestCase() { torch::set_num_threads(2); }
+    void initTestCase() { configureThreads(); }
 
     void matchesReference_data() { addRows(); }
     void matchesReference() {

@@ -1,5 +1,6 @@
 #include "ringscope/model/ImageTensor.h"
 
+#include "ringscope/model/AtomicFile.h"
 #include "ringscope/model/Error.h"
 
 #include <opencv2/imgcodecs.hpp>
@@ -74,13 +75,29 @@ torch::Tensor preprocessImage(const cv::Mat& image, const InputSpec& spec) {
     return matToTensor(src, spec.normalization);
 }
 
+namespace {
+/// A JPEG whose data stops before the end-of-image marker (libjpeg would decode it partially
+/// and print a warning).
+bool isTruncatedJpeg(const std::string& b) {
+    if (b.size() < 3 || uint8_t(b[0]) != 0xff || uint8_t(b[1]) != 0xd8 || uint8_t(b[2]) != 0xff)
+        return false;
+    return b.rfind("\xff\xd9") == std::string::npos;
+}
+} // namespace
+
 cv::Mat readImage(const std::string& path) {
     std::error_code ec;
-    if (!std::filesystem::is_regular_file(path, ec))
-        throw FileFormatError(path, std::filesystem::exists(path, ec) ? "not a regular file" : "no such file");
+    if (!std::filesystem::is_regular_file(std::filesystem::u8path(path), ec))
+        throw FileFormatError(path, std::filesystem::exists(std::filesystem::u8path(path), ec)
+                                        ? "not a regular file"
+                                        : "no such file");
+    const std::string bytes = readWholeFile(path);
+    if (bytes.empty()) throw FileFormatError(path, "the file is empty");
+    if (isTruncatedJpeg(bytes)) throw FileFormatError(path, "truncated JPEG (no end-of-image marker)");
     cv::Mat image;
     try {
-        image = cv::imread(path, cv::IMREAD_UNCHANGED);
+        const cv::Mat raw(1, int(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
+        image = cv::imdecode(raw, cv::IMREAD_UNCHANGED);
     } catch (const cv::Exception& e) {
         throw FileFormatError(path, std::string("cannot decode image: ") + e.what());
     }

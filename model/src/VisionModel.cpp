@@ -1,5 +1,6 @@
 #include "ringscope/model/VisionModel.h"
 
+#include "ringscope/model/FastOps.h"
 #include "ringscope/model/ParameterLayout.h"
 
 #include <cmath>
@@ -35,7 +36,7 @@ torch::Tensor VisionModel::norm(const torch::Tensor& x, const std::string& prefi
 
 torch::Tensor VisionModel::mlp(const torch::Tensor& z, const std::string& prefix,
                                const ForwardOptions& options) const {
-    torch::Tensor h = torch::gelu(linear(z, w(prefix + ".fc1.weight"), w(prefix + ".fc1.bias")));
+    torch::Tensor h = fastGelu(linear(z, w(prefix + ".fc1.weight"), w(prefix + ".fc1.bias")));
     h = dropout(h, options);
     return dropout(linear(h, w(prefix + ".fc2.weight"), w(prefix + ".fc2.bias")), options);
 }

@@ -1,0 +1,90 @@
+#include "ringscope/model/AtomicFile.h"
+
+#include "ringscope/model/Error.h"
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#ifdef _WIN32
+#include <io.h>
+#else
+#include <unistd.h>
+#endif
+
+namespace ringscope {
+namespace {
+
+namespace fs = std::filesystem;
+
+/// A temporary name beside the target that no other writer in this process uses.
+fs::path temporaryPathFor(const fs::path& target) {
+    static std::atomic<unsigned> counter{0};
+    const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
+    std::ostringstream name;
+    name << "." << target.filename().string() << ".tmp-" << std::hex << stamp << "-"
+         << counter.fetch_add(1);
+    return target.parent_path() / name.str();
+}
+
+/// Flushes the C stream and asks the OS to put the data on disk.
+bool flushToDisk(std::FILE* f) {
+    if (std::fflush(f) != 0) return false;
+#ifdef _WIN32
+    return _commit(_fileno(f)) == 0;
+#else
+    return fsync(fileno(f)) == 0;
+#endif
+}
+
+void writeTemporary(const fs::path& tmp, const std::string& bytes, const std::string& path) {
+#ifdef _WIN32
+    std::FILE* f = _wfopen(tmp.wstring().c_str(), L"wb");
+#else
+    std::FILE* f = std::fopen(tmp.string().c_str(), "wb");
+#endif
+    if (!f) throw FileFormatError(path, "cannot create a file in this folder");
+    const bool written = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
+    const bool flushed = written && flushToDisk(f);
+    const bool closed = std::fclose(f) == 0;
+    if (!written || !flushed || !closed) {
+        std::error_code ec;
+        fs::remove(tmp, ec);
+        throw FileFormatError(path, "writing failed (disk full or no permission?)");
+    }
+}
+
+} // namespace
+
+void writeFileAtomically(const std::string& path, const std::string& bytes) {
+    const fs::path target = fs::u8path(path);
+    const fs::path tmp = temporaryPathFor(target);
+    writeTemporary(tmp, bytes, path);
+    std::error_code ec;
+    fs::rename(tmp, target, ec);
+    if (ec) {
+        std::error_code ignored;
+        fs::remove(tmp, ignored);
+        throw FileFormatError(path, "cannot replace the file: " + ec.message());
+    }
+}
+
+std::string readWholeFile(const std::string& path) {
+    std::error_code ec;
+    const fs::path p = fs::u8path(path);
+    if (fs::is_directory(p, ec)) throw FileFormatError(path, "is a folder, not a file");
+    std::ifstream in(p, std::ios::binary);
+    if (!in) {
+        throw FileFormatError(path, fs::exists(p, ec) ? "cannot open the file (no permission?)"
+                                                      : "no such file");
+    }
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    if (in.bad()) throw FileFormatError(path, "read error");
+    return buffer.str();
+}
+
+} // namespace ringscope

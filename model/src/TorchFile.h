@@ -1,0 +1,54 @@
+#pragma once
+// PyTorch checkpoint files (torch.save): the zip container and the legacy (< 1.6) format,
+// read into Python-like values with tensors loaded on demand and bounds-checked.
+
+#include "ByteSource.h"
+#include "PyValue.h"
+#include "ZipArchive.h"
+
+#include "ringscope/model/Checkpoint.h"
+
+#include <map>
+#include <memory>
+#include <string>
+
+namespace ringscope::detail {
+
+class TorchFile {
+public:
+    /// Parses the file's pickle(s). `source` must outlive this object.
+    TorchFile(ByteSource& source, bool legacy, const CheckpointLimits& limits);
+
+    bool legacy() const { return legacy_; }
+    /// The unpickled top-level object.
+    const PyRef& root() const { return root_; }
+    /// Reads a tensor's data: CPU, contiguous, the stored dtype. Throws FileFormatError when it
+    /// points outside its storage or its storage is missing or of the wrong size.
+    torch::Tensor tensor(const TensorRef& ref);
+
+private:
+    PyRef persistentLoad(const PyRef& pid);
+    void openZip();
+    void openLegacy();
+    const torch::Tensor& storage(const StorageRef& ref);
+    [[noreturn]] void fail(const std::string& problem) const;
+
+    PickleArena arena_; // first: outlives every value below
+    ByteSource& src_;
+    bool legacy_;
+    CheckpointLimits limits_;
+    std::unique_ptr<ZipReader> zip_;
+    std::string prefix_;                   // "<stem>/" of the zip archive
+    std::string legacyData_;               // whole legacy file
+    std::map<std::string, std::pair<uint64_t, int64_t>> legacyStorages_; // key -> offset, numel
+    std::map<std::string, torch::ScalarType> declared_; // storage key -> dtype
+    int64_t declaredBytes_ = 0;
+    std::map<std::string, torch::Tensor> loaded_;
+    PyRef root_;
+};
+
+/// Writes a PyTorch zip checkpoint holding `{'model_state_dict': OrderedDict(weights),
+/// 'ringscope': metadata}` (pickle protocol 2, float32 storages). Returns the file's bytes.
+std::string torchZipBytes(const StateDict& weights, const nlohmann::json& metadata);
+
+} // namespace ringscope::detail
