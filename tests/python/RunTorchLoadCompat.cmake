@@ -1,0 +1,16 @@
+# ctest driver: converts every official fixture to a RingScope checkpoint with ringscope-cli and
+# checks each with torch_load_compat.py. Variables: CLI, PYTHON, SCRIPT, FIXTURES, WORK.
+file(MAKE_DIRECTORY "${WORK}")
+foreach(name vit_tiny owf_tiny uit_static_tiny uit_learnable_tiny ringformer_tiny)
+    set(out "${WORK}/${name}.ringscope.pt")
+    execute_process(COMMAND "${CLI}" convert "${FIXTURES}/${name}.bin" --heads 4 --to ringscope "${out}"
+                    RESULT_VARIABLE rc)
+    if(NOT rc EQUAL 0)
+        message(FATAL_ERROR "convert ${name} failed")
+    endif()
+    execute_process(COMMAND "${PYTHON}" "${SCRIPT}" "${out}" "${FIXTURES}/${name}.json"
+                    RESULT_VARIABLE rc)
+    if(NOT rc EQUAL 0)
+        message(FATAL_ERROR "${name}: not loadable the way torch.load reads it")
+    endif()
+endforeach()
