@@ -1,0 +1,44 @@
+#pragma once
+/// @file DataSource.h
+/// The data sources of the command line and the app, from one spec string, and batching
+/// through the shared preprocessing path.
+
+#include "ringscope/model/Dataset.h"
+#include "ringscope/model/ImageTensor.h"
+
+#include <torch/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ringscope {
+
+/// An opened data source: either a dataset of images or a ready float batch.
+struct DataSource {
+    std::string spec;                 ///< as given
+    std::unique_ptr<Dataset> dataset; ///< images (null for npy:)
+    torch::Tensor npyBatch;           ///< npy: float32 [B, C, H, W] in the model's input space
+
+    int64_t size() const { return dataset ? dataset->size() : (npyBatch.defined() ? npyBatch.size(0) : 0); }
+    std::string description() const;
+};
+
+/// Opens `npy:FILE`, `folder:DIR`, `fashion-mnist[:test|train]`, `idx:IMAGES,LABELS` or
+/// `cifar:DIR[:test|train]` (test split by default). Throws RingScopeError (FileFormatError for
+/// files) with a message naming the spec or file and the problem.
+DataSource openDataSource(const std::string& spec);
+
+/// Preprocessed images with their labels.
+struct Batch {
+    torch::Tensor images;              ///< float32 [B, C, S, S]
+    torch::Tensor labels;              ///< int64 [B] (-1 for unlabelled)
+    std::vector<int64_t> indices;      ///< dataset indices that made it into the batch
+    std::vector<std::string> skipped;  ///< one message per unreadable image (left out)
+};
+
+/// Reads and preprocesses `indices` of `dataset` (in parallel) with the preprocessing of
+/// classify. Unreadable images are left out and reported in `skipped`.
+Batch makeBatch(const Dataset& dataset, const std::vector<int64_t>& indices, const InputSpec& spec);
+
+} // namespace ringscope
