@@ -15,24 +15,6 @@ namespace ringscope::cli {
 
 namespace {
 
-ModelConfig benchConfig(const CliArgs& args) {
-    ModelConfig c;
-    c.family = parseFamily(args.require("family"));
-    c.encoding = c.family == Family::UiT ? LevelEncoding::Static : LevelEncoding::None;
-    if (auto e = args.value("encoding")) c.encoding = parseEncoding(*e);
-    c.imageSize = args.requireInteger("image-size");
-    c.patch = args.requireInteger("patch");
-    c.hidden = args.requireInteger("hidden");
-    c.heads = args.requireInteger("heads");
-    c.mlp = args.requireInteger("mlp");
-    c.depth = args.requireInteger("depth");
-    c.rank = args.integerOr("rank", c.rank);
-    c.channels = args.integerOr("channels", 3);
-    c.classes = args.integerOr("classes", 10);
-    c.validate();
-    return c;
-}
-
 double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
     const size_t n = v.size();
@@ -46,7 +28,7 @@ int benchCommand(const Args& raw, std::ostream& out) {
                  {"family", "encoding", "image-size", "patch", "hidden", "heads", "mlp", "depth", "rank",
                   "channels", "classes", "batch", "threads", "steps", "warmup"},
                  {"train"});
-    const ModelConfig c = benchConfig(args);
+    const ModelConfig c = modelConfigFromArgs(args, {});
     const int64_t batch = args.requireInteger("batch");
     if (batch <= 0) throw UsageError{"--batch must be positive"};
     const int threads = configureThreads(static_cast<int>(args.integerOr("threads", 0)));

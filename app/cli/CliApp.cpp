@@ -43,6 +43,15 @@ std::string usageText() {
         --mlp M --depth T [--rank R] [--channels C] [--classes K] --batch B [--train]
         [--threads N] [--steps N]
       Median milliseconds per inference (or training) step, as one JSON line.
+  train [--family F] [model options as in bench] --data SOURCE [--val SOURCE]
+        [--epochs E] [--batch B] [--lr L] [--warmup-epochs W] [--weight-decay X] [--adamw]
+        [--label-smoothing S] [--no-augment] [--seed S] [--patience P] [--limit N]
+        [--val-limit N] --out CKPT
+      Trains a model (Adam, warm-up + cosine, clipping 1.0); saves the best epoch to CKPT.
+  evaluate CHECKPOINT --data SOURCE [--heads N] [--limit N] [--json]
+      Accuracy, loss and confusion matrix on a labelled data source.
+
+SOURCE: npy:FILE, folder:DIR, fashion-mnist[:test|train], idx:IMAGES,LABELS, cifar:DIR[:test|train]
 
   --version   print the version
   --help      print this text
@@ -53,7 +62,8 @@ Errors: exit status 1 and one line on stderr naming the file and the problem.
 int runCliArgs(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
     static const std::map<std::string, std::function<int(const Args&, std::ostream&)>> commands{
         {"info", infoCommand},       {"run", runCommand},     {"classify", classifyCommand},
-        {"convert", convertCommand}, {"bench", benchCommand},
+        {"convert", convertCommand}, {"bench", benchCommand},   {"train", trainCommand},
+        {"evaluate", evaluateCommand},
     };
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
         (args.empty() ? err : out) << usageText();

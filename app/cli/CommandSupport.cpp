@@ -28,3 +28,33 @@ void makeDirectory(const std::string& path) {
 }
 
 } // namespace ringscope::cli
+
+namespace ringscope::cli {
+
+ModelConfig modelConfigFromArgs(const CliArgs& args, const std::optional<ModelConfig>& defaults) {
+    ModelConfig c = defaults.value_or(ModelConfig{});
+    auto size = [&](const char* name, int64_t fallback) {
+        return defaults ? args.integerOr(name, fallback) : args.requireInteger(name);
+    };
+    c.family = parseFamily(defaults ? args.value("family").value_or("ringformer") : args.require("family"));
+    c.encoding = c.family == Family::UiT ? LevelEncoding::Static : LevelEncoding::None;
+    if (auto e = args.value("encoding")) c.encoding = parseEncoding(*e);
+    c.imageSize = size("image-size", c.imageSize);
+    c.patch = size("patch", c.patch);
+    c.hidden = size("hidden", c.hidden);
+    c.heads = size("heads", c.heads);
+    c.mlp = size("mlp", c.mlp);
+    c.depth = size("depth", c.depth);
+    c.rank = args.integerOr("rank", c.rank);
+    c.channels = args.integerOr("channels", defaults ? c.channels : 3);
+    c.classes = args.integerOr("classes", defaults ? c.classes : 10);
+    c.dropout = args.number("dropout").value_or(c.dropout);
+    try {
+        c.validate();
+    } catch (const RingScopeError& e) {
+        throw UsageError{e.what()};
+    }
+    return c;
+}
+
+} // namespace ringscope::cli

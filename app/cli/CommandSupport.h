@@ -5,6 +5,7 @@
 
 #include "ringscope/model/LoadedModel.h"
 
+#include <optional>
 #include <string>
 
 namespace ringscope::cli {
@@ -14,6 +15,12 @@ LoadedModel loadModelFromArgs(const std::string& path, const CliArgs& args);
 
 /// The single positional argument at `index`, or a UsageError naming what is missing.
 std::string positionalAt(const CliArgs& args, size_t index, const std::string& what);
+
+/// The model options shared by bench and train (--family, --encoding, --image-size, --patch,
+/// --hidden, --heads, --mlp, --depth, --rank, --channels, --classes, --dropout). Options missing
+/// from `args` come from `defaults` when it is given, else they are required (except rank,
+/// channels, classes and dropout). Throws UsageError.
+ModelConfig modelConfigFromArgs(const CliArgs& args, const std::optional<ModelConfig>& defaults);
 
 /// Creates a directory (and parents); throws FileFormatError naming it on failure.
 void makeDirectory(const std::string& path);

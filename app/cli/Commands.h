@@ -15,5 +15,7 @@ int runCommand(const Args& args, std::ostream& out);
 int classifyCommand(const Args& args, std::ostream& out);
 int convertCommand(const Args& args, std::ostream& out);
 int benchCommand(const Args& args, std::ostream& out);
+int trainCommand(const Args& args, std::ostream& out);
+int evaluateCommand(const Args& args, std::ostream& out);
 
 } // namespace ringscope::cli
