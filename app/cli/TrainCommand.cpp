@@ -15,9 +15,15 @@ namespace ringscope::cli {
 
 namespace {
 
-/// The labelled image set behind a data source (npy batches carry no labels).
-const Dataset& labelledDataset(const DataSource& src, const std::string& option) {
+/// The labelled image set behind a data source (npy batches carry no labels), cut to its
+/// first N images when `--<limitOption> N` is given; `subset` then owns the cut.
+const Dataset& labelledDataset(const DataSource& src, const std::string& option, const CliArgs& args,
+                               const std::string& limitOption, std::unique_ptr<Dataset>& subset) {
     if (!src.dataset) throw UsageError{option + " needs an image source with labels, not " + src.spec};
+    if (auto n = args.integer(limitOption)) {
+        subset = SubsetDataset::first(*src.dataset, *n);
+        return *subset;
+    }
     return *src.dataset;
 }
 
@@ -63,15 +69,12 @@ int trainCommand(const Args& raw, std::ostream& out) {
     configureThreads(int(args.integerOr("threads", 0)));
     DataSource data = openDataSource(args.require("data"));
     std::unique_ptr<Dataset> trainSubset, valSubset;
-    const Dataset* trainPtr = &labelledDataset(data, "--data");
-    if (auto n = args.integer("limit")) trainPtr = (trainSubset = SubsetDataset::first(*trainPtr, *n)).get();
-    const Dataset& trainSet = *trainPtr;
+    const Dataset& trainSet = labelledDataset(data, "--data", args, "limit", trainSubset);
     std::optional<DataSource> val;
     const Dataset* valSet = nullptr;
     if (auto v = args.value("val")) {
         val = openDataSource(*v);
-        valSet = &labelledDataset(*val, "--val");
-        if (auto n = args.integer("val-limit")) valSet = (valSubset = SubsetDataset::first(*valSet, *n)).get();
+        valSet = &labelledDataset(*val, "--val", args, "val-limit", valSubset);
     }
 
     ModelConfig defaults;
@@ -105,9 +108,7 @@ int evaluateCommand(const Args& raw, std::ostream& out) {
     LoadedModel loaded = loadModelFromArgs(positionalAt(args, 0, "CHECKPOINT"), args);
     DataSource data = openDataSource(args.require("data"));
     std::unique_ptr<Dataset> subset;
-    const Dataset* setPtr = &labelledDataset(data, "--data");
-    if (auto n = args.integer("limit")) setPtr = (subset = SubsetDataset::first(*setPtr, *n)).get();
-    const Dataset& set = *setPtr;
+    const Dataset& set = labelledDataset(data, "--data", args, "limit", subset);
     EvalResult r = evaluate(*loaded.model, set, loaded.metadata.inputSpec(), args.integerOr("batch", 256));
     for (const auto& s : r.skipped) std::cerr << "warning: skipped " << s << "\n";
     std::vector<std::vector<int64_t>> confusion;

@@ -1,12 +1,13 @@
 #include "ringscope/model/AtomicFile.h"
 
+#include "ByteSource.h"
+
 #include "ringscope/model/Error.h"
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #ifdef _WIN32
@@ -73,18 +74,8 @@ void writeFileAtomically(const std::string& path, const std::string& bytes) {
 }
 
 std::string readWholeFile(const std::string& path) {
-    std::error_code ec;
-    const fs::path p = fs::u8path(path);
-    if (fs::is_directory(p, ec)) throw FileFormatError(path, "is a folder, not a file");
-    std::ifstream in(p, std::ios::binary);
-    if (!in) {
-        throw FileFormatError(path, fs::exists(p, ec) ? "cannot open the file (no permission?)"
-                                                      : "no such file");
-    }
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    if (in.bad()) throw FileFormatError(path, "read error");
-    return buffer.str();
+    detail::ByteSource source(path);
+    return source.readString(0, source.size());
 }
 
 } // namespace ringscope

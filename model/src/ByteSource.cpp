@@ -11,6 +11,7 @@ ByteSource::ByteSource(const std::string& path) : path_(path) {
     std::error_code ec;
     const fs::path p = fs::u8path(path);
     if (fs::is_directory(p, ec)) throw FileFormatError(path, "is a folder, not a file");
+    if (fs::exists(p, ec) && !fs::is_regular_file(p, ec)) throw FileFormatError(path, "not a regular file");
     in_.open(p, std::ios::binary);
     if (!in_) {
         throw FileFormatError(path, fs::exists(p, ec) ? "cannot open the file (no permission?)"

@@ -148,11 +148,9 @@ void readTorchRoot(detail::TorchFile& file, Checkpoint& ck) {
 
 void readSafeTensorsFile(detail::ByteSource& src, const CheckpointLimits& limits, Checkpoint& ck) {
     detail::SafeTensorsContents c = detail::readSafeTensors(src, limits.maxTotalBytes);
-    ck.storedDtypes = c.storedDtypes;
-    for (const auto& [name, t] : c.tensors) {
-        std::string n = officialName(name);
-        if (ck.weights.contains(n)) throw FileFormatError(ck.path, "tensor '" + n + "' appears twice");
-        ck.weights.set(n, t.is_floating_point() ? t.to(torch::kFloat32).contiguous() : t);
+    for (size_t i = 0; i < c.tensors.size(); ++i) {
+        const auto& [name, t] = c.tensors.entries()[i];
+        addWeight(ck, name, t, c.dtypeNames[i]);
     }
     if (c.metadata.is_object() && c.metadata.contains("ringscope")) {
         const auto& text = c.metadata["ringscope"];

@@ -62,22 +62,26 @@ DataSource openDataSource(const std::string& spec) {
     return src;
 }
 
-Batch makeBatch(const Dataset& dataset, const std::vector<int64_t>& indices, const InputSpec& spec) {
+Batch makeBatch(const Dataset& dataset, const std::vector<int64_t>& indices, const InputSpec& spec,
+                const SampleTransform& transform, bool parallel) {
     const int64_t n = int64_t(indices.size());
     std::vector<torch::Tensor> images(static_cast<size_t>(n));
     std::vector<int64_t> labels(static_cast<size_t>(n), int64_t(-1));
     std::vector<std::string> errors(static_cast<size_t>(n));
-    at::parallel_for(0, n, 1, [&](int64_t begin, int64_t end) {
+    auto fill = [&](int64_t begin, int64_t end) {
         for (int64_t i = begin; i < end; ++i) {
             try {
-                Sample s = dataset.get(indices[size_t(i)]);
-                images[size_t(i)] = preprocessImage(s.image, spec);
+                const int64_t index = indices[size_t(i)];
+                Sample s = dataset.get(index);
+                images[size_t(i)] = preprocessImage(transform ? transform(s.image, index) : s.image, spec);
                 labels[size_t(i)] = s.label;
             } catch (const std::exception& e) {
-                errors[size_t(i)] = e.what();
+                errors[size_t(i)] = *e.what() ? e.what() : "unreadable image";
             }
         }
-    });
+    };
+    if (parallel) at::parallel_for(0, n, 1, fill);
+    else fill(0, n);
     Batch b;
     std::vector<torch::Tensor> kept;
     std::vector<int64_t> keptLabels;

@@ -1,6 +1,6 @@
 #include "ringscope/model/IdxDataset.h"
 
-#include "Gunzip.h"
+#include "Inflate.h"
 
 #include "ringscope/model/AtomicFile.h"
 #include "ringscope/model/Error.h"

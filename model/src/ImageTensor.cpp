@@ -6,8 +6,6 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include <filesystem>
-
 namespace ringscope {
 
 double Normalization::meanAt(size_t c) const { return mean.empty() ? 0.0 : mean[std::min(c, mean.size() - 1)]; }
@@ -86,12 +84,7 @@ bool isTruncatedJpeg(const std::string& b) {
 } // namespace
 
 cv::Mat readImage(const std::string& path) {
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(std::filesystem::u8path(path), ec))
-        throw FileFormatError(path, std::filesystem::exists(std::filesystem::u8path(path), ec)
-                                        ? "not a regular file"
-                                        : "no such file");
-    const std::string bytes = readWholeFile(path);
+    const std::string bytes = readWholeFile(path);  // names a missing file or a folder
     if (bytes.empty()) throw FileFormatError(path, "the file is empty");
     if (isTruncatedJpeg(bytes)) throw FileFormatError(path, "truncated JPEG (no end-of-image marker)");
     cv::Mat image;

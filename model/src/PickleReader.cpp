@@ -96,6 +96,16 @@ std::string PickleReader::line() {
     return s;
 }
 
+int64_t PickleReader::decimal(const std::string& text, const char* problem) const {
+    try {
+        size_t used = 0;
+        const long long v = std::stoll(text, &used);
+        if (used == text.size()) return v;
+    } catch (const std::exception&) {
+    }
+    fail(problem);
+}
+
 PyRef PickleReader::makeInt(int64_t v) {
     PyRef r = make(PyKind::Int);
     r->integer = v;
@@ -339,8 +349,7 @@ bool PickleReader::step(uint8_t op) {
             push(b);
             return true;
         }
-        try { size_t used = 0; const long long v = std::stoll(s, &used); if (used != s.size()) throw 0;
-              push(makeInt(v)); } catch (...) { fail("bad integer literal"); }
+        push(makeInt(decimal(s, "bad integer literal")));
         return true;
     }
     case 'G': {                                                             // BINFLOAT (big endian)
@@ -391,10 +400,10 @@ bool PickleReader::step(uint8_t op) {
     case 'q': memoPut(uint(1)); return true;                                // BINPUT
     case 'r': memoPut(uint(4)); return true;                                // LONG_BINPUT
     case 0x94: memoPut(memo_.size()); return true;                          // MEMOIZE
-    case 'p': { std::string s = line(); try { memoPut(std::stoull(s)); } catch (const FileFormatError&) { throw; } catch (...) { fail("bad memo index"); } return true; }
+    case 'p': memoPut(uint64_t(decimal(line(), "bad memo index"))); return true;  // PUT
     case 'h': push(memoGet(uint(1))); return true;                          // BINGET
     case 'j': push(memoGet(uint(4))); return true;                          // LONG_BINGET
-    case 'g': { std::string s = line(); uint64_t i = 0; try { i = std::stoull(s); } catch (...) { fail("bad memo index"); } push(memoGet(i)); return true; }
+    case 'g': push(memoGet(uint64_t(decimal(line(), "bad memo index")))); return true;  // GET
     case '0': pop(); return true;                                           // POP
     case '1': popMark(); return true;                                       // POP_MARK
     case '2': push(top()); return true;                                     // DUP

@@ -43,6 +43,8 @@ private:
     std::string_view take(uint64_t n);
     uint64_t uint(int bytes);
     std::string line();
+    /// A decimal integer filling all of `text` (text opcodes); fails with `problem` otherwise.
+    int64_t decimal(const std::string& text, const char* problem) const;
 
     PyRef make(PyKind kind) { return arena_.make(kind); }
     PyRef makeInt(int64_t v);

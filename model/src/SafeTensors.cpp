@@ -112,9 +112,7 @@ SafeTensorsContents readSafeTensors(ByteSource& src, int64_t maxTotalBytes) {
         torch::Tensor t = torch::empty(r.shape, torch::TensorOptions().dtype(r.dtype->dtype));
         src.read(dataStart + r.begin, r.end - r.begin, t.data_ptr());
         out.tensors.set(r.name, t);
-        if (std::find(out.storedDtypes.begin(), out.storedDtypes.end(), r.dtype->name) ==
-            out.storedDtypes.end())
-            out.storedDtypes.push_back(r.dtype->name);
+        out.dtypeNames.push_back(r.dtype->name);
     }
     return out;
 }

@@ -17,7 +17,7 @@ bool looksLikeSafeTensors(const std::string& head, uint64_t fileSize);
 
 struct SafeTensorsContents {
     StateDict tensors;                      ///< stored dtypes, in file order
-    std::vector<std::string> storedDtypes;  ///< distinct stored dtypes ("float16", ...)
+    std::vector<std::string> dtypeNames;    ///< stored dtype of each tensor ("float16", ...)
     nlohmann::json metadata;                ///< the `__metadata__` object (strings), or null
 };
 

@@ -33,28 +33,17 @@ uint64_t mix(uint64_t x) {
     return x ^ (x >> 31);
 }
 
-/// A training batch, built serially (it runs beside the model's own threads).
+/// A training batch, built on the loader thread only (it runs beside the model's own threads),
+/// augmented per sample with a seed that depends only on (epoch seed, index).
 Batch trainingBatch(const Dataset& data, const std::vector<int64_t>& indices, const InputSpec& spec,
                     const TrainOptions& o, uint64_t epochSeed) {
-    Batch b;
-    std::vector<torch::Tensor> images;
-    std::vector<int64_t> labels;
-    for (int64_t index : indices) {
-        try {
-            Sample s = data.get(index);
-            cv::Mat img = o.augment ? randomResizedCrop(s.image, int(spec.size), mix(epochSeed ^ mix(uint64_t(index))),
-                                                        o.augmentation)
-                                    : s.image;
-            images.push_back(preprocessImage(img, spec));
-            labels.push_back(s.label);
-            b.indices.push_back(index);
-        } catch (const std::exception& e) {
-            b.skipped.push_back(e.what());
-        }
+    SampleTransform augment;
+    if (o.augment) {
+        augment = [&](const cv::Mat& image, int64_t index) {
+            return randomResizedCrop(image, int(spec.size), mix(epochSeed ^ mix(uint64_t(index))), o.augmentation);
+        };
     }
-    b.images = images.empty() ? torch::empty({0, spec.channels, spec.size, spec.size}) : torch::stack(images);
-    b.labels = torch::tensor(labels, torch::kInt64);
-    return b;
+    return makeBatch(data, indices, spec, augment, /*parallel=*/false);
 }
 
 std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const std::vector<torch::Tensor>& params,
@@ -163,6 +152,18 @@ TrainResult train(VisionModel& model, const Dataset& trainSet, const Dataset* va
     TrainResult result;
     int64_t sinceBest = 0;
     const auto started = Clock::now();
+    // The fields every progress report shares; the ETA extrapolates the time per step so far.
+    auto progressAt = [&](int64_t epoch, double lr) {
+        TrainProgress p;
+        p.step = result.steps;
+        p.totalSteps = total;
+        p.epoch = epoch;
+        p.epochs = o.epochs;
+        p.lr = lr;
+        p.etaSeconds = secondsSince(started) / double(std::max<int64_t>(1, result.steps)) *
+                       double(total - result.steps);
+        return p;
+    };
 
     for (int64_t epoch = 1; epoch <= o.epochs && !result.cancelled; ++epoch) {
         const auto epochStart = Clock::now();
@@ -207,17 +208,10 @@ TrainResult train(VisionModel& model, const Dataset& trainSet, const Dataset* va
             correct += logits.argmax(1).eq(batch.labels).sum().item<int64_t>();
             seen += b;
             if (progress) {
-                TrainProgress p;
-                p.step = result.steps;
-                p.totalSteps = total;
-                p.epoch = epoch;
-                p.epochs = o.epochs;
+                TrainProgress p = progressAt(epoch, lr);
                 p.loss = lossSum / double(seen);
                 p.accuracy = double(correct) / double(seen);
-                p.lr = lr;
-                const double elapsed = secondsSince(started);
                 p.imagesPerSecond = double(seen) / std::max(1e-9, secondsSince(epochStart));
-                p.etaSeconds = elapsed / double(result.steps) * double(total - result.steps);
                 progress(p);
             }
         }
@@ -255,18 +249,12 @@ TrainResult train(VisionModel& model, const Dataset& trainSet, const Dataset* va
         if (!o.checkpointPath.empty() && (improved || !valSet))
             saveRingScopeCheckpoint(o.checkpointPath, model.weights(), metadataForSave(model, metadata));
         if (progress) {
-            TrainProgress p;
-            p.step = result.steps;
-            p.totalSteps = total;
-            p.epoch = epoch;
-            p.epochs = o.epochs;
+            TrainProgress p = progressAt(epoch, lr);
             p.loss = rec.trainLoss;
             p.accuracy = rec.trainAccuracy;
-            p.lr = lr;
             p.epochEnd = true;
             p.valLoss = rec.valLoss;
             p.valAccuracy = rec.valAccuracy;
-            p.etaSeconds = secondsSince(started) / double(result.steps) * double(total - result.steps);
             progress(p);
         }
         if (o.earlyStopPatience > 0 && sinceBest >= o.earlyStopPatience) {

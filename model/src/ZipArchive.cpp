@@ -1,5 +1,7 @@
 #include "ZipArchive.h"
 
+#include "Inflate.h"
+
 #include "ringscope/model/Error.h"
 
 #include <zlib.h>
@@ -158,33 +160,11 @@ void ZipReader::read(const ZipEntry& e, void* dst) {
 
 /// Inflates a raw deflate stream into exactly e.size bytes at dst.
 void ZipReader::inflateInto(const std::string& packed, void* dst, const ZipEntry& e) {
-    z_stream zs{};
-    if (inflateInit2(&zs, -MAX_WBITS) != Z_OK)
-        throw FileFormatError(src_.path(), "zip: cannot initialise decompression");
-    const auto* in = reinterpret_cast<const Bytef*>(packed.data());
-    auto* out = static_cast<Bytef*>(dst);
-    uint64_t inUsed = 0, outUsed = 0;
-    int rc = Z_OK;
-    for (;;) {
-        if (zs.avail_in == 0 && inUsed < packed.size()) {
-            const uInt n = uInt(std::min<uint64_t>(packed.size() - inUsed, 1u << 30));
-            zs.next_in = const_cast<Bytef*>(in + inUsed);
-            zs.avail_in = n;
-            inUsed += n;
-        }
-        if (zs.avail_out == 0 && outUsed < e.size) {
-            const uInt n = uInt(std::min<uint64_t>(e.size - outUsed, 1u << 30));
-            zs.next_out = out + outUsed;
-            zs.avail_out = n;
-            outUsed += n;
-        }
-        rc = inflate(&zs, Z_NO_FLUSH);
-        if (rc != Z_OK) break;
-    }
-    const bool complete = rc == Z_STREAM_END && zs.avail_out == 0 && outUsed == e.size;
-    inflateEnd(&zs);
-    if (!complete)
+    std::string problem;
+    const std::string data = inflateStream(packed, false, e.size, problem);
+    if (!problem.empty() || data.size() != e.size)
         throw FileFormatError(src_.path(), "zip: corrupt compressed data in '" + e.name + "'");
+    std::memcpy(dst, data.data(), data.size());
 }
 
 std::string ZipReader::readString(const ZipEntry& e, uint64_t maxBytes) {

@@ -8,6 +8,7 @@
 
 #include <torch/types.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,8 +38,15 @@ struct Batch {
     std::vector<std::string> skipped;  ///< one message per unreadable image (left out)
 };
 
-/// Reads and preprocesses `indices` of `dataset` (in parallel) with the preprocessing of
-/// classify. Unreadable images are left out and reported in `skipped`.
-Batch makeBatch(const Dataset& dataset, const std::vector<int64_t>& indices, const InputSpec& spec);
+/// A per-sample change applied before preprocessing (e.g. augmentation):
+/// (image, dataset index) -> image.
+using SampleTransform = std::function<cv::Mat(const cv::Mat&, int64_t)>;
+
+/// Reads and preprocesses `indices` of `dataset` with the preprocessing of classify, after
+/// `transform` when given. Runs on libtorch's threads when `parallel`, else on the calling
+/// thread only (for a loader thread beside a training step). Unreadable images are left out
+/// and reported in `skipped`.
+Batch makeBatch(const Dataset& dataset, const std::vector<int64_t>& indices, const InputSpec& spec,
+                const SampleTransform& transform = {}, bool parallel = true);
 
 } // namespace ringscope

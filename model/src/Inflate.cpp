@@ -1,4 +1,4 @@
-#include "Gunzip.h"
+#include "Inflate.h"
 
 #include "ringscope/model/Error.h"
 
@@ -8,12 +8,15 @@
 
 namespace ringscope::detail {
 
-std::string gunzip(const std::string& data, const std::string& path, uint64_t maxBytes) {
+std::string inflateStream(const std::string& data, bool gzip, uint64_t maxBytes, std::string& problem) {
+    problem.clear();
     z_stream zs{};
-    if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) throw FileFormatError(path, "cannot initialise gzip");
+    if (inflateInit2(&zs, gzip ? 16 + MAX_WBITS : -MAX_WBITS) != Z_OK) {
+        problem = "cannot initialise decompression";
+        return {};
+    }
     std::string out;
     size_t inUsed = 0, produced = 0;
-    std::string problem;
     for (;;) {
         if (zs.avail_in == 0 && inUsed < data.size()) {
             const uInt n = uInt(std::min<size_t>(data.size() - inUsed, 1u << 30));
@@ -33,18 +36,24 @@ std::string gunzip(const std::string& data, const std::string& path, uint64_t ma
         produced += space - zs.avail_out;
         if (rc == Z_STREAM_END) break;
         if (rc == Z_BUF_ERROR && zs.avail_in == 0 && inUsed == data.size()) {
-            problem = "truncated gzip data";
+            problem = gzip ? "truncated gzip data" : "truncated compressed data";
             break;
         }
         if (rc != Z_OK && rc != Z_BUF_ERROR) {
-            problem = "corrupt gzip data";
+            problem = gzip ? "corrupt gzip data" : "corrupt compressed data";
             break;
         }
     }
     inflateEnd(&zs);
     if (problem.empty() && produced > maxBytes) problem = "decompressed data exceeds the size limit";
+    out.resize(problem.empty() ? produced : 0);
+    return out;
+}
+
+std::string gunzip(const std::string& data, const std::string& path, uint64_t maxBytes) {
+    std::string problem;
+    std::string out = inflateStream(data, true, maxBytes, problem);
     if (!problem.empty()) throw FileFormatError(path, problem);
-    out.resize(produced);
     return out;
 }
 
