@@ -192,6 +192,40 @@ private Q_SLOTS:
         QVERIFY(j["params"].get<int64_t>() > 0);
         QCOMPARE(j["mode"].get<std::string>(), std::string("train"));
     }
+
+    /// train writes the best and the latest epoch; --resume takes the recipe and the data from
+    /// the checkpoint and continues the epoch count.
+    void trainAndResume() {
+        if (!std::filesystem::exists("/usr/share/datasets/fashion-mnist")) QSKIP("dataset-fashion-mnist is not installed");
+        const std::string out = dir_ + "/run.pt";
+        auto r = runCli({"train", "--family", "vit", "--hidden", "32", "--heads", "2", "--mlp", "64", "--depth", "2",
+                         "--channels", "3", "--patch", "7", "--data", "fashion-mnist:train", "--limit", "300",
+                         "--holdout", "100", "--epochs", "1", "--batch", "50", "--lr", "3e-3", "--no-augment",
+                         "--out", out});
+        QVERIFY2(r.exitCode == 0, r.err.c_str());
+        auto j = nlohmann::json::parse(r.out);
+        QCOMPARE(j["last"].get<std::string>(), dir_ + "/run.last.pt");
+        QCOMPARE(j["steps"].get<int64_t>(), int64_t(4));
+        QVERIFY(std::filesystem::exists(dir_ + "/run.last.pt"));
+
+        r = runCli({"train", "--resume", dir_ + "/run.last.pt", "--epochs", "2", "--out", dir_ + "/more.pt"});
+        QVERIFY2(r.exitCode == 0, r.err.c_str());
+        j = nlohmann::json::parse(r.out);
+        QCOMPARE(j["first_epoch"].get<int64_t>(), int64_t(2));
+        QCOMPARE(j["steps"].get<int64_t>(), int64_t(8));
+        QVERIFY2(r.err.find("resuming ViT d=32") != std::string::npos, r.err.c_str());
+        QVERIFY2(r.err.find("200 of 300 of fashion-mnist:train") != std::string::npos, r.err.c_str());
+        r = runCli({"info", dir_ + "/more.pt", "--json"});
+        j = nlohmann::json::parse(r.out);
+        QCOMPARE(j["metadata"]["history"].size(), size_t(2));
+        QCOMPARE(j["training"]["global_step"].get<int64_t>(), int64_t(8));
+
+        // A bare state dict has nothing to resume from.
+        expectFailure({"train", "--resume", fixture("vit_tiny.state_dict.pt"), "--heads", "4", "--out",
+                       dir_ + "/x.pt"}, "cannot resume from this checkpoint");
+        expectFailure({"train", "--family", "vit", "--data", "fashion-mnist", "--distributed", "--out", dir_ + "/y.pt"},
+                      "MASTER_ADDR");
+    }
 };
 
 QTEST_APPLESS_MAIN(TestCli)

@@ -2,12 +2,16 @@
 // deterministic, cancelling keeps the last good checkpoint.
 #include "TestSupport.h"
 
+#include "ringscope/model/AtomicFile.h"
 #include "ringscope/model/Augment.h"
+#include "ringscope/model/Checkpoint.h"
 #include "ringscope/model/Error.h"
 #include "ringscope/model/IdxDataset.h"
 #include "ringscope/model/LoadedModel.h"
 #include "ringscope/model/ModelFactory.h"
+#include "ringscope/model/ParameterLayout.h"
 #include "ringscope/model/Runtime.h"
+#include "ringscope/model/Sha256.h"
 #include "ringscope/model/SubsetDataset.h"
 #include "ringscope/model/Trainer.h"
 
@@ -144,6 +148,105 @@ private Q_SLOTS:
         QCOMPARE(r.history.size(), size_t(1));
         LoadedModel back = loadModel(o.checkpointPath);
         QCOMPARE(back.metadata.history.size(), size_t(1));
+    }
+
+    /// Training 3 epochs in one go, or 1 epoch, a stop, and 2 more from the saved container,
+    /// ends with the same parameters (with augmentation and dropout on).
+    void resumeContinuesExactly() {
+        ModelConfig c = tinyConfig(Family::RingFormer);
+        c.dropout = 0.1;
+        TrainOptions o = quickOptions();
+        o.augment = true;
+        o.adamw = true;
+        o.weightDecay = 0.05;
+        auto whole = createModel(c, 11);
+        const TrainResult full = train(*whole, *trainPart_, testPart_.get(), o, fashionMeta(c));
+
+        auto part = createModel(c, 11);
+        TrainOptions first = o;
+        first.lastCheckpointPath = dir_ + "/resume.last.pt";
+        bool stop = false;
+        const TrainResult r1 = train(*part, *trainPart_, testPart_.get(), first, fashionMeta(c),
+                                     [&](const TrainProgress& p) { stop = stop || p.epochEnd; }, [&] { return stop; });
+        QVERIFY(r1.cancelled);
+        QCOMPARE(r1.history.size(), size_t(1));
+
+        LoadedModel saved = loadModel(first.lastCheckpointPath);
+        QVERIFY(saved.checkpoint.state.has_value());
+        QCOMPARE(saved.checkpoint.state->epoch, int64_t(1));
+        QCOMPARE(saved.checkpoint.state->globalStep, int64_t(12));
+        TrainOptions rest = o;
+        rest.resume = saved.checkpoint.state;
+        const TrainResult r2 = train(*saved.model, *trainPart_, testPart_.get(), rest, saved.metadata);
+        QCOMPARE(r2.firstEpoch, int64_t(2));
+        QCOMPARE(r2.steps, full.steps);
+        QCOMPARE(r2.history.size(), size_t(2));
+        QCOMPARE(r2.history.back().valAccuracy, full.history.back().valAccuracy);
+        double worst = 0;
+        for (const auto& [name, t] : whole->weights())
+            worst = std::max(worst, (t - saved.model->weights().at(name)).abs().max().item<double>());
+        QVERIFY2(worst == 0.0, ("largest difference " + std::to_string(worst)).c_str());
+    }
+
+    /// The container keeps Adam's moments, steps, schedule and best accuracy bit for bit.
+    void trainingContainerRoundTrip() {
+        const ModelConfig c = tinyConfig(Family::ViT);
+        auto model = createModel(c, 5);
+        TrainOptions o = quickOptions();
+        o.epochs = 1;
+        o.checkpointPath = dir_ + "/container.pt";
+        const TrainResult r = train(*model, *trainPart_, testPart_.get(), o, fashionMeta(c));
+        Checkpoint ck = loadCheckpoint(o.checkpointPath);
+        QVERIFY(ck.state.has_value());
+        const TrainingState& st = *ck.state;
+        QCOMPARE(st.epoch, int64_t(1));
+        QCOMPARE(st.globalStep, r.steps);
+        QCOMPARE(st.bestAccuracy, r.bestAccuracy);
+        QCOMPARE(ck.training["best_acc"].get<double>(), r.bestAccuracy);
+        QCOMPARE(st.scheduler["last_epoch"].get<int64_t>(), r.steps);
+        QCOMPARE(st.group.initialLr, o.lr);
+        const auto layout = parameterLayout(c);
+        QCOMPARE(st.moments.size(), layout.size());
+        int withState = 0;
+        for (size_t i = 0; i < layout.size(); ++i) {
+            const AdamMoments& m = st.moments[i];
+            QCOMPARE(m.expAvg.defined(), layout[i].trainable);
+            if (!m.expAvg.defined()) continue;
+            ++withState;
+            QCOMPARE(m.step, r.steps);
+            QVERIFY(m.expAvg.sizes().equals(model->weights().at(layout[i].name).sizes()));
+            QVERIFY(m.expAvgSq.min().item<float>() >= 0.0f);
+        }
+        QCOMPARE(withState, int(model->trainableParameters().size()));
+        // Written again from what was read: the same bytes.
+        const std::string again = dir_ + "/container2.pt";
+        saveTrainingCheckpoint(again, ck.weights, ck.metadata, st);
+        QCOMPARE(readWholeFile(again), readWholeFile(o.checkpointPath));
+    }
+
+    void resumeRejectsForeignState() {
+        const ModelConfig c = tinyConfig(Family::ViT);
+        auto model = createModel(c, 5);
+        TrainOptions o = quickOptions();
+        o.resume = TrainingState{};
+        o.resume->moments.resize(3);
+        QVERIFY_EXCEPTION_THROWN(train(*model, *trainPart_, nullptr, o, fashionMeta(c)), RingScopeError);
+    }
+
+    void sha256KnownValues() {
+        Sha256 empty;
+        QCOMPARE(empty.hexDigest(), std::string("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+        Sha256 abc;
+        abc.update("abc");
+        QCOMPARE(abc.hexDigest(), std::string("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+        Sha256 two; // 448-bit message: padding spills into a second block
+        two.update("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq");
+        QCOMPARE(two.hexDigest(), std::string("248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"));
+        Sha256 million; // one million 'a's fed in uneven pieces
+        const std::string chunk(999, 'a'), rest(1000, 'a');
+        for (int i = 0; i < 1000; ++i) million.update(chunk);
+        million.update(rest);
+        QCOMPARE(million.hexDigest(), std::string("cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"));
     }
 
     void rejectsMismatchedData() {

@@ -43,11 +43,14 @@ std::string usageText() {
         --mlp M --depth T [--rank R] [--channels C] [--classes K] --batch B [--train]
         [--threads N] [--steps N]
       Median milliseconds per inference (or training) step, as one JSON line.
-  train [--family F] [model options as in bench] --data SOURCE [--val SOURCE]
+  train [--family F] [model options as in bench] --data SOURCE [--val SOURCE | --holdout N]
         [--epochs E] [--batch B] [--lr L] [--warmup-epochs W] [--weight-decay X] [--adamw]
-        [--label-smoothing S] [--no-augment] [--seed S] [--patience P] [--limit N]
-        [--val-limit N] --out CKPT
-      Trains a model (Adam, warm-up + cosine, clipping 1.0); saves the best epoch to CKPT.
+        [--label-smoothing S] [--no-augment] [--crop-scale MIN] [--seed S] [--patience P]
+        [--limit N] [--val-limit N] [--resume CKPT] [--last CKPT] [--distributed] --out CKPT
+      Trains a model (Adam, warm-up + cosine, clipping 1.0); saves the best epoch to CKPT and
+      the latest to --last (default CKPT with .last before the extension), both as the
+      published training container; --resume continues a saved run exactly; --distributed
+      joins a data-parallel group from MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE.
   evaluate CHECKPOINT --data SOURCE [--heads N] [--limit N] [--json]
       Accuracy, loss and confusion matrix on a labelled data source.
 

@@ -2,44 +2,96 @@
 #include "Commands.h"
 
 #include "ringscope/model/DataSource.h"
+#include "ringscope/model/Error.h"
 #include "ringscope/model/ModelFactory.h"
+#include "ringscope/model/ProcessGroup.h"
 #include "ringscope/model/SubsetDataset.h"
 #include "ringscope/model/Runtime.h"
+#include "ringscope/model/Sha256.h"
 #include "ringscope/model/Trainer.h"
 
 #include <cmath>
 #include <iomanip>
 #include <iostream>
+#include <numeric>
 
 namespace ringscope::cli {
 
 namespace {
 
 /// The labelled image set behind a data source (npy batches carry no labels), cut to its
-/// first N images when `--<limitOption> N` is given; `subset` then owns the cut.
-const Dataset& labelledDataset(const DataSource& src, const std::string& option, const CliArgs& args,
-                               const std::string& limitOption, std::unique_ptr<Dataset>& subset) {
+/// first `limit` images when given; `subset` then owns the cut.
+const Dataset& labelledDataset(const DataSource& src, const std::string& option, std::optional<int64_t> limit,
+                               std::unique_ptr<Dataset>& subset) {
     if (!src.dataset) throw UsageError{option + " needs an image source with labels, not " + src.spec};
-    if (auto n = args.integer(limitOption)) {
-        subset = SubsetDataset::first(*src.dataset, *n);
+    if (limit) {
+        subset = SubsetDataset::first(*src.dataset, *limit);
         return *subset;
     }
     return *src.dataset;
 }
 
-TrainOptions trainOptions(const CliArgs& args, const std::string& out) {
-    TrainOptions o;
+/// Training options: the command line over `base` (the defaults, or a resumed run's recipe).
+/// Where the latest epoch goes by default: "run.pt" -> "run.last.pt".
+std::string lastPathFor(const std::string& out) {
+    const size_t slash = out.find_last_of('/');
+    const size_t dot = out.find_last_of('.');
+    if (dot == std::string::npos || (slash != std::string::npos && dot < slash) || dot == slash + 1)
+        return out + ".last";
+    return out.substr(0, dot) + ".last" + out.substr(dot);
+}
+
+/// Where the data of a run comes from: the command line over what a resumed run stored.
+struct TrainData {
+    std::string data, val;
+    std::optional<int64_t> holdout, limit, valLimit;
+
+    nlohmann::json toJson() const {
+        nlohmann::json j = {{"data", data}};
+        if (!val.empty()) j["val"] = val;
+        if (holdout) j["holdout"] = *holdout;
+        if (limit) j["limit"] = *limit;
+        if (valLimit) j["val_limit"] = *valLimit;
+        return j;
+    }
+};
+
+std::optional<int64_t> storedInteger(const nlohmann::json& j, const char* key) {
+    if (j.is_object() && j.contains(key) && j[key].is_number_integer()) return j[key].get<int64_t>();
+    return std::nullopt;
+}
+
+TrainData trainData(const CliArgs& args, const nlohmann::json& stored) {
+    TrainData d;
+    const bool storedHere = stored.is_object() && !args.value("data");
+    d.data = args.value("data").value_or(storedHere ? stored.value("data", std::string()) : std::string());
+    if (d.data.empty()) throw UsageError{"--data is required"};
+    d.val = args.value("val").value_or(storedHere ? stored.value("val", std::string()) : std::string());
+    d.holdout = args.integer("holdout");
+    if (!d.holdout && storedHere && !args.value("val")) d.holdout = storedInteger(stored, "holdout");
+    d.limit = args.integer("limit");
+    if (!d.limit && storedHere) d.limit = storedInteger(stored, "limit");
+    d.valLimit = args.integer("val-limit");
+    if (!d.valLimit && storedHere) d.valLimit = storedInteger(stored, "val_limit");
+    return d;
+}
+
+TrainOptions trainOptions(const CliArgs& args, const std::string& out, const TrainOptions& base) {
+    TrainOptions o = base;
     o.epochs = args.integerOr("epochs", o.epochs);
     o.batchSize = args.integerOr("batch", o.batchSize);
     o.lr = args.number("lr").value_or(o.lr);
     o.warmupEpochs = args.number("warmup-epochs").value_or(o.warmupEpochs);
     o.weightDecay = args.number("weight-decay").value_or(o.weightDecay);
     o.labelSmoothing = args.number("label-smoothing").value_or(o.labelSmoothing);
-    o.adamw = args.flag("adamw");
-    o.augment = !args.flag("no-augment");
-    o.seed = uint64_t(args.integerOr("seed", 0));
-    o.earlyStopPatience = args.integerOr("patience", 0);
+    o.adamw = o.adamw || args.flag("adamw");
+    o.augment = o.augment && !args.flag("no-augment");
+    o.augmentation.minScale = args.number("crop-scale").value_or(o.augmentation.minScale);
+    if (!(o.augmentation.minScale > 0 && o.augmentation.minScale <= 1)) throw UsageError{"--crop-scale must lie in (0, 1]"};
+    o.seed = uint64_t(args.integerOr("seed", int64_t(o.seed)));
+    o.earlyStopPatience = args.integerOr("patience", o.earlyStopPatience);
     o.checkpointPath = out;
+    o.lastCheckpointPath = args.value("last").value_or(lastPathFor(out));
     if (o.epochs <= 0 || o.batchSize <= 0 || !(o.lr > 0)) throw UsageError{"--epochs, --batch and --lr must be positive"};
     return o;
 }
@@ -57,44 +109,109 @@ void printProgress(const TrainProgress& p) {
     }
 }
 
+/// The training and validation sets of a run, with the subsets they are cut from.
+struct TrainSets {
+    DataSource data;
+    std::optional<DataSource> valSource;
+    std::unique_ptr<Dataset> trainCut, valCut, fitPart, holdoutPart;
+    const Dataset* fit = nullptr;
+    const Dataset* val = nullptr;
+};
+
+std::unique_ptr<TrainSets> openTrainSets(const TrainData& d) {
+    auto sets = std::make_unique<TrainSets>(TrainSets{openDataSource(d.data), {}, {}, {}, {}, {}, nullptr, nullptr});
+    const Dataset& all = labelledDataset(sets->data, "--data", d.limit, sets->trainCut);
+    sets->fit = &all;
+    if (!d.val.empty()) {
+        sets->valSource = openDataSource(d.val);
+        sets->val = &labelledDataset(*sets->valSource, "--val", d.valLimit, sets->valCut);
+    }
+    if (d.holdout) {
+        if (sets->val) throw UsageError{"--holdout and --val exclude each other"};
+        const int64_t total = all.size();
+        if (*d.holdout <= 0 || *d.holdout >= total)
+            throw UsageError{"--holdout must lie between 1 and the number of training images - 1"};
+        std::vector<int64_t> fit(static_cast<size_t>(total - *d.holdout)), held(static_cast<size_t>(*d.holdout));
+        std::iota(fit.begin(), fit.end(), int64_t(0));
+        std::iota(held.begin(), held.end(), total - *d.holdout);
+        sets->fitPart = std::make_unique<SubsetDataset>(all, std::move(fit));
+        sets->holdoutPart = std::make_unique<SubsetDataset>(all, std::move(held));
+        sets->fit = sets->fitPart.get();
+        sets->val = sets->holdoutPart.get();
+    }
+    return sets;
+}
+
+/// The model to train: a resumed checkpoint's, or a new one from the model options.
+std::shared_ptr<VisionModel> modelToTrain(const CliArgs& args, const std::optional<LoadedModel>& resumed,
+                                          const Dataset& fit, uint64_t seed, ModelMetadata& meta) {
+    if (resumed) {
+        meta = resumed->metadata;
+        return resumed->model;
+    }
+    ModelConfig defaults;
+    defaults.imageSize = fit.get(0).image.rows;
+    defaults.classes = fit.numClasses();
+    meta.config = modelConfigFromArgs(args, defaults);
+    meta.classNames = fit.classNames();
+    return createModel(meta.config, seed);
+}
+
 } // namespace
 
 int trainCommand(const Args& raw, std::ostream& out) {
     CliArgs args(raw,
                  {"family", "encoding", "image-size", "patch", "hidden", "heads", "mlp", "depth", "rank",
                   "channels", "classes", "dropout", "data", "val", "epochs", "batch", "lr", "warmup-epochs",
-                  "weight-decay", "label-smoothing", "seed", "patience", "out", "threads", "limit", "val-limit"},
-                 {"adamw", "no-augment"});
+                  "weight-decay", "label-smoothing", "seed", "patience", "out", "threads", "limit", "val-limit",
+                  "holdout", "crop-scale", "resume", "last"},
+                 {"adamw", "no-augment", "distributed"});
     const std::string target = args.require("out");
     configureThreads(int(args.integerOr("threads", 0)));
-    DataSource data = openDataSource(args.require("data"));
-    std::unique_ptr<Dataset> trainSubset, valSubset;
-    const Dataset& trainSet = labelledDataset(data, "--data", args, "limit", trainSubset);
-    std::optional<DataSource> val;
-    const Dataset* valSet = nullptr;
-    if (auto v = args.value("val")) {
-        val = openDataSource(*v);
-        valSet = &labelledDataset(*val, "--val", args, "val-limit", valSubset);
+    std::optional<LoadedModel> resumed;
+    TrainOptions base;
+    nlohmann::json storedData;
+    if (auto r = args.value("resume")) {
+        resumed = loadModelFromArgs(*r, args);
+        const Checkpoint& ck = resumed->checkpoint;
+        if (!ck.state) {
+            const std::string why = ck.training.is_object() && ck.training.contains("optimizer_problem")
+                                        ? ck.training["optimizer_problem"].get<std::string>()
+                                        : "it holds no optimizer state";
+            throw FileFormatError(*r, "cannot resume from this checkpoint: " + why);
+        }
+        base = TrainOptions::fromJson(resumed->metadata.extra.value("train_options", nlohmann::json()), base);
+        storedData = resumed->metadata.extra.value("train_data", nlohmann::json());
     }
+    const TrainData dataSpec = trainData(args, storedData);
+    const std::unique_ptr<TrainSets> sets = openTrainSets(dataSpec);
+    TrainOptions options = trainOptions(args, target, base);
+    if (resumed) options.resume = resumed->checkpoint.state;
+    std::shared_ptr<ProcessGroup> group;
+    if (args.flag("distributed")) {
+        group = std::make_shared<ProcessGroup>(ProcessGroup::optionsFromEnvironment());
+        options.group = group;
+    }
+    const bool leader = !group || group->rank() == 0;
 
-    ModelConfig defaults;
-    const cv::Mat first = trainSet.get(0).image;
-    defaults.imageSize = first.rows;
-    defaults.classes = trainSet.numClasses();
-    const ModelConfig config = modelConfigFromArgs(args, defaults);
-    const TrainOptions options = trainOptions(args, target);
-
-    auto model = createModel(config, options.seed);
     ModelMetadata meta;
-    meta.config = config;
-    meta.classNames = trainSet.classNames();
-    meta.dataset = data.spec;
-    std::cerr << "training " << config.summary() << " (" << model->weights().numel() << " parameters) on "
-              << trainSet.description() << "\n";
-    TrainResult r = train(*model, trainSet, valSet, options, meta, printProgress);
-    nlohmann::json summary = {{"out", target}, {"epochs", r.history.size()}, {"steps", r.steps},
-                              {"best_accuracy", r.bestAccuracy}, {"best_epoch", r.bestEpoch},
-                              {"stopped_early", r.stoppedEarly}, {"parameters", model->weights().numel()}};
+    std::shared_ptr<VisionModel> model = modelToTrain(args, resumed, *sets->fit, options.seed, meta);
+    meta.dataset = dataSpec.data;
+    meta.extra["train_data"] = dataSpec.toJson();
+    if (leader) {
+        std::cerr << (resumed ? "resuming " : "training ") << model->config().summary() << " ("
+                  << model->weights().numel() << " parameters) on " << sets->fit->description()
+                  << (sets->val ? ", validating on " + sets->val->description() : std::string());
+        if (group) std::cerr << ", " << group->worldSize() << " processes";
+        std::cerr << "\n";
+    }
+    TrainResult r = train(*model, *sets->fit, sets->val, options, meta, leader ? printProgress : ProgressCallback{});
+    nlohmann::json summary = {{"out", target}, {"last", options.lastCheckpointPath}, {"epochs", r.history.size()},
+                              {"first_epoch", r.firstEpoch}, {"steps", r.steps}, {"best_accuracy", r.bestAccuracy},
+                              {"best_epoch", r.bestEpoch}, {"stopped_early", r.stoppedEarly},
+                              {"cancelled", r.cancelled}, {"parameters", model->weights().numel()}};
+    summary["weights_sha256"] = weightsFingerprint(model->weights());
+    if (group) summary["rank"] = group->rank();
     nlohmann::json history = nlohmann::json::array();
     for (const auto& e : r.history) history.push_back(e.toJson());
     summary["history"] = history;
@@ -108,7 +225,7 @@ int evaluateCommand(const Args& raw, std::ostream& out) {
     LoadedModel loaded = loadModelFromArgs(positionalAt(args, 0, "CHECKPOINT"), args);
     DataSource data = openDataSource(args.require("data"));
     std::unique_ptr<Dataset> subset;
-    const Dataset& set = labelledDataset(data, "--data", args, "limit", subset);
+    const Dataset& set = labelledDataset(data, "--data", args.integer("limit"), subset);
     EvalResult r = evaluate(*loaded.model, set, loaded.metadata.inputSpec(), args.integerOr("batch", 256));
     for (const auto& s : r.skipped) std::cerr << "warning: skipped " << s << "\n";
     std::vector<std::vector<int64_t>> confusion;

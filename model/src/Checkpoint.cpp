@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 namespace ringscope {
 
@@ -102,6 +103,66 @@ void addWeight(Checkpoint& ck, std::string name, torch::Tensor t, const std::str
         ck.storedDtypes.push_back(stored);
 }
 
+double number(const PyRef& v, const std::string& what) {
+    if (v && v->kind == PyKind::Int) return double(v->integer);
+    if (v && v->kind == PyKind::Float) return v->real;
+    throw std::invalid_argument(what + " is not a number");
+}
+
+/// Adam's per-parameter step: an int (PyTorch < 1.12) or a one-element tensor.
+int64_t adamStep(detail::TorchFile& file, const PyRef& v) {
+    if (v && v->kind == PyKind::Tensor) {
+        torch::Tensor t = file.tensor(*v->tensor);
+        if (t.numel() != 1) throw std::invalid_argument("'step' is not a scalar");
+        return int64_t(std::llround(t.to(torch::kFloat64).item<double>()));
+    }
+    return int64_t(std::llround(number(v, "'step'")));
+}
+
+/// Reads an Adam/AdamW `optimizer_state_dict` and the scheduler state of a training container.
+TrainingState readTrainingState(detail::TorchFile& file, const PyObject& root, const std::string& path) {
+    PyRef opt = root.get("optimizer_state_dict");
+    if (!opt || opt->kind != PyKind::Dict) throw std::invalid_argument("no optimizer_state_dict");
+    PyRef groups = opt->get("param_groups");
+    PyRef states = opt->get("state");
+    if (!groups || groups->kind != PyKind::List || groups->items.empty() || !states || states->kind != PyKind::Dict)
+        throw std::invalid_argument("optimizer_state_dict lacks 'state' or 'param_groups'");
+    TrainingState st;
+    size_t count = 0;
+    for (const PyRef& g : groups->items) {
+        PyRef params = g->kind == PyKind::Dict ? g->get("params") : nullptr;
+        if (!params || !params->isSequence()) throw std::invalid_argument("a param group has no 'params' list");
+        count += params->items.size();
+    }
+    const PyObject& g0 = *groups->items.front();
+    st.group.lr = number(g0.get("lr"), "'lr'");
+    st.group.initialLr = g0.get("initial_lr") ? number(g0.get("initial_lr"), "'initial_lr'") : st.group.lr;
+    PyRef betas = g0.get("betas");
+    if (!betas || !betas->isSequence() || betas->items.size() != 2) throw std::invalid_argument("'betas' is not a pair");
+    st.group.beta1 = number(betas->items[0], "beta1");
+    st.group.beta2 = number(betas->items[1], "beta2");
+    st.group.eps = number(g0.get("eps"), "'eps'");
+    st.group.weightDecay = number(g0.get("weight_decay"), "'weight_decay'");
+    PyRef ams = g0.get("amsgrad");
+    st.group.amsgrad = ams && ams->kind == PyKind::Bool && ams->boolean;
+    if (count > 100'000'000) throw std::invalid_argument("too many parameters");
+    st.moments.resize(count);
+    for (const auto& [k, v] : states->dict) {
+        if (k->kind != PyKind::Int || k->integer < 0 || size_t(k->integer) >= count || v->kind != PyKind::Dict)
+            throw std::invalid_argument("an optimizer state entry has no valid parameter index");
+        AdamMoments& m = st.moments[size_t(k->integer)];
+        PyRef a = v->get("exp_avg"), b = v->get("exp_avg_sq");
+        if (!a || a->kind != PyKind::Tensor || !b || b->kind != PyKind::Tensor)
+            throw std::invalid_argument("parameter " + std::to_string(k->integer) + " has no Adam moments");
+        m.step = adamStep(file, v->get("step"));
+        m.expAvg = file.tensor(*a->tensor).to(torch::kFloat32);
+        m.expAvgSq = file.tensor(*b->tensor).to(torch::kFloat32);
+    }
+    if (PyRef sch = root.get("scheduler_state_dict"); sch && sch->kind == PyKind::Dict)
+        st.scheduler = toJson(*sch, path);
+    return st;
+}
+
 /// Finds the model weights in a torch.save root: a bare state dict or a training container.
 void readTorchRoot(detail::TorchFile& file, Checkpoint& ck) {
     const PyRef& root = file.root();
@@ -124,6 +185,20 @@ void readTorchRoot(detail::TorchFile& file, Checkpoint& ck) {
                     training[k->text] = toJson(*val, ck.path);
             }
             training["keys"] = keys;
+            if (root->get("optimizer_state_dict")) {
+                try {
+                    TrainingState st = readTrainingState(file, *root, ck.path);
+                    st.epoch = training.value("epoch", int64_t(0));
+                    st.globalStep = training.value("global_step", int64_t(0));
+                    st.bestAccuracy = training.value("best_acc", -1.0);
+                    ck.state = std::move(st);
+                    training["resumable"] = true;
+                } catch (const std::invalid_argument& e) {
+                    // The weights are still usable for analysis; only resuming is impossible.
+                    training["resumable"] = false;
+                    training["optimizer_problem"] = e.what();
+                }
+            }
             ck.training = training;
             break;
         }
@@ -222,6 +297,17 @@ Checkpoint loadCheckpoint(const std::string& path, const CheckpointLimits& limit
     }
     if (ck.weights.empty()) throw FileFormatError(path, "the checkpoint holds no tensors");
     return ck;
+}
+
+void saveTrainingCheckpoint(const std::string& path, const StateDict& weights, const nlohmann::json& metadata,
+                            const TrainingState& state) {
+    std::string bytes;
+    try {
+        bytes = detail::torchTrainingZipBytes(weights, metadata, state);
+    } catch (const std::length_error& e) {
+        throw FileFormatError(path, e.what());
+    }
+    writeFileAtomically(path, bytes);
 }
 
 void saveRingScopeCheckpoint(const std::string& path, const StateDict& weights,

@@ -138,3 +138,49 @@ void PickleWriter::json(const nlohmann::json& value) {
 }
 
 } // namespace ringscope::detail
+
+namespace ringscope::detail {
+
+void PickleWriter::numpyFloat64(double v) {
+    global("numpy.core.multiarray", "scalar");
+    mark();
+    global("numpy", "dtype");
+    mark();
+    str("f8");
+    boolean(false);
+    boolean(true);
+    tupleFromMark();
+    reduce();
+    mark(); // dtype state: (3, '<', None, None, None, -1, -1, 0)
+    integer(3);
+    str("<");
+    none();
+    none();
+    none();
+    integer(-1);
+    integer(-1);
+    integer(0);
+    tupleFromMark();
+    op('b'); // BUILD
+    unsigned char raw[8];
+    std::memcpy(raw, &v, 8); // little-endian hosts only, as everywhere in RingScope
+    std::string latin1AsUtf8;
+    for (unsigned char b : raw) {
+        if (b < 0x80) {
+            latin1AsUtf8.push_back(char(b));
+        } else {
+            latin1AsUtf8.push_back(char(0xc0 | (b >> 6)));
+            latin1AsUtf8.push_back(char(0x80 | (b & 0x3f)));
+        }
+    }
+    global("_codecs", "encode");
+    mark();
+    str(latin1AsUtf8);
+    str("latin1");
+    tupleFromMark();
+    reduce();
+    tupleFromMark();
+    reduce();
+}
+
+} // namespace ringscope::detail

@@ -35,6 +35,9 @@ public:
     void tensor(const std::string& key, const std::vector<int64_t>& sizes,
                 const std::string& storageClass = "FloatStorage",
                 const std::string& location = "cpu");
+    /// A numpy float64 scalar, pickled as numpy does (`numpy.core.multiarray.scalar` of an
+    /// `f8` dtype and the 8 raw bytes through `_codecs.encode(..., 'latin1')`).
+    void numpyFloat64(double v);
     /// A JSON value as plain dicts, lists, str, int, float, bool and None.
     void json(const nlohmann::json& value);
 

@@ -225,38 +225,117 @@ torch::Tensor TorchFile::tensor(const TensorRef& ref) {
         .clone(at::MemoryFormat::Contiguous);
 }
 
-std::string torchZipBytes(const StateDict& weights, const nlohmann::json& metadata) {
-    PickleWriter p;
-    std::vector<torch::Tensor> storages;
-    p.proto(2);
-    p.emptyDict();
-    p.mark();
-    p.str("model_state_dict");
+namespace {
+
+/// The storages of a zip checkpoint being written, numbered in order of appearance.
+struct StorageList {
+    std::vector<torch::Tensor> tensors;
+
+    void write(PickleWriter& p, const torch::Tensor& t) {
+        torch::Tensor c = t.detach().to(torch::kCPU, torch::kFloat32).contiguous();
+        p.tensor(std::to_string(tensors.size()), c.sizes().vec());
+        tensors.push_back(c);
+    }
+};
+
+void writeStateDict(PickleWriter& p, StorageList& storages, const StateDict& weights) {
     p.orderedDict();
     p.mark();
     for (const auto& [name, t] : weights) {
-        torch::Tensor c = t.detach().to(torch::kCPU, torch::kFloat32).contiguous();
         p.str(name);
-        p.tensor(std::to_string(storages.size()), c.sizes().vec());
-        storages.push_back(c);
+        storages.write(p, t);
     }
     p.setItems();
-    p.str("ringscope");
-    p.json(metadata);
-    p.setItems();
-    p.stop();
-    const std::string pickle = p.take();
+}
 
+/// torch.optim.Adam's state_dict(): {'state': {i: {...}}, 'param_groups': [{..., 'params'}]}.
+void writeAdamState(PickleWriter& p, StorageList& storages, const TrainingState& state) {
+    p.emptyDict();
+    p.mark();
+    p.str("state");
+    p.emptyDict();
+    p.mark();
+    for (size_t i = 0; i < state.moments.size(); ++i) {
+        const AdamMoments& m = state.moments[i];
+        if (!m.expAvg.defined() || !m.expAvgSq.defined()) continue;
+        p.integer(int64_t(i));
+        p.emptyDict();
+        p.mark();
+        p.str("step");
+        storages.write(p, torch::tensor(float(m.step)));
+        p.str("exp_avg");
+        storages.write(p, m.expAvg);
+        p.str("exp_avg_sq");
+        storages.write(p, m.expAvgSq);
+        p.setItems();
+    }
+    p.setItems();
+    const AdamGroup& g = state.group;
+    nlohmann::json params = nlohmann::json::array();
+    for (size_t i = 0; i < state.moments.size(); ++i) params.push_back(int64_t(i));
+    const nlohmann::json group = {{"lr", g.lr}, {"betas", {g.beta1, g.beta2}}, {"eps", g.eps},
+                                  {"weight_decay", g.weightDecay}, {"amsgrad", g.amsgrad}, {"maximize", false},
+                                  {"foreach", nullptr}, {"capturable", false}, {"differentiable", false},
+                                  {"fused", nullptr}, {"initial_lr", g.initialLr}, {"params", params}};
+    p.str("param_groups");
+    p.json(nlohmann::json::array({group}));
+    p.setItems();
+}
+
+std::string zipBytes(const std::string& pickle, const StorageList& storages) {
     ZipWriter zip;
     const std::string stem = "archive/";
     zip.add(stem + "data.pkl", pickle.data(), pickle.size());
     zip.add(stem + "byteorder", "little", 6);
-    for (size_t i = 0; i < storages.size(); ++i) {
-        const torch::Tensor& c = storages[i];
+    for (size_t i = 0; i < storages.tensors.size(); ++i) {
+        const torch::Tensor& c = storages.tensors[i];
         zip.add(stem + "data/" + std::to_string(i), c.data_ptr(), uint64_t(c.numel()) * 4);
     }
     zip.add(stem + "version", "3\n", 2);
     return zip.finish();
+}
+
+} // namespace
+
+std::string torchZipBytes(const StateDict& weights, const nlohmann::json& metadata) {
+    PickleWriter p;
+    StorageList storages;
+    p.proto(2);
+    p.emptyDict();
+    p.mark();
+    p.str("model_state_dict");
+    writeStateDict(p, storages, weights);
+    p.str("ringscope");
+    p.json(metadata);
+    p.setItems();
+    p.stop();
+    return zipBytes(p.take(), storages);
+}
+
+std::string torchTrainingZipBytes(const StateDict& weights, const nlohmann::json& metadata,
+                                  const TrainingState& state) {
+    PickleWriter p;
+    StorageList storages;
+    p.proto(2);
+    p.emptyDict();
+    p.mark();
+    p.str("epoch");
+    p.integer(state.epoch);
+    p.str("model_state_dict");
+    writeStateDict(p, storages, weights);
+    p.str("optimizer_state_dict");
+    writeAdamState(p, storages, state);
+    p.str("scheduler_state_dict");
+    p.json(state.scheduler);
+    p.str("best_acc");
+    p.numpyFloat64(state.bestAccuracy);
+    p.str("global_step");
+    p.integer(state.globalStep);
+    p.str("ringscope");
+    p.json(metadata);
+    p.setItems();
+    p.stop();
+    return zipBytes(p.take(), storages);
 }
 
 } // namespace ringscope::detail

@@ -51,4 +51,8 @@ private:
 /// 'ringscope': metadata}` (pickle protocol 2, float32 storages). Returns the file's bytes.
 std::string torchZipBytes(const StateDict& weights, const nlohmann::json& metadata);
 
+/// Writes the published training container (see saveTrainingCheckpoint). Returns the bytes.
+std::string torchTrainingZipBytes(const StateDict& weights, const nlohmann::json& metadata,
+                                  const TrainingState& state);
+
 } // namespace ringscope::detail

@@ -4,6 +4,9 @@
 #include "ringscope/model/DataSource.h"
 #include "ringscope/model/Error.h"
 #include "ringscope/model/LoadedModel.h"
+#include "ringscope/model/ParameterLayout.h"
+#include "ringscope/model/ProcessGroup.h"
+#include "ringscope/model/SubsetDataset.h"
 
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adam.h>
@@ -131,139 +134,399 @@ EvalResult evaluate(const VisionModel& model, const Dataset& data, const InputSp
     return r;
 }
 
-TrainResult train(VisionModel& model, const Dataset& trainSet, const Dataset* valSet, const TrainOptions& o,
-                  ModelMetadata metadata, const ProgressCallback& progress, const CancelCallback& cancel) {
-    const ModelConfig& c = model.config();
-    checkLabels(trainSet, c.classes, "training");
-    if (valSet) checkLabels(*valSet, c.classes, "validation");
-    if (o.batchSize <= 0 || o.epochs <= 0) throw RingScopeError("batch size and epochs must be positive");
-    metadata.config = c;
-    const InputSpec spec = metadata.inputSpec();
+nlohmann::json TrainOptions::toJson() const {
+    return {{"epochs", epochs}, {"batch_size", batchSize}, {"lr", lr}, {"weight_decay", weightDecay},
+            {"adamw", adamw}, {"warmup_epochs", warmupEpochs}, {"clip_norm", clipNorm},
+            {"label_smoothing", labelSmoothing}, {"augment", augment},
+            {"crop_scale", {augmentation.minScale, augmentation.maxScale}},
+            {"horizontal_flip", augmentation.horizontalFlip}, {"seed", seed},
+            {"early_stop_patience", earlyStopPatience}};
+}
 
-    std::vector<torch::Tensor> params = model.trainableParameters();
-    for (auto& p : params) p.requires_grad_(true);
-    auto optimizer = makeOptimizer(params, o);
-    torch::manual_seed(o.seed);
-
-    const int64_t n = trainSet.size();
-    const int64_t stepsPerEpoch = (n + o.batchSize - 1) / o.batchSize;
-    const int64_t total = stepsPerEpoch * o.epochs;
-    const int64_t warmup = int64_t(std::llround(o.warmupEpochs * double(stepsPerEpoch)));
-    TrainResult result;
-    int64_t sinceBest = 0;
-    const auto started = Clock::now();
-    // The fields every progress report shares; the ETA extrapolates the time per step so far.
-    auto progressAt = [&](int64_t epoch, double lr) {
-        TrainProgress p;
-        p.step = result.steps;
-        p.totalSteps = total;
-        p.epoch = epoch;
-        p.epochs = o.epochs;
-        p.lr = lr;
-        p.etaSeconds = secondsSince(started) / double(std::max<int64_t>(1, result.steps)) *
-                       double(total - result.steps);
-        return p;
+TrainOptions TrainOptions::fromJson(const nlohmann::json& j, const TrainOptions& fallback) {
+    TrainOptions o = fallback;
+    if (!j.is_object()) return o;
+    auto take = [&](const char* key, auto& field) {
+        if (j.contains(key) && !j[key].is_null()) {
+            try {
+                field = j[key].get<std::decay_t<decltype(field)>>();
+            } catch (const nlohmann::json::exception&) {
+            }
+        }
     };
+    take("epochs", o.epochs);
+    take("batch_size", o.batchSize);
+    take("lr", o.lr);
+    take("weight_decay", o.weightDecay);
+    take("adamw", o.adamw);
+    take("warmup_epochs", o.warmupEpochs);
+    take("clip_norm", o.clipNorm);
+    take("label_smoothing", o.labelSmoothing);
+    take("augment", o.augment);
+    take("horizontal_flip", o.augmentation.horizontalFlip);
+    take("seed", o.seed);
+    take("early_stop_patience", o.earlyStopPatience);
+    if (j.contains("crop_scale") && j["crop_scale"].is_array() && j["crop_scale"].size() == 2 &&
+        j["crop_scale"][0].is_number() && j["crop_scale"][1].is_number()) {
+        o.augmentation.minScale = j["crop_scale"][0].get<double>();
+        o.augmentation.maxScale = j["crop_scale"][1].get<double>();
+    }
+    return o;
+}
 
-    for (int64_t epoch = 1; epoch <= o.epochs && !result.cancelled; ++epoch) {
+namespace {
+
+/// Adam or AdamW moments out of / into libtorch's optimizer, in parameter order.
+template <class State>
+std::vector<AdamMoments> exportMoments(torch::optim::Optimizer& opt, const std::vector<torch::Tensor>& params) {
+    std::vector<AdamMoments> out(params.size());
+    for (size_t i = 0; i < params.size(); ++i) {
+        auto it = opt.state().find(c10::guts::to_string(params[i].unsafeGetTensorImpl()));
+        if (it == opt.state().end()) continue;
+        const auto& s = static_cast<const State&>(*it->second);
+        out[i] = {s.step(), s.exp_avg(), s.exp_avg_sq()};
+    }
+    return out;
+}
+
+template <class State>
+void importMoments(torch::optim::Optimizer& opt, const std::vector<torch::Tensor>& params,
+                   const std::vector<AdamMoments>& moments) {
+    for (size_t i = 0; i < params.size(); ++i) {
+        const AdamMoments& m = moments[i];
+        if (!m.expAvg.defined()) continue;
+        auto s = std::make_unique<State>();
+        s->step(m.step);
+        s->exp_avg(m.expAvg.clone());
+        s->exp_avg_sq(m.expAvgSq.clone());
+        opt.state()[c10::guts::to_string(params[i].unsafeGetTensorImpl())] = std::move(s);
+    }
+}
+
+/// Checks that a saved optimizer state belongs to these parameters.
+void checkResumable(const TrainingState& st, const std::vector<torch::Tensor>& params) {
+    if (st.moments.size() != params.size())
+        throw RingScopeError("cannot resume: the checkpoint's optimizer state covers " +
+                             std::to_string(st.moments.size()) + " parameters, the model has " +
+                             std::to_string(params.size()));
+    for (size_t i = 0; i < params.size(); ++i) {
+        const AdamMoments& m = st.moments[i];
+        if (m.expAvg.defined() && (!m.expAvg.sizes().equals(params[i].sizes()) ||
+                                   !m.expAvgSq.defined() || !m.expAvgSq.sizes().equals(params[i].sizes())))
+            throw RingScopeError("cannot resume: the optimizer state of parameter " + std::to_string(i) +
+                                 " does not match its shape");
+    }
+}
+
+/// The part of `indices` that `rank` of `world` processes trains on (contiguous, sizes differ
+/// by at most one).
+std::vector<int64_t> shardOf(const std::vector<int64_t>& indices, int rank, int world) {
+    const size_t n = indices.size();
+    const size_t lo = n * size_t(rank) / size_t(world), hi = n * size_t(rank + 1) / size_t(world);
+    return std::vector<int64_t>(indices.begin() + std::ptrdiff_t(lo), indices.begin() + std::ptrdiff_t(hi));
+}
+
+/// One training run: the optimizer, schedule, data order and checkpoints of train().
+class TrainingRun {
+public:
+    TrainingRun(VisionModel& model, const Dataset& trainSet, const Dataset* valSet, const TrainOptions& o,
+                ModelMetadata metadata, const ProgressCallback& progress, const CancelCallback& cancel)
+        : model_(model), train_(trainSet), val_(valSet), o_(o), meta_(std::move(metadata)), progress_(progress),
+          cancel_(cancel), rank_(o.group ? o.group->rank() : 0), world_(o.group ? o.group->worldSize() : 1) {
+        const ModelConfig& c = model.config();
+        checkLabels(trainSet, c.classes, "training");
+        if (valSet) checkLabels(*valSet, c.classes, "validation");
+        if (o.batchSize <= 0 || o.epochs <= 0) throw RingScopeError("batch size and epochs must be positive");
+        meta_.config = c;
+        meta_.extra["train_options"] = o.toJson();
+        spec_ = meta_.inputSpec();
+        params_ = model.trainableParameters();
+        // Adam numbers every parameter of the published model, trainable or not (fixed
+        // position tables are parameters without gradients), in state-dict order.
+        for (const auto& spec : parameterLayout(c)) numbered_.push_back(model.weights().at(spec.name));
+        for (auto& p : params_) p.requires_grad_(true);
+        optimizer_ = makeOptimizer(params_, o);
+        n_ = trainSet.size();
+        stepsPerEpoch_ = (n_ + o.batchSize - 1) / o.batchSize;
+        total_ = stepsPerEpoch_ * o.epochs;
+        warmup_ = int64_t(std::llround(o.warmupEpochs * double(stepsPerEpoch_)));
+        if (o.resume) restore(*o.resume);
+        if (o.group) synchroniseParameters();
+    }
+
+    ~TrainingRun() {
+        for (auto& p : params_) p.requires_grad_(false);
+    }
+
+    TrainResult run() {
+        started_ = Clock::now();
+        stepsAtStart_ = result_.steps;
+        for (int64_t epoch = result_.firstEpoch; epoch <= o_.epochs && !result_.cancelled; ++epoch) {
+            EpochRecord rec;
+            if (!runEpoch(epoch, rec) || !validate(rec)) {
+                result_.cancelled = true;
+                break;
+            }
+            finishEpoch(rec);
+            if (o_.earlyStopPatience > 0 && sinceBest_ >= o_.earlyStopPatience) {
+                result_.stoppedEarly = true;
+                break;
+            }
+        }
+        return result_;
+    }
+
+private:
+    void restore(const TrainingState& st) {
+        checkResumable(st, numbered_);
+        if (o_.adamw) importMoments<torch::optim::AdamWParamState>(*optimizer_, numbered_, st.moments);
+        else importMoments<torch::optim::AdamParamState>(*optimizer_, numbered_, st.moments);
+        result_.steps = st.globalStep;
+        result_.firstEpoch = st.epoch + 1;
+        result_.bestAccuracy = st.bestAccuracy;
+        // Best epoch and the early-stop count come from the history the checkpoint carries.
+        if (meta_.history.is_array()) {
+            for (const auto& e : meta_.history) {
+                const double acc = e.value(val_ ? "val_accuracy" : "train_accuracy", -1.0);
+                const int64_t ep = e.value("epoch", int64_t(0));
+                if (ep > st.epoch) continue;
+                if (acc >= st.bestAccuracy - 1e-12 && acc >= 0) result_.bestEpoch = ep;
+            }
+            if (result_.bestEpoch > 0) sinceBest_ = st.epoch - result_.bestEpoch;
+        }
+    }
+
+    /// Every process starts from rank 0's parameters.
+    void synchroniseParameters() {
+        torch::NoGradGuard noGrad;
+        std::vector<torch::Tensor> flat{torch::cat(flatViews(params_))};
+        o_.group->broadcast(flat, 0);
+        int64_t offset = 0;
+        for (auto& p : params_) {
+            p.copy_(flat[0].narrow(0, offset, p.numel()).view_as(p));
+            offset += p.numel();
+        }
+    }
+
+    static std::vector<torch::Tensor> flatViews(const std::vector<torch::Tensor>& ts) {
+        std::vector<torch::Tensor> v;
+        v.reserve(ts.size());
+        for (const auto& t : ts) v.push_back(t.detach().reshape({-1}));
+        return v;
+    }
+
+    /// Sums the gradients of all processes (each already scaled by its share of the batch).
+    void sumGradients() {
+        std::vector<torch::Tensor> grads;
+        for (auto& p : params_) {
+            if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+            grads.push_back(p.grad().reshape({-1}));
+        }
+        std::vector<torch::Tensor> flat{torch::cat(grads)};
+        o_.group->allReduceSum(flat);
+        int64_t offset = 0;
+        for (auto& p : params_) {
+            p.mutable_grad().copy_(flat[0].narrow(0, offset, p.numel()).view_as(p));
+            offset += p.numel();
+        }
+    }
+
+    /// Sums numbers over the group.
+    std::vector<double> groupSum(std::vector<double> values) const {
+        if (!o_.group) return values;
+        std::vector<torch::Tensor> t{torch::tensor(values, torch::kFloat64)};
+        o_.group->allReduceSum(t);
+        const double* d = t[0].data_ptr<double>();
+        return std::vector<double>(d, d + values.size());
+    }
+
+    TrainProgress progressAt(int64_t epoch, double lr) const {
+        TrainProgress p;
+        p.step = result_.steps;
+        p.totalSteps = total_;
+        p.epoch = epoch;
+        p.epochs = o_.epochs;
+        p.lr = lr;
+        const int64_t done = std::max<int64_t>(1, result_.steps - stepsAtStart_);
+        p.etaSeconds = secondsSince(started_) / double(done) * double(total_ - result_.steps);
+        return p;
+    }
+
+    /// This process's indices of global batch `s` of an epoch's order.
+    std::vector<int64_t> batchIndices(const std::vector<int64_t>& order, int64_t s, int64_t& globalCount) const {
+        const auto b = order.begin() + s * o_.batchSize;
+        std::vector<int64_t> global(b, b + std::min(o_.batchSize, n_ - s * o_.batchSize));
+        globalCount = int64_t(global.size());
+        return world_ > 1 ? shardOf(global, rank_, world_) : global;
+    }
+
+    bool runEpoch(int64_t epoch, EpochRecord& rec) {
         const auto epochStart = Clock::now();
-        std::vector<int64_t> order(static_cast<size_t>(n));
+        std::vector<int64_t> order(static_cast<size_t>(n_));
         std::iota(order.begin(), order.end(), 0);
-        std::mt19937_64 shuffler(mix(o.seed) ^ mix(uint64_t(epoch)));
+        std::mt19937_64 shuffler(mix(o_.seed) ^ mix(uint64_t(epoch)));
         std::shuffle(order.begin(), order.end(), shuffler);
-        const uint64_t epochSeed = mix(o.seed * 1000003ull + uint64_t(epoch));
-        auto slice = [&](int64_t s) {
-            const auto b = order.begin() + s * o.batchSize;
-            return std::vector<int64_t>(b, b + std::min(o.batchSize, n - s * o.batchSize));
+        // Dropout draws from torch's generator: seeded per epoch, so a resumed run repeats it.
+        torch::manual_seed(mix(o_.seed ^ mix(uint64_t(epoch) + 0x5eed)));
+        const uint64_t epochSeed = mix(o_.seed * 1000003ull + uint64_t(epoch));
+        std::vector<int64_t> globalCounts(static_cast<size_t>(stepsPerEpoch_));
+        auto load = [&](int64_t s) {
+            return std::async(std::launch::async, trainingBatch, std::cref(train_),
+                              batchIndices(order, s, globalCounts[size_t(s)]), std::cref(spec_), std::cref(o_),
+                              epochSeed);
         };
-        std::future<Batch> next = std::async(std::launch::async, trainingBatch, std::cref(trainSet), slice(0),
-                                             std::cref(spec), std::cref(o), epochSeed);
-        double lossSum = 0.0, waited = 0.0;
+        std::future<Batch> next = load(0);
+        double lossSum = 0.0, waited = 0.0, lr = o_.lr;
         int64_t seen = 0, correct = 0;
-        double lr = o.lr;
-        for (int64_t s = 0; s < stepsPerEpoch; ++s) {
-            if (cancel && cancel()) {
-                result.cancelled = true;
+        bool cancelled = false;
+        for (int64_t s = 0; s < stepsPerEpoch_; ++s) {
+            if (cancel_ && cancel_()) {
+                cancelled = true;
                 break;
             }
             const auto waitStart = Clock::now();
             Batch batch = next.get();
             waited += secondsSince(waitStart);
-            if (s + 1 < stepsPerEpoch)
-                next = std::async(std::launch::async, trainingBatch, std::cref(trainSet), slice(s + 1),
-                                  std::cref(spec), std::cref(o), epochSeed);
-            if (batch.images.size(0) == 0) continue;
-            lr = scheduledLr(o.lr, result.steps, warmup, total);
-            setLr(*optimizer, lr, o.adamw);
-            optimizer->zero_grad();
-            torch::Tensor logits = model.forward(batch.images, ForwardOptions{true}).logits;
-            torch::Tensor loss = torch::cross_entropy_loss(logits, batch.labels, {}, at::Reduction::Mean, -100,
-                                                           o.labelSmoothing);
-            loss.backward();
-            if (o.clipNorm > 0) torch::nn::utils::clip_grad_norm_(params, o.clipNorm);
-            optimizer->step();
-            ++result.steps;
+            if (s + 1 < stepsPerEpoch_) next = load(s + 1);
+            lr = scheduledLr(o_.lr, result_.steps, warmup_, total_);
             const int64_t b = batch.images.size(0);
-            lossSum += loss.item<double>() * double(b);
-            correct += logits.argmax(1).eq(batch.labels).sum().item<int64_t>();
+            if (b == 0 && !o_.group) continue;
+            step(batch, globalCounts[size_t(s)], lr, lossSum, correct);
             seen += b;
-            if (progress) {
+            if (progress_ && seen > 0) {
                 TrainProgress p = progressAt(epoch, lr);
                 p.loss = lossSum / double(seen);
                 p.accuracy = double(correct) / double(seen);
-                p.imagesPerSecond = double(seen) / std::max(1e-9, secondsSince(epochStart));
-                progress(p);
+                p.imagesPerSecond = double(seen * world_) / std::max(1e-9, secondsSince(epochStart));
+                progress_(p);
             }
         }
         if (next.valid()) next.wait();
-        if (result.cancelled || seen == 0) break;
-
-        EpochRecord rec;
+        if (cancelled) return false;
+        const std::vector<double> sums = groupSum({lossSum, double(correct), double(seen)});
+        if (sums[2] == 0) return false;
         rec.epoch = epoch;
-        rec.trainLoss = lossSum / double(seen);
-        rec.trainAccuracy = double(correct) / double(seen);
+        rec.trainLoss = sums[0] / sums[2];
+        rec.trainAccuracy = sums[1] / sums[2];
         rec.lr = lr;
         rec.dataWaitShare = waited / std::max(1e-9, secondsSince(epochStart));
-        if (valSet) {
-            EvalResult ev = evaluate(model, *valSet, spec, o.evalBatchSize, {}, cancel);
-            if (ev.cancelled) {
-                result.cancelled = true;
-                break;
-            }
-            rec.valLoss = ev.loss;
-            rec.valAccuracy = ev.accuracy;
-        }
-        rec.seconds = secondsSince(epochStart);
-        result.history.push_back(rec);
-        metadata.history.push_back(rec.toJson());
+        epochStart_ = epochStart;
+        return true;
+    }
 
-        const double score = valSet ? rec.valAccuracy : rec.trainAccuracy;
-        const bool improved = score > result.bestAccuracy;
-        if (improved) {
-            result.bestAccuracy = score;
-            result.bestEpoch = epoch;
-            sinceBest = 0;
-        } else {
-            ++sinceBest;
+    /// One optimizer step on this process's part of a global batch of `globalCount` images.
+    void step(const Batch& batch, int64_t globalCount, double lr, double& lossSum, int64_t& correct) {
+        setLr(*optimizer_, lr, o_.adamw);
+        optimizer_->zero_grad();
+        const int64_t b = batch.images.size(0);
+        if (b > 0) {
+            torch::Tensor logits = model_.forward(batch.images, ForwardOptions{true}).logits;
+            torch::Tensor loss = torch::cross_entropy_loss(logits, batch.labels, {}, at::Reduction::Mean, -100,
+                                                           o_.labelSmoothing);
+            // The mean over the global batch is the sum of each process's share.
+            (world_ > 1 ? loss * (double(b) / double(globalCount)) : loss).backward();
+            lossSum += loss.item<double>() * double(b);
+            correct += logits.argmax(1).eq(batch.labels).sum().item<int64_t>();
         }
-        if (!o.checkpointPath.empty() && (improved || !valSet))
-            saveRingScopeCheckpoint(o.checkpointPath, model.weights(), metadataForSave(model, metadata));
-        if (progress) {
-            TrainProgress p = progressAt(epoch, lr);
+        if (o_.group) sumGradients();
+        if (o_.clipNorm > 0) torch::nn::utils::clip_grad_norm_(params_, o_.clipNorm);
+        optimizer_->step();
+        ++result_.steps;
+    }
+
+    /// Evaluates on the validation set (each process its share). False when cancelled.
+    bool validate(EpochRecord& rec) {
+        if (!val_) return true;
+        std::unique_ptr<Dataset> shard;
+        const Dataset* part = val_;
+        if (world_ > 1) {
+            std::vector<int64_t> all(size_t(val_->size()));
+            std::iota(all.begin(), all.end(), 0);
+            shard = std::make_unique<SubsetDataset>(*val_, shardOf(all, rank_, world_));
+            part = shard.get();
+        }
+        EvalResult ev = part->size() > 0 ? evaluate(model_, *part, spec_, o_.evalBatchSize, {}, cancel_) : EvalResult{};
+        if (ev.cancelled) return false;
+        const std::vector<double> sums =
+            groupSum({ev.loss * double(ev.count), std::round(ev.accuracy * double(ev.count)), double(ev.count)});
+        if (sums[2] > 0) {
+            rec.valLoss = sums[0] / sums[2];
+            rec.valAccuracy = sums[1] / sums[2];
+        }
+        return true;
+    }
+
+    void finishEpoch(EpochRecord& rec) {
+        rec.seconds = secondsSince(epochStart_); // training and validation
+        result_.history.push_back(rec);
+        meta_.history.push_back(rec.toJson());
+        const double score = val_ ? rec.valAccuracy : rec.trainAccuracy;
+        const bool improved = score > result_.bestAccuracy;
+        if (improved) {
+            result_.bestAccuracy = score;
+            result_.bestEpoch = rec.epoch;
+            sinceBest_ = 0;
+        } else {
+            ++sinceBest_;
+        }
+        if (rank_ == 0) save(rec.epoch, improved || !val_);
+        if (progress_) {
+            TrainProgress p = progressAt(rec.epoch, rec.lr);
             p.loss = rec.trainLoss;
             p.accuracy = rec.trainAccuracy;
             p.epochEnd = true;
             p.valLoss = rec.valLoss;
             p.valAccuracy = rec.valAccuracy;
-            progress(p);
-        }
-        if (o.earlyStopPatience > 0 && sinceBest >= o.earlyStopPatience) {
-            result.stoppedEarly = true;
-            break;
+            progress_(p);
         }
     }
-    for (auto& p : params) p.requires_grad_(false);
-    return result;
+
+    TrainingState snapshot(int64_t epoch) {
+        TrainingState st;
+        st.epoch = epoch;
+        st.globalStep = result_.steps;
+        st.bestAccuracy = result_.bestAccuracy;
+        st.moments = o_.adamw ? exportMoments<torch::optim::AdamWParamState>(*optimizer_, numbered_)
+                              : exportMoments<torch::optim::AdamParamState>(*optimizer_, numbered_);
+        const double lr = scheduledLr(o_.lr, std::max<int64_t>(0, result_.steps - 1), warmup_, total_);
+        st.group = {lr, o_.lr, 0.9, 0.999, 1e-8, o_.weightDecay, false};
+        st.scheduler = {{"base_lrs", {o_.lr}}, {"last_epoch", result_.steps}, {"_step_count", result_.steps + 1},
+                        {"verbose", false}, {"_get_lr_called_within_step", false}, {"_last_lr", {lr}},
+                        {"lr_lambdas", {nullptr}}};
+        return st;
+    }
+
+    void save(int64_t epoch, bool best) {
+        if (o_.checkpointPath.empty() && o_.lastCheckpointPath.empty()) return;
+        const TrainingState st = snapshot(epoch);
+        const nlohmann::json meta = metadataForSave(model_, meta_);
+        if (!o_.lastCheckpointPath.empty()) saveTrainingCheckpoint(o_.lastCheckpointPath, model_.weights(), meta, st);
+        if (best && !o_.checkpointPath.empty()) saveTrainingCheckpoint(o_.checkpointPath, model_.weights(), meta, st);
+    }
+
+    VisionModel& model_;
+    const Dataset& train_;
+    const Dataset* val_;
+    const TrainOptions& o_;
+    ModelMetadata meta_;
+    const ProgressCallback& progress_;
+    const CancelCallback& cancel_;
+    const int rank_, world_;
+    InputSpec spec_;
+    std::vector<torch::Tensor> params_;   // trainable, given to the optimizer
+    std::vector<torch::Tensor> numbered_; // every parameter, numbered as torch.optim does
+    std::unique_ptr<torch::optim::Optimizer> optimizer_;
+    int64_t n_ = 0, stepsPerEpoch_ = 0, total_ = 0, warmup_ = 0, stepsAtStart_ = 0, sinceBest_ = 0;
+    TrainResult result_;
+    Clock::time_point started_, epochStart_;
+};
+
+} // namespace
+
+TrainResult train(VisionModel& model, const Dataset& trainSet, const Dataset* valSet, const TrainOptions& o,
+                  ModelMetadata metadata, const ProgressCallback& progress, const CancelCallback& cancel) {
+    TrainingRun run(model, trainSet, valSet, o, std::move(metadata), progress, cancel);
+    return run.run();
 }
 
 } // namespace ringscope

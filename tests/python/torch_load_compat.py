@@ -8,7 +8,11 @@ are rebuilt by torch._utils._rebuild_tensor_v2. Only the globals of torch's weig
 allow-list that RingScope uses are available, so the file also loads with weights_only=True.
 
 usage: torch_load_compat.py CHECKPOINT FIXTURE_JSON
+       torch_load_compat.py --training CHECKPOINT
+The second form checks the published training container (optimizer and scheduler state, the
+numpy float64 `best_acc`) that RingScope's trainer writes.
 """
+import codecs
 import collections
 import io
 import json
@@ -41,7 +45,30 @@ ALLOWED = {
 }
 
 
-def load(path):
+class NumpyDtype:
+    """Stands in for numpy.dtype: only the little-endian float64 RingScope writes."""
+
+    def __init__(self, descr, align, copy):
+        assert descr == "f8" and align is False and copy is True, f"dtype({descr!r}, {align}, {copy})"
+
+    def __setstate__(self, state):
+        assert state[0] == 3 and state[1] == "<", f"dtype state {state}"
+
+
+def numpy_scalar(dtype, raw):
+    assert isinstance(dtype, NumpyDtype) and isinstance(raw, bytes) and len(raw) == 8
+    return struct.unpack("<d", raw)[0]
+
+
+# torch.load(weights_only=True) also allows these three for numpy scalars.
+TRAINING_GLOBALS = {
+    ("numpy.core.multiarray", "scalar"): numpy_scalar,
+    ("numpy", "dtype"): NumpyDtype,
+    ("_codecs", "encode"): codecs.encode,
+}
+
+
+def load(path, training=False):
     zf = zipfile.ZipFile(path)
     infos = zf.infolist()
     prefix = infos[0].filename.split("/")[0] + "/"
@@ -56,9 +83,10 @@ def load(path):
 
     class Unpickler(pickle.Unpickler):
         def find_class(self, module, name):
-            if (module, name) not in ALLOWED:
+            allowed = {**ALLOWED, **TRAINING_GLOBALS} if training else ALLOWED
+            if (module, name) not in allowed:
                 raise pickle.UnpicklingError(f"global {module}.{name} is not allowed")
-            return ALLOWED[(module, name)]
+            return allowed[(module, name)]
 
         def persistent_load(self, pid):
             kind, storage_type, key, location, numel = pid
@@ -88,5 +116,45 @@ def main():
     print(f"{sys.argv[1]}: torch.load-compatible, {len(sd)} tensors, heads={meta['config']['heads']}")
 
 
+def check_training(path):
+    obj = load(path, training=True)
+    expected = {"epoch", "model_state_dict", "optimizer_state_dict", "scheduler_state_dict", "best_acc",
+                "global_step", "ringscope"}
+    assert set(obj) == expected, f"keys {set(obj)}"
+    sd = obj["model_state_dict"]
+    opt = obj["optimizer_state_dict"]
+    groups = opt["param_groups"]
+    assert len(groups) == 1, "one parameter group"
+    group = groups[0]
+    for key in ("lr", "betas", "eps", "weight_decay", "amsgrad", "initial_lr"):
+        assert key in group, f"param group lacks {key}"
+    beta1, beta2 = group["betas"]
+    assert 0 < beta1 < 1 and 0 < beta2 < 1
+    # Adam numbers model.parameters() in state-dict order; the fixed position table is a
+    # parameter without gradient, so it alone has no state.
+    shapes = [t["size"] for t in sd.values()]
+    assert group["params"] == list(range(len(shapes))), "params must number every parameter"
+    steps = obj["global_step"]
+    assert isinstance(steps, int) and steps > 0 and isinstance(obj["epoch"], int)
+    for index, state in opt["state"].items():
+        assert set(state) == {"step", "exp_avg", "exp_avg_sq"}, f"state {index}: {set(state)}"
+        assert state["step"]["size"] == () and state["step"]["values"][0] == steps
+        assert state["exp_avg"]["size"] == shapes[index] and state["exp_avg_sq"]["size"] == shapes[index]
+        assert min(state["exp_avg_sq"]["values"]) >= 0
+    stateless = [name for i, name in enumerate(sd) if i not in opt["state"]]
+    assert stateless == ["transformer.embeddings.position_embeddings.pos_embed"], f"no state: {stateless}"
+    sched = obj["scheduler_state_dict"]
+    assert sched["last_epoch"] == steps and sched["_step_count"] == steps + 1 and len(sched["base_lrs"]) == 1
+    best = obj["best_acc"]
+    assert isinstance(best, float), f"best_acc is {type(best)}"
+    history = obj["ringscope"]["history"]
+    assert abs(best - max(e.get("val_accuracy", e["train_accuracy"]) for e in history)) < 1e-12
+    print(f"{path}: training container loads as torch.load reads it: epoch {obj['epoch']}, "
+          f"global_step {steps}, best_acc {best}, Adam state for {len(opt['state'])} parameters")
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1] == "--training":
+        check_training(sys.argv[2])
+    else:
+        main()

@@ -9,9 +9,11 @@
 /// RingScope checkpoints that the published PyTorch code loads as they are.
 
 #include "ringscope/model/StateDict.h"
+#include "ringscope/model/TrainingState.h"
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <string>
 
 namespace ringscope {
@@ -40,6 +42,9 @@ struct Checkpoint {
     nlohmann::json training;
     /// Dtype names of the stored tensors before conversion to float32 (e.g. {"float16"}).
     std::vector<std::string> storedDtypes;
+    /// For training containers with an Adam `optimizer_state_dict`: the state to resume from
+    /// (moments indexed by the optimizer's parameter numbers, float32).
+    std::optional<TrainingState> state;
 };
 
 /// Limits that keep a hostile file from exhausting memory.
@@ -60,6 +65,14 @@ Checkpoint loadCheckpoint(const std::string& path, const CheckpointLimits& limit
 /// The write is atomic (temporary file + rename). Throws FileFormatError on I/O failure.
 void saveRingScopeCheckpoint(const std::string& path, const StateDict& weights,
                              const nlohmann::json& metadata);
+
+/// Writes the published training container (`epoch`, `model_state_dict`,
+/// `optimizer_state_dict` of Adam, `scheduler_state_dict` of LambdaLR, `best_acc` as a numpy
+/// float64 scalar, `global_step`) plus the `ringscope` metadata, atomically. The published
+/// training script can load it and continue; RingScope resumes from it exactly.
+/// `state.moments` must follow `weights`' trainable parameters in order.
+void saveTrainingCheckpoint(const std::string& path, const StateDict& weights,
+                            const nlohmann::json& metadata, const TrainingState& state);
 
 /// Writes safetensors with the metadata as JSON text under `__metadata__["ringscope"]`
 /// (plus `"format": "pt"`). Atomic.

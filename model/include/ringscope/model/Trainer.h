@@ -8,15 +8,20 @@
 #include "ringscope/model/Augment.h"
 #include "ringscope/model/Dataset.h"
 #include "ringscope/model/ModelMetadata.h"
+#include "ringscope/model/TrainingState.h"
 #include "ringscope/model/VisionModel.h"
 
 #include <torch/types.h>
 
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace ringscope {
+
+class ProcessGroup;
 
 /// Options of train(); the defaults follow the published training script.
 struct TrainOptions {
@@ -34,8 +39,24 @@ struct TrainOptions {
     int64_t earlyStopPatience = 0; ///< epochs without improvement before stopping (0: never)
     int64_t evalBatchSize = 256;
     /// Where the best model (by validation accuracy, else the latest) is saved after each
-    /// epoch, atomically. Empty: not saved.
+    /// epoch, atomically, as a training container (optimizer and scheduler state included).
+    /// Empty: not saved.
     std::string checkpointPath;
+    /// Where the latest epoch is saved (training container), to resume from. Empty: not saved.
+    std::string lastCheckpointPath;
+    /// Continue from this state (Checkpoint::state of a saved run) instead of starting anew:
+    /// the epoch count, learning-rate schedule and Adam moments carry on, and with the same
+    /// options and data the run ends with exactly the parameters of an uninterrupted one.
+    std::optional<TrainingState> resume;
+    /// Data-parallel training: every process of the group trains its share of each batch
+    /// (the batch size is the global one), gradients are summed over the group, metrics are
+    /// combined, and only rank 0 writes checkpoints. Null: this process alone.
+    std::shared_ptr<ProcessGroup> group;
+
+    /// The recipe as stored in checkpoint metadata ("train_options").
+    nlohmann::json toJson() const;
+    /// Reads a recipe written by toJson() over `fallback`, field by field.
+    static TrainOptions fromJson(const nlohmann::json& j, const TrainOptions& fallback);
 };
 
 /// What the progress callback receives (after every step, and at each epoch end).
@@ -67,6 +88,7 @@ struct TrainResult {
     int64_t steps = 0;
     bool cancelled = false;
     bool stoppedEarly = false;
+    int64_t firstEpoch = 1; ///< epoch this call started at (> 1 when resumed)
 };
 
 /// Result of evaluate().
@@ -86,7 +108,7 @@ using CancelCallback = std::function<bool()>;
 double scheduledLr(double baseLr, int64_t step, int64_t warmup, int64_t total);
 
 /// Trains `model` in place. `metadata` (class names, normalisation, dataset) is stored in the
-/// checkpoints with the growing history. Labels must lie in [0, model classes). Throws
+/// checkpoints with the growing history (which continues the metadata's history on resume). Labels must lie in [0, model classes). Throws
 /// RingScopeError when the data does not fit the model (class count, unlabelled images).
 TrainResult train(VisionModel& model, const Dataset& trainSet, const Dataset* valSet,
                   const TrainOptions& options, ModelMetadata metadata,
