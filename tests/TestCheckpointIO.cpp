@@ -8,6 +8,7 @@
 #include "ringscope/model/Checkpoint.h"
 #include "ringscope/model/Error.h"
 #include "ringscope/model/LoadedModel.h"
+#include "ringscope/model/ParameterLayout.h"
 
 #include <QtTest>
 
@@ -102,6 +103,27 @@ private:
     }
 
 private Q_SLOTS:
+    /// The published training containers' Adam state: read, numbered like the state dict,
+    /// shaped like the parameters, with the container's step count.
+    void publishedOptimizerState() {
+        for (const std::string n : {"vit_tiny", "owf_tiny", "uit_static_tiny", "uit_learnable_tiny", "ringformer_tiny"}) {
+            LoadedModel m = loadModel(fixture(n + ".bin"), LoadOptions{4, {}});
+            QVERIFY2(m.checkpoint.state.has_value(), n.c_str());
+            const TrainingState& st = *m.checkpoint.state;
+            const auto layout = parameterLayout(m.model->config());
+            QCOMPARE(st.moments.size(), layout.size());
+            QCOMPARE(st.globalStep, m.checkpoint.training["global_step"].get<int64_t>());
+            for (size_t i = 0; i < layout.size(); ++i) {
+                const AdamMoments& a = st.moments[i];
+                QVERIFY2(a.expAvg.defined() == layout[i].trainable, (n + ": " + layout[i].name).c_str());
+                if (!a.expAvg.defined()) continue;
+                QVERIFY2(a.expAvg.sizes().equals(m.model->weights().at(layout[i].name).sizes()), layout[i].name.c_str());
+                QCOMPARE(a.step, st.globalStep);
+            }
+            QVERIFY(st.group.lr > 0 && st.group.beta2 > st.group.beta1);
+        }
+    }
+
     void initTestCase() { dir_ = test::makeTempDir("ckpt"); }
 
     void readsPublishedFiles_data() {
