@@ -1,0 +1,203 @@
+#include "ringscope/analysis/DataAnalysis.h"
+
+#include "ringscope/analysis/LevelSignals.h"
+#include "ringscope/model/Error.h"
+
+#include <cmath>
+#include <numeric>
+#include <stdexcept>
+
+namespace ringscope::analysis {
+
+namespace {
+
+/// Sum, sum of squares and count of a measure, per cell of a fixed shape.
+struct Moments {
+    torch::Tensor sum, sumSq;
+    double count = 0;
+
+    /// `values` [K..., M]: the last dimension holds M samples of each cell.
+    void add(const torch::Tensor& values) {
+        const torch::Tensor v = values.to(torch::kFloat64);
+        if (!sum.defined()) {
+            sum = torch::zeros(v.sizes().slice(0, v.dim() - 1), torch::kFloat64);
+            sumSq = torch::zeros_like(sum);
+        }
+        sum += v.sum(-1);
+        sumSq += (v * v).sum(-1);
+        count += double(v.size(-1));
+    }
+    torch::Tensor mean() const { return sum / count; }
+    torch::Tensor std() const {
+        const torch::Tensor m = mean();
+        return torch::sqrt((sumSq / count - m * m).clamp_min(0.0));
+    }
+};
+
+/// Runs every batch through the models with tracing and hands the traces to `fn`.
+template <class Fn>
+void stream(const BatchStream& data, const std::vector<ModelInput>& models, bool signals, RunReport& report,
+            const RunControl& control, Fn&& fn) {
+    torch::NoGradGuard noGrad;
+    for (int64_t i = 0; i < data.batches(); ++i) {
+        if (control.cancelled()) {
+            report.cancelled = true;
+            return;
+        }
+        std::vector<ForwardTrace> traces(models.size());
+        Batch first;
+        for (size_t m = 0; m < models.size(); ++m) {
+            Batch b = data.batch(i, models[m].spec);
+            traces[m].recordSignals = signals;
+            if (b.images.size(0) > 0) models[m].model->forward(b.images, {}, &traces[m]);
+            if (m == 0) first = std::move(b);
+        }
+        report.skipped.insert(report.skipped.end(), first.skipped.begin(), first.skipped.end());
+        if (first.images.size(0) > 0) {
+            fn(first, traces);
+            report.examples += first.images.size(0);
+        }
+        if (control.progress) control.progress(std::min(data.total(), (i + 1) * data.batchSize()), data.total());
+    }
+}
+
+} // namespace
+
+BatchStream::BatchStream(const DataSource& source, int64_t batchSize, int64_t limit)
+    : source_(source), batchSize_(batchSize), total_(source.size()) {
+    if (batchSize <= 0) throw std::invalid_argument("the batch size must be positive");
+    if (limit >= 0) total_ = std::min(total_, limit);
+    if (total_ <= 0) throw RingScopeError("data source " + source.spec + " holds no examples");
+}
+
+Batch BatchStream::batch(int64_t i, const InputSpec& spec) const {
+    const int64_t start = i * batchSize_, count = std::min(batchSize_, total_ - start);
+    if (count <= 0) throw std::out_of_range("batch index out of range");
+    if (!source_.dataset) {
+        Batch b;
+        b.images = source_.npyBatch.narrow(0, start, count).to(torch::kFloat32).contiguous();
+        if (b.images.dim() != 4 || b.images.size(1) != spec.channels || b.images.size(2) != spec.size ||
+            b.images.size(3) != spec.size)
+            throw RingScopeError(source_.spec + ": the batch is " + std::to_string(b.images.size(1)) + "x" +
+                                 std::to_string(b.images.size(2)) + "x" + std::to_string(b.images.size(3)) +
+                                 ", the model takes " + std::to_string(spec.channels) + "x" + std::to_string(spec.size) +
+                                 "x" + std::to_string(spec.size));
+        b.labels = torch::full({count}, -1, torch::kInt64);
+        b.indices.resize(size_t(count));
+        std::iota(b.indices.begin(), b.indices.end(), start);
+        return b;
+    }
+    std::vector<int64_t> idx(static_cast<size_t>(count));
+    std::iota(idx.begin(), idx.end(), start);
+    return makeBatch(*source_.dataset, idx, spec);
+}
+
+MadRun madOverData(const ModelInput& model, const BatchStream& data, MadVariant variant, const RunControl& control) {
+    MadRun run;
+    std::vector<std::vector<torch::Tensor>> perApp;
+    const int64_t patch = model.model->config().patch;
+    stream(data, {model}, false, run, control, [&](const Batch&, std::vector<ForwardTrace>& t) {
+        perApp.resize(t[0].attention.size());
+        for (size_t a = 0; a < t[0].attention.size(); ++a)
+            perApp[a].push_back(meanAttentionDistance(t[0].attention[a], patch, variant));
+    });
+    if (run.examples > 0) {
+        std::vector<torch::Tensor> apps;
+        for (auto& chunks : perApp) apps.push_back(torch::cat(chunks));
+        run.mad = torch::stack(apps);
+    }
+    return run;
+}
+
+CkaRun ckaOverData(const ModelInput& a, const ModelInput& b, const BatchStream& data, const CkaOptions& options,
+                   const RunControl& control) {
+    CkaRun run;
+    const bool self = b.model == nullptr;
+    std::vector<ModelInput> models{a};
+    if (!self) models.push_back(b);
+    const int64_t appsA = a.model->config().depth, appsB = self ? appsA : b.model->config().depth;
+    CkaAccumulator acc(options, appsA, appsB, self);
+    stream(data, models, false, run, control, [&](const Batch&, std::vector<ForwardTrace>& t) {
+        if (self) acc.add(t[0].hidden);
+        else acc.add(t[0].hidden, t[1].hidden);
+    });
+    run.skippedExamples = acc.skippedExamples();
+    run.examples -= acc.skippedExamples();
+    if (!run.cancelled) {
+        if (acc.examples() == 0)
+            throw RingScopeError("CKA needs minibatches of more than 3 readable examples; got " +
+                                 std::to_string(run.skippedExamples) + " usable examples in all");
+        run.cka = acc.result();
+    }
+    return run;
+}
+
+LensRun lensOverData(const ModelInput& model, const BatchStream& data, const RunControl& control) {
+    LensRun run;
+    std::vector<torch::Tensor> probs, labels;
+    stream(data, {model}, false, run, control, [&](const Batch& b, std::vector<ForwardTrace>& t) {
+        probs.push_back(classLensProbabilities(*model.model, t[0]));
+        labels.push_back(b.labels);
+    });
+    if (run.examples == 0) return run;
+    run.probabilities = torch::cat(probs, 1);
+    run.labels = torch::cat(labels);
+    const torch::Tensor known = run.labels.ge(0);
+    const int64_t nKnown = known.sum().item<int64_t>();
+    run.accuracy = torch::full({run.probabilities.size(0)}, std::nan(""), torch::kFloat64);
+    if (nKnown > 0) {
+        const torch::Tensor pred = run.probabilities.argmax(-1); // [A, E]
+        run.accuracy = (pred.eq(run.labels.unsqueeze(0)) & known.unsqueeze(0)).sum(1).to(torch::kFloat64) / double(nKnown);
+    }
+    return run;
+}
+
+LevelsRun levelsOverData(const ModelInput& model, const BatchStream& data, const RunControl& control) {
+    LevelsRun run;
+    const Family family = model.model->config().family;
+    run.family = familyName(family);
+    Moments rel, cos, sigNorm, sigRatio, encRatio;
+    torch::Tensor ratioPerToken, levelCos, encNorm;
+    const bool ring = family == Family::RingFormer, uit = family == Family::UiT;
+    stream(data, {model}, ring, run, control, [&](const Batch&, std::vector<ForwardTrace>& t) {
+        const DepthDynamics d = depthDynamics(t[0]);
+        rel.add(d.relativeUpdate);
+        cos.add(d.cosine);
+        if (ring) {
+            const RingSignals s = ringSignals(t[0]);                        // [4, T, B, N]
+            sigNorm.add(s.norms.flatten(2));
+            sigRatio.add(s.ratios.flatten(2));
+            const torch::Tensor tokenSum = s.ratios.sum(2);                 // [4, T, N]
+            ratioPerToken = ratioPerToken.defined() ? ratioPerToken + tokenSum : tokenSum;
+            const torch::Tensor cosSum = s.levelCosine.sum(-1);             // [4, T, T]
+            levelCos = levelCos.defined() ? levelCos + cosSum : cosSum;
+        }
+        if (uit) {
+            const UitEncodings e = uitEncodings(t[0]);
+            encRatio.add(e.ratios.flatten(1));
+            encNorm = e.norms.mean(-1);
+        }
+    });
+    if (run.examples == 0) return run;
+    const double images = double(run.examples);
+    run.relativeUpdateMean = rel.mean();
+    run.relativeUpdateStd = rel.std();
+    run.cosineMean = cos.mean();
+    run.cosineStd = cos.std();
+    if (ring) {
+        run.signalNormMean = sigNorm.mean();
+        run.signalNormStd = sigNorm.std();
+        run.signalRatioMean = sigRatio.mean();
+        run.signalRatioStd = sigRatio.std();
+        run.signalRatioPerToken = ratioPerToken / images;
+        run.levelCosine = levelCos / images;
+    }
+    if (uit) {
+        run.encodingNorm = encNorm;
+        run.encodingRatioMean = encRatio.mean();
+        run.encodingRatioStd = encRatio.std();
+    }
+    return run;
+}
+
+} // namespace ringscope::analysis
