@@ -1,0 +1,103 @@
+#include "LinePlot.h"
+
+#include "DepthScatterPlot.h"
+
+#include <QToolTip>
+
+#include <cmath>
+
+namespace ringscope::plots {
+
+LinePlot::LinePlot(QWidget* parent) : PlotBase(parent) {
+    legend->setVisible(true);
+    setMouseTracking(true);
+}
+
+int LinePlot::addSeries(const QString& name, const std::vector<double>& x, const std::vector<double>& y,
+                        const QColor& colorIn, const std::vector<double>& lower, const std::vector<double>& upper) {
+    const QColor color = colorIn.isValid() ? colorIn : DepthScatterPlot::defaultColor(int(lines_.size()));
+    QCPGraph* line = addGraph();
+    line->setName(name);
+    line->setPen(QPen(color, 2));
+    line->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, color, color, 5));
+    line->setData(QVector<double>(x.begin(), x.end()), QVector<double>(y.begin(), y.end()), true);
+    if (!lower.empty() && lower.size() == x.size() && upper.size() == x.size()) {
+        QColor fill = color;
+        fill.setAlpha(50);
+        QCPGraph* lo = addGraph();
+        QCPGraph* hi = addGraph();
+        lo->setData(QVector<double>(x.begin(), x.end()), QVector<double>(lower.begin(), lower.end()), true);
+        hi->setData(QVector<double>(x.begin(), x.end()), QVector<double>(upper.begin(), upper.end()), true);
+        lo->setPen(Qt::NoPen);
+        hi->setPen(Qt::NoPen);
+        hi->setBrush(fill);
+        hi->setChannelFillGraph(lo);
+        legend->removeItem(legend->itemCount() - 1);
+        legend->removeItem(legend->itemCount() - 1);
+    }
+    lines_.push_back(line);
+    fit();
+    return int(lines_.size()) - 1;
+}
+
+void LinePlot::appendPoint(int series, double x, double y) {
+    if (series < 0 || series >= int(lines_.size())) return;
+    lines_[size_t(series)]->addData(x, y);
+    fit();
+}
+
+void LinePlot::clearSeries() {
+    clearGraphs();
+    lines_.clear();
+    scheduleReplot();
+}
+
+void LinePlot::setIntegerXAxis(bool integer) {
+    if (integer) {
+        QSharedPointer<QCPAxisTickerFixed> t(new QCPAxisTickerFixed);
+        t->setTickStep(1.0);
+        t->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+        xAxis->setTicker(t);
+    } else {
+        xAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+    }
+    scheduleReplot();
+}
+
+void LinePlot::setLogY(bool log) {
+    yAxis->setScaleType(log ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
+    yAxis->setTicker(log ? QSharedPointer<QCPAxisTicker>(new QCPAxisTickerLog) : QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+    scheduleReplot();
+}
+
+void LinePlot::fit() {
+    rescaleAxes(true);
+    xAxis->scaleRange(1.08, xAxis->range().center());
+    yAxis->scaleRange(1.1, yAxis->range().center());
+    scheduleReplot();
+}
+
+QString LinePlot::hoverText(const QPoint& pos) const {
+    double best = 8.0 * 8.0;
+    QString text;
+    for (const QCPGraph* g : lines_) {
+        for (auto it = g->data()->constBegin(); it != g->data()->constEnd(); ++it) {
+            const double dx = xAxis->coordToPixel(it->key) - pos.x(), dy = yAxis->coordToPixel(it->value) - pos.y();
+            if (dx * dx + dy * dy <= best) {
+                best = dx * dx + dy * dy;
+                text = QString("%1 at %2 = %3: %4").arg(g->name(), xAxis->label().isEmpty() ? "x" : xAxis->label())
+                           .arg(it->key, 0, 'g', 6).arg(it->value, 0, 'g', 8);
+            }
+        }
+    }
+    return text;
+}
+
+void LinePlot::mouseMoveEvent(QMouseEvent* event) {
+    PlotBase::mouseMoveEvent(event);
+    const QString text = hoverText(event->pos());
+    if (text.isEmpty()) QToolTip::hideText();
+    else QToolTip::showText(event->globalPosition().toPoint(), text, this);
+}
+
+} // namespace ringscope::plots

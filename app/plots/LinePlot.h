@@ -1,0 +1,42 @@
+#pragma once
+// Several named series over a common x axis (level signals, class lens, training curves),
+// each optionally with a band (e.g. mean +- standard deviation); legend and hover values.
+
+#include "PlotBase.h"
+
+#include <QColor>
+
+#include <vector>
+
+namespace ringscope::plots {
+
+class LinePlot : public PlotBase {
+    Q_OBJECT
+
+public:
+    explicit LinePlot(QWidget* parent = nullptr);
+
+    /// Adds a series; `lower`/`upper`, when given, draw a shaded band. Returns its index.
+    int addSeries(const QString& name, const std::vector<double>& x, const std::vector<double>& y,
+                  const QColor& color = QColor(), const std::vector<double>& lower = {},
+                  const std::vector<double>& upper = {});
+    /// Appends a point to a series (live curves).
+    void appendPoint(int series, double x, double y);
+    void clearSeries();
+    /// Integer ticks (applications, epochs).
+    void setIntegerXAxis(bool integer);
+    void setLogY(bool log);
+    int seriesCount() const { return int(lines_.size()); }
+    /// Fits the axes to the data.
+    void fit();
+
+    QString hoverText(const QPoint& pos) const;
+
+protected:
+    void mouseMoveEvent(QMouseEvent* event) override;
+
+private:
+    std::vector<QCPGraph*> lines_;
+};
+
+} // namespace ringscope::plots
