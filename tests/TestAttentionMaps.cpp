@@ -130,7 +130,7 @@ private Q_SLOTS:
         m.model->forward(input, {}, &trace);
         const RingSignals s = ringSignals(trace);
         QCOMPARE(s.norms.sizes().vec(), (std::vector<int64_t>{4, depth, 2, input.size(0) > 0 ? trace.hidden[0].size(1) : 0}));
-        QVERIFY(maxDiff(s.norms[1][0], trace.signals[0].k.norm(2, -1)) < 1e-5);
+        QVERIFY(maxDiff(s.norms[1][0], trace.levelSignals[0].k.norm(2, -1)) < 1e-5);
         QVERIFY(maxDiff(s.levelCosine.select(1, 0).select(1, 0), torch::ones({4, 2}, torch::kFloat64)) < 1e-12);
         const DepthDynamics d = depthDynamics(trace);
         QCOMPARE(d.relativeUpdate.sizes().vec(), (std::vector<int64_t>{depth, 2}));

@@ -113,7 +113,7 @@ private Q_SLOTS:
         torch::NoGradGuard g;
         ForwardTrace trace;
         model->forward(torch::randn({1, 3, 16, 16}), {}, &trace);
-        for (const auto& s : trace.signals) {
+        for (const auto& s : trace.levelSignals) {
             QCOMPARE(s.q.abs().max().item<double>(), 0.0);
             QCOMPARE(s.f.abs().max().item<double>(), 0.0);
         }

@@ -87,7 +87,7 @@ private Q_SLOTS:
         ForwardTrace trace;
         torch::Tensor input = loadNpy(base + ".input.npy");
         loaded.model->forward(input, {}, &trace);
-        QCOMPARE(trace.signals.size(), size_t(3));
+        QCOMPARE(trace.levelSignals.size(), size_t(3));
         // The low-rank signal equals the d x d form of the published code: x (A^T B)^T.
         const auto& w = loaded.model->weights();
         for (int64_t t = 0; t < 3; ++t) {
@@ -96,8 +96,8 @@ private Q_SLOTS:
             torch::Tensor b = w.at("transformer.encoder.ATTN_lev_embed_K_02")[t].to(torch::kFloat64);
             torch::Tensor m = a.t().matmul(b);
             torch::Tensor expected = x.to(torch::kFloat64).matmul(m.t());
-            QVERIFY(maxDiff(trace.signals[size_t(t)].k, expected) < 1e-5);
-            QVERIFY(trace.signals[size_t(t)].k.abs().max().item<double>() > 0.0);
+            QVERIFY(maxDiff(trace.levelSignals[size_t(t)].k, expected) < 1e-5);
+            QVERIFY(trace.levelSignals[size_t(t)].k.abs().max().item<double>() > 0.0);
         }
     }
 

@@ -36,7 +36,7 @@ struct Moments {
 
 /// Runs every batch through the models with tracing and hands the traces to `fn`.
 template <class Fn>
-void stream(const BatchStream& data, const std::vector<ModelInput>& models, bool signals, RunReport& report,
+void stream(const BatchStream& data, const std::vector<ModelInput>& models, bool recordSignals, RunReport& report,
             const RunControl& control, Fn&& fn) {
     torch::NoGradGuard noGrad;
     for (int64_t i = 0; i < data.batches(); ++i) {
@@ -48,7 +48,7 @@ void stream(const BatchStream& data, const std::vector<ModelInput>& models, bool
         Batch first;
         for (size_t m = 0; m < models.size(); ++m) {
             Batch b = data.batch(i, models[m].spec);
-            traces[m].recordSignals = signals;
+            traces[m].recordSignals = recordSignals;
             if (b.images.size(0) > 0) models[m].model->forward(b.images, {}, &traces[m]);
             if (m == 0) first = std::move(b);
         }

@@ -46,11 +46,11 @@ std::vector<LowRankMap> lowRankMaps(const VisionModel& model) {
 }
 
 RingSignals ringSignals(const ForwardTrace& trace) {
-    if (trace.signals.empty()) throw std::invalid_argument("the trace holds no RingFormer level signals");
+    if (trace.levelSignals.empty()) throw std::invalid_argument("the trace holds no RingFormer level signals");
     std::vector<torch::Tensor> norms, ratios, cosines;
     for (int s = 0; s < 4; ++s) {
         std::vector<torch::Tensor> n, r, flat;
-        for (const LevelSignalTrace& l : trace.signals) {
+        for (const LevelSignalTrace& l : trace.levelSignals) {
             const torch::Tensor& sig = s == 0 ? l.q : s == 1 ? l.k : s == 2 ? l.v : l.f;
             const torch::Tensor& base = s == 0 ? l.baseQ : s == 1 ? l.baseK : s == 2 ? l.baseV : l.baseF;
             const torch::Tensor sn = tokenNorms(sig);

@@ -54,6 +54,16 @@ std::string usageText() {
   evaluate CHECKPOINT --data SOURCE [--heads N] [--limit N] [--json]
       Accuracy, loss and confusion matrix on a labelled data source.
 
+  analyze attention CHECKPOINT IMAGE --out DIR [--rollout] [--discard R] [--query T]
+        [--fusion mean|max|min] [--heads N] [--colormap NAME] [--alpha A] [--per-panel-scale]
+  analyze mad CHECKPOINT [CHECKPOINT_B] --data SOURCE --out DIR [--limit N] [--renormalised]
+  analyze cka CHECKPOINT [CHECKPOINT_B] --data SOURCE --out DIR [--kernel linear|rbf]
+        [--estimator full|minibatch|token] [--feature flatten|cls|mean] [--batch N] [--limit N]
+  analyze levels CHECKPOINT --data SOURCE --out DIR [--limit N]
+  analyze lens CHECKPOINT --data SOURCE --out DIR [--limit N]
+      Metrics of shared/spec/analysis.md: numbers (.npy, long-format .csv, .json), figures
+      (.png, .svg, .pdf; --width --height --dpi) and manifest.json in DIR.
+
 SOURCE: npy:FILE, folder:DIR, fashion-mnist[:test|train], idx:IMAGES,LABELS, cifar:DIR[:test|train]
 
   --version   print the version
@@ -66,7 +76,7 @@ int runCliArgs(const std::vector<std::string>& args, std::ostream& out, std::ost
     static const std::map<std::string, std::function<int(const Args&, std::ostream&)>> commands{
         {"info", infoCommand},       {"run", runCommand},     {"classify", classifyCommand},
         {"convert", convertCommand}, {"bench", benchCommand},   {"train", trainCommand},
-        {"evaluate", evaluateCommand},
+        {"evaluate", evaluateCommand}, {"analyze", analyzeCommand},
     };
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
         (args.empty() ? err : out) << usageText();

@@ -17,5 +17,6 @@ int convertCommand(const Args& args, std::ostream& out);
 int benchCommand(const Args& args, std::ostream& out);
 int trainCommand(const Args& args, std::ostream& out);
 int evaluateCommand(const Args& args, std::ostream& out);
+int analyzeCommand(const Args& args, std::ostream& out);
 
 } // namespace ringscope::cli

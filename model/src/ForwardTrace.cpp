@@ -6,7 +6,7 @@ void ForwardTrace::clear() {
     embedded = torch::Tensor();
     attention.clear();
     hidden.clear();
-    signals.clear();
+    levelSignals.clear();
     levelEncoding.clear();
 }
 

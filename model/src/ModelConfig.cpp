@@ -26,6 +26,16 @@ std::string familyName(Family family) {
     return "unknown";
 }
 
+std::string familyDisplayName(Family family) {
+    switch (family) {
+    case Family::ViT: return "ViT";
+    case Family::OWF: return "OWF";
+    case Family::UiT: return "UiT";
+    case Family::RingFormer: return "RingFormer";
+    }
+    return "unknown";
+}
+
 Family parseFamily(const std::string& name) {
     const std::string n = lower(name);
     if (n == "vit") return Family::ViT;

@@ -47,7 +47,7 @@ torch::Tensor RingFormerModel::level(const torch::Tensor& x, int64_t t,
         s.baseK = qkvBase.narrow(-1, d, d);
         s.baseV = qkvBase.narrow(-1, 2 * d, d);
         s.baseF = x1.detach();
-        trace->signals.push_back(std::move(s));
+        trace->levelSignals.push_back(std::move(s));
     }
     return x1 + mlp(z, kEnc + "layers.0.ffn", options);
 }

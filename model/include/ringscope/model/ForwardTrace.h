@@ -26,7 +26,7 @@ struct ForwardTrace {
     torch::Tensor embedded;                 ///< residual stream before the first application [B,N,d]
     std::vector<torch::Tensor> attention;   ///< softmax maps P [B,H,N,N] per application
     std::vector<torch::Tensor> hidden;      ///< residual stream after each application [B,N,d]
-    std::vector<LevelSignalTrace> signals;  ///< RingFormer: one entry per level
+    std::vector<LevelSignalTrace> levelSignals;  ///< RingFormer: one entry per level
     std::vector<torch::Tensor> levelEncoding; ///< UiT: E_t [N,d] per level
 
     /// Empties every record (keeps recordSignals).

@@ -26,6 +26,8 @@ enum class LevelEncoding {
 
 /// "vit", "owf", "uit", "ringformer".
 std::string familyName(Family family);
+/// How people write it: "ViT", "OWF", "UiT", "RingFormer".
+std::string familyDisplayName(Family family);
 /// Parses a family name (case-insensitive); throws RingScopeError for an unknown name.
 Family parseFamily(const std::string& name);
 /// "none", "static", "learnable".

@@ -1,0 +1,106 @@
+#include "AnalysisOutput.h"
+#include "AnalyzeSupport.h"
+#include "CommandSupport.h"
+#include "Commands.h"
+
+#include "ringscope/model/Error.h"
+
+#include <QApplication>
+
+#include <opencv2/imgproc.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+
+namespace ringscope::cli {
+
+namespace {
+
+/// Qt's messages on stderr, without the note that XDG_RUNTIME_DIR is unset (normal for a
+/// command-line tool run from a service or container).
+void quietMessages(QtMsgType type, const QMessageLogContext&, const QString& message) {
+    if (type == QtDebugMsg || message.contains("XDG_RUNTIME_DIR")) return;
+    std::cerr << "qt: " << message.toStdString() << "\n";
+}
+
+} // namespace
+
+void ensureGuiApplication() {
+    if (QApplication::instance()) return;
+    qInstallMessageHandler(quietMessages);
+    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
+    static int argc = 1;
+    static char name[] = "ringscope-cli";
+    static char* argv[] = {name, nullptr};
+    static QApplication app(argc, argv);
+}
+
+ModelArg openModelArg(const std::string& path, const CliArgs& args) {
+    ModelArg m{loadModelFromArgs(path, args), path, {}};
+    m.label = familyDisplayName(m.loaded.model->config().family) + " (" + std::filesystem::path(path).filename().string() + ")";
+    return m;
+}
+
+analysis::RunControl stderrProgress(const std::string& what) {
+    analysis::RunControl c;
+    auto last = std::make_shared<std::chrono::steady_clock::time_point>();
+    c.progress = [what, last](int64_t done, int64_t total) {
+        const auto now = std::chrono::steady_clock::now();
+        if (done < total && now - *last < std::chrono::milliseconds(500)) return;
+        *last = now;
+        std::cerr << what << ": " << done << "/" << total << " images\n";
+    };
+    return c;
+}
+
+DataArg openDataArg(const CliArgs& args, int64_t defaultBatch) {
+    DataArg d{openDataSource(args.require("data")), nullptr};
+    const int64_t batch = args.integerOr("batch", defaultBatch);
+    if (batch <= 0) throw UsageError{"--batch must be positive"};
+    d.stream = std::make_unique<analysis::BatchStream>(d.source, batch, args.integerOr("limit", -1));
+    return d;
+}
+
+QImage toQImage(const cv::Mat& image) {
+    cv::Mat rgb;
+    if (image.channels() == 1) cv::cvtColor(image, rgb, cv::COLOR_GRAY2RGB);
+    else if (image.channels() == 4) cv::cvtColor(image, rgb, cv::COLOR_BGRA2RGB);
+    else cv::cvtColor(image, rgb, cv::COLOR_BGR2RGB);
+    if (rgb.depth() != CV_8U) rgb.convertTo(rgb, CV_8U);
+    return QImage(rgb.data, rgb.cols, rgb.rows, int(rgb.step), QImage::Format_RGB888).copy();
+}
+
+plots::ExportOptions exportOptions(const CliArgs& args) {
+    plots::ExportOptions o;
+    o.width = int(args.integerOr("width", o.width));
+    o.height = int(args.integerOr("height", o.height));
+    o.dpi = args.number("dpi").value_or(o.dpi);
+    if (o.width < 100 || o.height < 100 || o.width > 20000 || o.height > 20000 || !(o.dpi >= 24 && o.dpi <= 1200))
+        throw UsageError{"--width and --height must lie in [100, 20000] pixels, --dpi in [24, 1200]"};
+    return o;
+}
+
+void recordRun(AnalysisOutput& out, const DataArg& data, const analysis::RunReport& report) {
+    out.manifest()["data"] = {{"source", data.source.spec}, {"description", data.source.description()},
+                              {"examples", report.examples}, {"skipped", report.skipped.size()}};
+    out.results()["examples"] = report.examples;
+    out.results()["skipped"] = report.skipped;
+    for (const auto& s : report.skipped) std::cerr << "warning: skipped " << s << "\n";
+    if (report.cancelled) throw RingScopeError("cancelled");
+}
+
+int analyzeCommand(const Args& raw, std::ostream& out) {
+    if (raw.empty()) throw UsageError{"analyze needs a subject: attention, mad, cka, levels or lens"};
+    const std::string what = raw[0];
+    const Args rest(raw.begin() + 1, raw.end());
+    ensureGuiApplication();
+    if (what == "attention") return analyzeAttention(rest, out);
+    if (what == "mad") return analyzeMad(rest, out);
+    if (what == "cka") return analyzeCka(rest, out);
+    if (what == "levels") return analyzeLevels(rest, out);
+    if (what == "lens") return analyzeLens(rest, out);
+    throw UsageError{"unknown analysis '" + what + "' (attention, mad, cka, levels, lens)"};
+}
+
+} // namespace ringscope::cli

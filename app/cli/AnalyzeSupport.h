@@ -1,0 +1,62 @@
+#pragma once
+// Shared pieces of the `analyze` sub-commands.
+
+#include "CliArgs.h"
+#include "FigureExport.h"
+
+#include "ringscope/analysis/DataAnalysis.h"
+#include "ringscope/model/LoadedModel.h"
+
+#include <QImage>
+
+#include <opencv2/core.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace ringscope::cli {
+
+class AnalysisOutput;
+
+/// A model named on the command line.
+struct ModelArg {
+    LoadedModel loaded;
+    std::string path;
+    std::string label; ///< "RingFormer (file.pt)"
+    analysis::ModelInput input() const { return {loaded.model.get(), loaded.metadata.inputSpec()}; }
+};
+
+/// Makes sure a QApplication exists for the plot components (offscreen unless a platform is
+/// chosen through QT_QPA_PLATFORM).
+void ensureGuiApplication();
+
+/// Loads CHECKPOINT (heads from --heads when the file does not say).
+ModelArg openModelArg(const std::string& path, const CliArgs& args);
+
+/// Progress on stderr ("mad: 640/1000 images"), at most every half second.
+analysis::RunControl stderrProgress(const std::string& what);
+
+/// The data source of --data with its stream (batch --batch, default 64; --limit).
+struct DataArg {
+    DataSource source;
+    std::unique_ptr<analysis::BatchStream> stream;
+};
+DataArg openDataArg(const CliArgs& args, int64_t defaultBatch = 64);
+
+/// A cv::Mat (BGR or gray, 8-bit) as a QImage (RGB).
+QImage toQImage(const cv::Mat& image);
+
+/// Figure size from --width, --height (pixels) and --dpi.
+plots::ExportOptions exportOptions(const CliArgs& args);
+
+/// Records the data source and the skipped images of a run in the results and manifest.
+void recordRun(AnalysisOutput& out, const DataArg& data, const analysis::RunReport& report);
+
+int analyzeAttention(const std::vector<std::string>& args, std::ostream& out);
+int analyzeMad(const std::vector<std::string>& args, std::ostream& out);
+int analyzeCka(const std::vector<std::string>& args, std::ostream& out);
+int analyzeLevels(const std::vector<std::string>& args, std::ostream& out);
+int analyzeLens(const std::vector<std::string>& args, std::ostream& out);
+
+} // namespace ringscope::cli
