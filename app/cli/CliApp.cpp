@@ -43,6 +43,8 @@ std::string usageText() {
         --mlp M --depth T [--rank R] [--channels C] [--classes K] --batch B [--train]
         [--threads N] [--steps N]
       Median milliseconds per inference (or training) step, as one JSON line.
+  bench-analysis mad|cka CHECKPOINT --data SOURCE [--limit N] [--batch B] [--threads N]
+      Seconds, images/s and peak resident memory of MAD or CKA (A x A) over a data source.
   train [--family F] [model options as in bench] --data SOURCE [--val SOURCE | --holdout N]
         [--epochs E] [--batch B] [--lr L] [--warmup-epochs W] [--weight-decay X] [--adamw]
         [--label-smoothing S] [--no-augment] [--crop-scale MIN] [--seed S] [--patience P]
@@ -77,6 +79,7 @@ int runCliArgs(const std::vector<std::string>& args, std::ostream& out, std::ost
         {"info", infoCommand},       {"run", runCommand},     {"classify", classifyCommand},
         {"convert", convertCommand}, {"bench", benchCommand},   {"train", trainCommand},
         {"evaluate", evaluateCommand}, {"analyze", analyzeCommand},
+        {"bench-analysis", benchAnalysisCommand},
     };
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
         (args.empty() ? err : out) << usageText();

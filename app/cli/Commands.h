@@ -18,5 +18,6 @@ int benchCommand(const Args& args, std::ostream& out);
 int trainCommand(const Args& args, std::ostream& out);
 int evaluateCommand(const Args& args, std::ostream& out);
 int analyzeCommand(const Args& args, std::ostream& out);
+int benchAnalysisCommand(const Args& args, std::ostream& out);
 
 } // namespace ringscope::cli
