@@ -1,0 +1,236 @@
+#include <torch/version.h>
+
+#include "MainWindow.h"
+
+#include "AttentionView.h"
+#include "ImageStrip.h"
+#include "Workspace.h"
+
+#include "AttentionOverlay.h"
+#include "FigureExport.h"
+
+#include "ringscope/Version.h"
+
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDir>
+#include <QDockWidget>
+#include <QDragEnterEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QInputDialog>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QSettings>
+#include <QShortcut>
+#include <QStatusBar>
+#include <QTabWidget>
+
+#include <opencv2/core/version.hpp>
+
+namespace ringscope::gui {
+
+namespace {
+
+const QStringList kCheckpointSuffixes = {"pt", "pth", "bin", "ckpt", "safetensors"};
+
+bool isCheckpoint(const QString& path) { return kCheckpointSuffixes.contains(QFileInfo(path).suffix().toLower()); }
+
+QStringList imagesIn(const QString& dir) {
+    QStringList out;
+    for (const QFileInfo& f : QDir(dir).entryInfoList({"*.png", "*.jpg", "*.jpeg", "*.bmp", "*.webp"}, QDir::Files, QDir::Name))
+        out << f.absoluteFilePath();
+    return out;
+}
+
+} // namespace
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), workspace_(new Workspace(this)) {
+    setWindowTitle("RingScope");
+    setAcceptDrops(true);
+    auto* tabs = new QTabWidget(this);
+    attention_ = new AttentionView(*workspace_, tabs);
+    tabs->addTab(attention_, tr("Attention"));
+    setCentralWidget(tabs);
+
+    auto* strip = new QDockWidget(tr("Images"), this);
+    strip->setObjectName("images");
+    strip->setWidget(new ImageStrip(*workspace_, strip));
+    strip->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
+    addDockWidget(Qt::BottomDockWidgetArea, strip);
+
+    buildMenus();
+    buildShortcuts();
+    connect(workspace_, &Workspace::modelLoadFailed, this, [this](int slot, const QString& message) {
+        QMessageBox::warning(this, tr("Cannot open the checkpoint"),
+                             tr("Slot %1: %2").arg(Workspace::slotName(slot), message));
+    });
+    connect(workspace_, &Workspace::problem, this, [this](const QString& m) { statusBar()->showMessage(m, 8000); });
+    connect(workspace_, &Workspace::modelChanged, this, &MainWindow::updateTitle);
+    QSettings settings;
+    restoreGeometry(settings.value("window/geometry").toByteArray());
+    if (!settings.contains("window/geometry")) resize(1280, 820);
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::buildMenus() {
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    QAction* openA = file->addAction(tr("&Open checkpoint into A..."), this, [this] { chooseModel(0); });
+    openA->setShortcut(QKeySequence::Open);
+    file->addAction(tr("Open checkpoint into &B..."), this, [this] { chooseModel(1); });
+    recentMenu_ = file->addMenu(tr("Open &recent (into B)"));
+    refreshRecentMenu();
+    file->addAction(tr("Add &images..."), this, [this] {
+        const QStringList paths = QFileDialog::getOpenFileNames(this, tr("Add images"), QString(),
+                                                                tr("Images (*.png *.jpg *.jpeg *.bmp *.webp)"));
+        workspace_->addImages(paths);
+    });
+    file->addSeparator();
+    QAction* png = file->addAction(tr("Export view as &PNG..."), this, [this] { exportView("png"); });
+    png->setShortcut(QKeySequence("Ctrl+Shift+E"));
+    QAction* svg = file->addAction(tr("Export view as &SVG..."), this, [this] { exportView("svg"); });
+    svg->setShortcut(QKeySequence("Ctrl+Alt+E"));
+    file->addAction(tr("Export view as P&DF..."), this, [this] { exportView("pdf"); });
+    file->addSeparator();
+    QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+    quit->setShortcut(QKeySequence::Quit);
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&About RingScope"), this, &MainWindow::showAbout);
+}
+
+void MainWindow::buildShortcuts() {
+    auto add = [this](const QKeySequence& key, auto&& fn) {
+        auto* s = new QShortcut(key, this);
+        s->setContext(Qt::WindowShortcut);
+        connect(s, &QShortcut::activated, this, fn);
+    };
+    add(QKeySequence(Qt::Key_Left), [this] { attention_->stepApplication(-1); });
+    add(QKeySequence(Qt::Key_Right), [this] { attention_->stepApplication(1); });
+    add(QKeySequence(Qt::Key_Space), [this] { attention_->togglePlay(); });
+}
+
+void MainWindow::chooseModel(int slot) {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open checkpoint into %1").arg(Workspace::slotName(slot)),
+                                                      QSettings().value("paths/lastCheckpointDir").toString(),
+                                                      tr("Checkpoints (*.pt *.pth *.bin *.ckpt *.safetensors);;All files (*)"));
+    if (!path.isEmpty()) openModel(slot, path);
+}
+
+void MainWindow::openModel(int slot, const QString& path) {
+    std::optional<int> heads;
+    try {
+        int guess = 0;
+        if (ModelSession::needsHeads(path.toStdString(), guess)) {
+            bool ok = false;
+            const int h = QInputDialog::getInt(this, tr("Attention heads"),
+                                               tr("%1 does not say how many attention heads the model has.\nHeads:")
+                                                   .arg(QFileInfo(path).fileName()),
+                                               guess, 1, 256, 1, &ok);
+            if (!ok) return;
+            heads = h;
+        }
+    } catch (const std::exception& e) {
+        QMessageBox::warning(this, tr("Cannot open the checkpoint"), QString::fromStdString(e.what()));
+        return;
+    }
+    QSettings().setValue("paths/lastCheckpointDir", QFileInfo(path).absolutePath());
+    rememberRecent(path);
+    workspace_->openModel(slot, path, heads);
+    statusBar()->showMessage(tr("Loading %1 into %2...").arg(QFileInfo(path).fileName(), Workspace::slotName(slot)), 3000);
+}
+
+int MainWindow::openFiles(const QStringList& paths) {
+    int taken = 0;
+    QStringList images;
+    for (const QString& p : paths) {
+        if (QFileInfo(p).isDir()) {
+            images << imagesIn(p);
+        } else if (isCheckpoint(p)) {
+            int slot = 1;
+            for (int s = 0; s < 2; ++s)
+                if (!workspace_->model(s) && !workspace_->isLoading(s)) {
+                    slot = s;
+                    break;
+                }
+            openModel(slot, p);
+            ++taken;
+        } else {
+            images << p;
+        }
+    }
+    if (!images.isEmpty()) taken += workspace_->addImages(images);
+    return taken;
+}
+
+void MainWindow::openDefaults(const QString& resourceDir) {
+    const QStringList models = {"ringformer", "vit"};
+    for (int s = 0; s < models.size(); ++s) {
+        const QString path = resourceDir + "/models/" + models[s] + ".ringscope.pt";
+        if (QFileInfo::exists(path)) workspace_->openModel(s, path);
+    }
+    workspace_->addImages(imagesIn(resourceDir + "/images"));
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+    if (event->mimeData()->hasUrls()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+    QStringList paths;
+    for (const QUrl& url : event->mimeData()->urls())
+        if (url.isLocalFile()) paths << url.toLocalFile();
+    if (openFiles(paths) > 0) event->acceptProposedAction();
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    QSettings().setValue("window/geometry", saveGeometry());
+    QMainWindow::closeEvent(event);
+}
+
+void MainWindow::exportView(const QString& extension) {
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export view"), "attention." + extension,
+                                                      tr("%1 (*.%2)").arg(extension.toUpper(), extension));
+    if (path.isEmpty()) return;
+    plots::ExportOptions o;
+    o.width = std::max(800, attention_->overlay().width() * 2);
+    o.height = std::max(500, attention_->overlay().height() * 2);
+    o.dpi = 192;
+    const QString error = plots::exportFigure(attention_->overlay(), path, o);
+    if (!error.isEmpty()) QMessageBox::warning(this, tr("Export failed"), error);
+    else statusBar()->showMessage(tr("Wrote %1").arg(path), 5000);
+}
+
+void MainWindow::showAbout() {
+    QMessageBox::about(this, tr("About RingScope"),
+                       tr("<h3>RingScope %1</h3><p>A workbench for looking inside weight-shared (recurrent) vision "
+                          "transformers.</p><p>Qt %2, libtorch %3, OpenCV %4</p>")
+                           .arg(RINGSCOPE_VERSION, qVersion(), TORCH_VERSION, CV_VERSION));
+}
+
+void MainWindow::rememberRecent(const QString& path) {
+    QSettings settings;
+    QStringList recent = settings.value("recentFiles").toStringList();
+    recent.removeAll(path);
+    recent.prepend(path);
+    while (recent.size() > 10) recent.removeLast();
+    settings.setValue("recentFiles", recent);
+    refreshRecentMenu();
+}
+
+void MainWindow::refreshRecentMenu() {
+    recentMenu_->clear();
+    const QStringList recent = QSettings().value("recentFiles").toStringList();
+    for (const QString& p : recent) recentMenu_->addAction(QFileInfo(p).fileName(), this, [this, p] { openModel(1, p); })->setToolTip(p);
+    recentMenu_->setEnabled(!recent.isEmpty());
+}
+
+void MainWindow::updateTitle() {
+    QStringList parts;
+    for (int s : workspace_->loadedSlots())
+        parts << QString("%1: %2").arg(Workspace::slotName(s), QString::fromStdString(workspace_->model(s)->facts().fileName));
+    setWindowTitle(parts.isEmpty() ? "RingScope" : "RingScope - " + parts.join(", "));
+}
+
+} // namespace ringscope::gui

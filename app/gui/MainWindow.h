@@ -1,0 +1,51 @@
+#pragma once
+// The main window: menus, the image strip, the views in tabs. State lives in the Workspace;
+// the window only wires it to widgets (docks and menus are built in helpers).
+
+#include <QMainWindow>
+#include <QStringList>
+
+namespace ringscope::gui {
+
+class AttentionView;
+class Workspace;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    Workspace& workspace() { return *workspace_; }
+    AttentionView& attentionView() { return *attention_; }
+
+    /// Opens files as a drop would: checkpoints into the first free slot (else B), images into
+    /// the strip. Returns how many files were taken.
+    int openFiles(const QStringList& paths);
+    /// Loads the bundled demo models and images (the first launch).
+    void openDefaults(const QString& resourceDir);
+    /// Opens a checkpoint into a slot, asking for the heads when the file does not say.
+    void openModel(int slot, const QString& path);
+
+protected:
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+    void closeEvent(QCloseEvent* event) override;
+
+private:
+    void buildMenus();
+    void buildShortcuts();
+    void chooseModel(int slot);
+    void exportView(const QString& extension);
+    void showAbout();
+    void rememberRecent(const QString& path);
+    void refreshRecentMenu();
+    void updateTitle();
+
+    Workspace* workspace_;
+    AttentionView* attention_;
+    class QMenu* recentMenu_ = nullptr;
+};
+
+} // namespace ringscope::gui

@@ -1,0 +1,125 @@
+#include <torch/types.h>
+
+#include "ModelSession.h"
+
+#include "ringscope/analysis/AttentionMaps.h"
+#include "ringscope/analysis/LevelSignals.h"
+#include "ringscope/model/ArchitectureInference.h"
+#include "ringscope/model/Checkpoint.h"
+#include "ringscope/model/Error.h"
+#include "ringscope/model/ImageTensor.h"
+#include "ringscope/model/LoadedModel.h"
+
+#include <filesystem>
+#include <mutex>
+
+namespace ringscope::gui {
+
+namespace {
+
+torch::Tensor attentionTensor(const ImageAnalysis& r) {
+    return torch::from_blob(const_cast<float*>(r.attention.data()), {r.applications, r.heads, r.tokens, r.tokens},
+                            torch::kFloat32);
+}
+
+std::vector<double> toVector(const torch::Tensor& t) {
+    const torch::Tensor c = t.to(torch::kFloat64).contiguous().reshape({-1});
+    return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+}
+
+} // namespace
+
+std::vector<double> ImageAnalysis::queryMap(int a, int h, int q) const {
+    const torch::Tensor p = attentionTensor(*this)[a]; // [H, N, N]
+    torch::Tensor row;
+    if (h >= 0) row = p[h][q];
+    else if (h == -1) row = p.select(1, q).mean(0);
+    else if (h == -2) row = std::get<0>(p.select(1, q).max(0));
+    else row = std::get<0>(p.select(1, q).min(0));
+    return toVector(row.narrow(0, 1, tokens - 1));
+}
+
+std::vector<double> ImageAnalysis::rolloutMap(int upTo, int q, double discardRatio) const {
+    const torch::Tensor all = attentionTensor(*this);
+    std::vector<torch::Tensor> apps;
+    for (int a = 0; a <= upTo && a < applications; ++a) apps.push_back(all[a].unsqueeze(0));
+    analysis::RolloutOptions o;
+    o.discardRatio = discardRatio;
+    return toVector(analysis::attentionRollout(apps, o)[0][q].narrow(0, 1, tokens - 1));
+}
+
+struct ModelSession::Impl {
+    LoadedModel loaded;
+    ModelFacts facts;
+    mutable std::mutex forwardMutex; // one forward pass at a time per model
+};
+
+ModelSession::ModelSession() : d_(std::make_unique<Impl>()) {}
+ModelSession::~ModelSession() = default;
+
+bool ModelSession::needsHeads(const std::string& path, int& guess) {
+    const Checkpoint ck = loadCheckpoint(path);
+    InferenceHints hints;
+    hints.metadata = ck.metadata;
+    const InferredConfig inferred = inferConfig(ck.weights, hints);
+    if (inferred.headsKnown()) return false;
+    // No metadata and not a published width: suggest heads of 64 channels (at least 1).
+    const int64_t d = inferred.config.hidden;
+    guess = int(std::max<int64_t>(1, d % 64 == 0 ? d / 64 : (d % 32 == 0 ? d / 32 : 1)));
+    return true;
+}
+
+std::shared_ptr<ModelSession> ModelSession::open(const std::string& path, std::optional<int> heads) {
+    std::shared_ptr<ModelSession> s(new ModelSession());
+    LoadOptions o;
+    if (heads) o.heads = *heads;
+    s->d_->loaded = loadModel(path, o);
+    const LoadedModel& m = s->d_->loaded;
+    const ModelConfig& c = m.model->config();
+    ModelFacts& f = s->d_->facts;
+    f.path = path;
+    f.fileName = std::filesystem::path(path).filename().string();
+    f.family = familyDisplayName(c.family);
+    f.summary = c.summary();
+    f.applicationName = c.family == Family::ViT || c.family == Family::OWF ? "layer" : "iteration";
+    f.applications = int(c.depth);
+    f.heads = int(c.heads);
+    f.imageSize = int(c.imageSize);
+    f.channels = int(c.channels);
+    f.patch = int(c.patch);
+    f.classes = int(c.classes);
+    f.parameters = m.model->parameterCount();
+    for (int64_t i = 0; i < c.classes; ++i) f.classNames.push_back(m.metadata.className(i));
+    f.headsSource = headsSourceName(m.headsSource);
+    return s;
+}
+
+const ModelFacts& ModelSession::facts() const { return d_->facts; }
+
+ImageAnalysis ModelSession::analyse(const cv::Mat& image) const {
+    const LoadedModel& m = d_->loaded;
+    const torch::Tensor input = preprocessImage(image, m.metadata.inputSpec()).unsqueeze(0);
+    ForwardTrace trace;
+    trace.recordSignals = false;
+    torch::Tensor logits;
+    {
+        std::lock_guard<std::mutex> lock(d_->forwardMutex);
+        torch::NoGradGuard noGrad;
+        logits = m.model->forward(input, {}, &trace).logits[0];
+    }
+    ImageAnalysis r;
+    r.applications = int(trace.attention.size());
+    r.heads = int(trace.attention.front().size(1));
+    r.tokens = int(trace.attention.front().size(2));
+    r.grid = int(analysis::gridSide(r.tokens));
+    r.classes = int(logits.size(0));
+    std::vector<torch::Tensor> apps;
+    for (const auto& p : trace.attention) apps.push_back(p[0]);
+    const torch::Tensor att = torch::stack(apps).to(torch::kFloat32).contiguous();
+    r.attention.assign(att.data_ptr<float>(), att.data_ptr<float>() + att.numel());
+    r.probabilities = toVector(torch::softmax(logits.to(torch::kFloat64), -1));
+    r.lens = toVector(analysis::classLensProbabilities(*m.model, trace).select(1, 0));
+    return r;
+}
+
+} // namespace ringscope::gui

@@ -1,0 +1,63 @@
+#pragma once
+// A loaded model as the GUI uses it: plain-data results (no torch types in this header), so
+// that Qt widgets and moc'ed classes can hold them. All methods are thread-safe for reading;
+// analyse() runs on worker threads.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cv {
+class Mat;
+}
+
+namespace ringscope::gui {
+
+/// What one image does in one model.
+struct ImageAnalysis {
+    int applications = 0, heads = 0, tokens = 0, grid = 0, classes = 0;
+    std::vector<float> attention;      ///< [A][H][N][N] softmax maps
+    std::vector<double> probabilities; ///< [classes]
+    std::vector<double> lens;          ///< [A][classes] class-lens probabilities
+
+    float at(int a, int h, int q, int k) const {
+        return attention[((size_t(a) * heads + h) * tokens + q) * tokens + k];
+    }
+    /// Query token q's attention over the patch grid (grid*grid values) for head h, or fused
+    /// over heads (h < 0: -1 mean, -2 max, -3 min).
+    std::vector<double> queryMap(int a, int h, int q) const;
+    /// Rollout J = R_A..R_1 up to application `upTo` (inclusive), heads fused by mean; the
+    /// query row over the patches.
+    std::vector<double> rolloutMap(int upTo, int q, double discardRatio = 0.0) const;
+};
+
+/// Facts about a model for labels and the inspector.
+struct ModelFacts {
+    std::string path, fileName, family, summary, applicationName; ///< applicationName: "layer" / "iteration"
+    int applications = 0, heads = 0, imageSize = 0, channels = 0, patch = 0, classes = 0;
+    long long parameters = 0;
+    std::vector<std::string> classNames;
+    std::string headsSource; ///< "file metadata", "given", ...
+};
+
+class ModelSession {
+public:
+    /// Loads a checkpoint; `heads` is used when the file does not say. Throws
+    /// std::exception with a message naming the file and the problem.
+    static std::shared_ptr<ModelSession> open(const std::string& path, std::optional<int> heads = std::nullopt);
+    /// True when the file does not say how many heads the model has (ask the user).
+    static bool needsHeads(const std::string& path, int& guess);
+    ~ModelSession();
+
+    const ModelFacts& facts() const;
+    /// Forward pass of one image (any size, gray or colour), traced.
+    ImageAnalysis analyse(const cv::Mat& image) const;
+
+private:
+    ModelSession();
+    struct Impl;
+    std::unique_ptr<Impl> d_;
+};
+
+} // namespace ringscope::gui

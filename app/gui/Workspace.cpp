@@ -1,0 +1,193 @@
+#include <torch/types.h>
+
+#include "Workspace.h"
+
+#include "ringscope/model/ImageTensor.h"
+
+#include <QFileInfo>
+#include <QPointer>
+#include <QtConcurrent/QtConcurrentRun>
+
+#include <opencv2/imgproc.hpp>
+
+namespace ringscope::gui {
+
+namespace {
+
+QImage previewOf(const cv::Mat& image) {
+    cv::Mat rgb;
+    if (image.channels() == 1) cv::cvtColor(image, rgb, cv::COLOR_GRAY2RGB);
+    else if (image.channels() == 4) cv::cvtColor(image, rgb, cv::COLOR_BGRA2RGB);
+    else cv::cvtColor(image, rgb, cv::COLOR_BGR2RGB);
+    if (rgb.depth() != CV_8U) rgb.convertTo(rgb, CV_8U);
+    return QImage(rgb.data, rgb.cols, rgb.rows, int(rgb.step), QImage::Format_RGB888).copy();
+}
+
+} // namespace
+
+Workspace::Workspace(QObject* parent) : QObject(parent), slots_(kSlots) {}
+
+Workspace::~Workspace() {
+    // Workers hold their own references to sessions and images; results that arrive after
+    // this object is gone are dropped by the QPointer guard in compute()/openModel().
+}
+
+std::shared_ptr<const ModelSession> Workspace::model(int slot) const {
+    return slot >= 0 && slot < kSlots ? slots_[size_t(slot)].session : nullptr;
+}
+
+QList<int> Workspace::loadedSlots() const {
+    QList<int> out;
+    for (int s = 0; s < kSlots; ++s)
+        if (slots_[size_t(s)].session) out.push_back(s);
+    return out;
+}
+
+bool Workspace::isLoading(int slot) const { return slots_[size_t(slot)].loading; }
+
+int Workspace::maxApplications() const {
+    int n = 0;
+    for (const Slot& s : slots_)
+        if (s.session) n = std::max(n, s.session->facts().applications);
+    return n;
+}
+
+void Workspace::openModel(int slot, const QString& path, std::optional<int> heads) {
+    Slot& s = slots_[size_t(slot)];
+    s.loading = true;
+    const int generation = ++s.generation;
+    auto* watcher = new QFutureWatcher<std::shared_ptr<ModelSession>>(this);
+    auto error = std::make_shared<QString>();
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, slot, generation, error, path] {
+        watcher->deleteLater();
+        Slot& s = slots_[size_t(slot)];
+        if (s.generation != generation) return; // superseded by a later open/close
+        s.loading = false;
+        const std::shared_ptr<ModelSession> session = watcher->result();
+        if (!session) {
+            Q_EMIT modelLoadFailed(slot, error->isEmpty() ? path + ": could not be read" : *error);
+            return;
+        }
+        s.session = session;
+        for (auto it = cache_.begin(); it != cache_.end();) it = int(it.key() >> 32) == slot ? cache_.erase(it) : ++it;
+        if (application_ >= maxApplications()) setApplication(maxApplications() - 1);
+        Q_EMIT modelChanged(slot);
+    });
+    const std::string file = path.toStdString();
+    watcher->setFuture(QtConcurrent::run([file, heads, error]() -> std::shared_ptr<ModelSession> {
+        try {
+            return ModelSession::open(file, heads);
+        } catch (const std::exception& e) {
+            *error = QString::fromStdString(e.what());
+        } catch (...) {
+            *error = QString::fromStdString(file) + ": unknown error";
+        }
+        return nullptr;
+    }));
+}
+
+void Workspace::closeModel(int slot) {
+    Slot& s = slots_[size_t(slot)];
+    ++s.generation;
+    s.session.reset();
+    s.loading = false;
+    for (auto it = cache_.begin(); it != cache_.end();) it = int(it.key() >> 32) == slot ? cache_.erase(it) : ++it;
+    Q_EMIT modelChanged(slot);
+}
+
+int Workspace::addImages(const QStringList& paths) {
+    int added = 0;
+    for (const QString& p : paths) {
+        try {
+            auto pixels = std::make_shared<cv::Mat>(readImage(p.toStdString()));
+            images_.push_back({p, QFileInfo(p).fileName(), previewOf(*pixels), pixels});
+            ++added;
+        } catch (const std::exception& e) {
+            Q_EMIT problem(QString::fromStdString(e.what()));
+        }
+    }
+    if (added > 0) {
+        Q_EMIT imagesChanged();
+        if (currentImage_ < 0) setCurrentImage(0);
+    }
+    return added;
+}
+
+void Workspace::clearImages() {
+    images_.clear();
+    cache_.clear();
+    currentImage_ = -1;
+    Q_EMIT imagesChanged();
+    Q_EMIT currentImageChanged(-1);
+}
+
+void Workspace::setCurrentImage(int i) {
+    if (i == currentImage_ || i < -1 || i >= imageCount()) return;
+    currentImage_ = i;
+    Q_EMIT currentImageChanged(i);
+}
+
+void Workspace::setApplication(int a) {
+    a = std::clamp(a, 0, std::max(0, maxApplications() - 1));
+    if (a == application_) return;
+    application_ = a;
+    Q_EMIT applicationChanged(a);
+}
+
+void Workspace::setHead(int h) {
+    if (h == head_) return;
+    head_ = h;
+    Q_EMIT headChanged(h);
+}
+
+void Workspace::setQuery(int token) {
+    if (token == query_ || token < 0) return;
+    query_ = token;
+    Q_EMIT queryChanged(token);
+}
+
+void Workspace::setRollout(bool on) {
+    if (on == rollout_) return;
+    rollout_ = on;
+    Q_EMIT rolloutChanged(on);
+}
+
+const ImageAnalysis* Workspace::analysis(int slot, int image) {
+    if (!model(slot) || image < 0 || image >= imageCount()) return nullptr;
+    const quint64 k = key(slot, image);
+    if (auto it = cache_.find(k); it != cache_.end()) return it->get();
+    if (!pending_.contains(k)) compute(slot, image);
+    return nullptr;
+}
+
+void Workspace::compute(int slot, int image) {
+    const quint64 k = key(slot, image);
+    pending_.insert(k, true);
+    const int generation = slots_[size_t(slot)].generation;
+    std::shared_ptr<const ModelSession> session = slots_[size_t(slot)].session;
+    std::shared_ptr<const cv::Mat> pixels = images_[size_t(image)].pixels;
+    auto* watcher = new QFutureWatcher<std::shared_ptr<ImageAnalysis>>(this);
+    auto error = std::make_shared<QString>();
+    const QString name = images_[size_t(image)].path;
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, slot, image, k, generation, error, name] {
+        watcher->deleteLater();
+        pending_.remove(k);
+        if (slots_[size_t(slot)].generation != generation || image >= imageCount()) return;
+        if (auto r = watcher->result()) {
+            cache_.insert(k, r);
+            Q_EMIT analysisReady(slot, image);
+        } else {
+            Q_EMIT problem(name + ": " + *error);
+        }
+    });
+    watcher->setFuture(QtConcurrent::run([session, pixels, error]() -> std::shared_ptr<ImageAnalysis> {
+        try {
+            return std::make_shared<ImageAnalysis>(session->analyse(*pixels));
+        } catch (const std::exception& e) {
+            *error = QString::fromStdString(e.what());
+        }
+        return nullptr;
+    }));
+}
+
+} // namespace ringscope::gui

@@ -1,0 +1,105 @@
+#pragma once
+// The document of the desktop app: the models in slots A, B, ..., the images, the linked
+// selection (image, application, head, query token, raw/rollout) that every view follows, and
+// the per-image analyses, computed off the GUI thread and cached. Emits fine-grained signals.
+
+#include "ModelSession.h"
+
+#include <QFutureWatcher>
+#include <QHash>
+#include <QImage>
+#include <QObject>
+#include <QString>
+#include <QStringList>
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace ringscope::gui {
+
+/// Head selection: a head index >= 0, or one of these fusions.
+enum HeadChoice { kHeadMean = -1, kHeadMax = -2, kHeadMin = -3, kAllHeads = -4 };
+
+struct WorkspaceImage {
+    QString path;
+    QString name;
+    QImage preview;                  ///< the image as loaded (RGB)
+    std::shared_ptr<const cv::Mat> pixels; ///< what the models get
+};
+
+class Workspace : public QObject {
+    Q_OBJECT
+
+public:
+    static constexpr int kSlots = 4; ///< A, B, C, D
+
+    explicit Workspace(QObject* parent = nullptr);
+    ~Workspace() override;
+
+    static QString slotName(int slot) { return QString(QChar('A' + slot)); }
+
+    // Models
+    std::shared_ptr<const ModelSession> model(int slot) const;
+    QList<int> loadedSlots() const;
+    /// Loads a checkpoint into `slot` on a worker thread; emits modelChanged or
+    /// modelLoadFailed. Heads, when given, are used if the file does not say.
+    void openModel(int slot, const QString& path, std::optional<int> heads = std::nullopt);
+    void closeModel(int slot);
+    bool isLoading(int slot) const;
+    /// Largest number of applications among the loaded models.
+    int maxApplications() const;
+
+    // Images
+    /// Reads images (unreadable ones are reported through problem()); returns how many were added.
+    int addImages(const QStringList& paths);
+    void clearImages();
+    int imageCount() const { return int(images_.size()); }
+    const WorkspaceImage& image(int i) const { return images_[size_t(i)]; }
+
+    // Linked selection
+    int currentImage() const { return currentImage_; }
+    int application() const { return application_; } ///< 0-based
+    int head() const { return head_; }               ///< >= 0 or a HeadChoice
+    int query() const { return query_; }             ///< token: 0 = CLS, p + 1 = patch p
+    bool rollout() const { return rollout_; }
+    void setCurrentImage(int i);
+    void setApplication(int a);
+    void setHead(int h);
+    void setQuery(int token);
+    void setRollout(bool on);
+
+    /// The analysis of `image` by the model in `slot`, or null while it is being computed
+    /// (analysisReady follows).
+    const ImageAnalysis* analysis(int slot, int image);
+
+Q_SIGNALS:
+    void modelChanged(int slot);
+    void modelLoadFailed(int slot, const QString& message);
+    void imagesChanged();
+    void currentImageChanged(int image);
+    void applicationChanged(int application);
+    void headChanged(int head);
+    void queryChanged(int token);
+    void rolloutChanged(bool on);
+    void analysisReady(int slot, int image);
+    void problem(const QString& message);
+
+private:
+    struct Slot {
+        std::shared_ptr<const ModelSession> session;
+        bool loading = false;
+        int generation = 0; ///< bumps on every change, so late results of old models are dropped
+    };
+    static quint64 key(int slot, int image) { return (quint64(slot) << 32) | quint32(image); }
+    void compute(int slot, int image);
+
+    std::vector<Slot> slots_;
+    std::vector<WorkspaceImage> images_;
+    QHash<quint64, std::shared_ptr<ImageAnalysis>> cache_;
+    QHash<quint64, bool> pending_;
+    int currentImage_ = -1, application_ = 0, head_ = kHeadMean, query_ = 0;
+    bool rollout_ = false;
+};
+
+} // namespace ringscope::gui

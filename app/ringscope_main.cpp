@@ -1,0 +1,57 @@
+// ringscope: the desktop app. Opens the bundled demo models and images on first launch.
+#include <torch/types.h>
+
+#include "MainWindow.h"
+
+#include "ringscope/model/Runtime.h"
+#include "ringscope/Version.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QDir>
+#include <QFileInfo>
+#include <QTimer>
+
+#include <iostream>
+
+namespace {
+
+/// The resources folder: next to the sources in a build tree, else the installed share/.
+QString resourceDir() {
+    const QString app = QCoreApplication::applicationDirPath();
+    for (const QString& candidate : {QString(RINGSCOPE_SOURCE_RESOURCES), app + "/../share/ringscope", app + "/resources"})
+        if (QFileInfo::exists(candidate + "/images")) return QDir(candidate).absolutePath();
+    return {};
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    QApplication app(argc, argv);
+    QApplication::setApplicationName("RingScope");
+    QApplication::setOrganizationName("RingScope");
+    QApplication::setApplicationVersion(RINGSCOPE_VERSION);
+    QCommandLineParser parser;
+    parser.setApplicationDescription("Workbench for looking inside weight-shared vision transformers");
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addOption({"empty", "Start without the bundled demo models and images."});
+    parser.addOption({"screenshot", "Save a screenshot of the window to FILE after DELAY ms and quit.", "FILE"});
+    parser.addOption({"delay", "Milliseconds before --screenshot (default 3000).", "DELAY", "3000"});
+    parser.addPositionalArgument("files", "Checkpoints and images to open.", "[files...]");
+    parser.process(app);
+    ringscope::configureThreads();
+
+    ringscope::gui::MainWindow window;
+    window.show();
+    if (!parser.isSet("empty")) window.openDefaults(resourceDir());
+    window.openFiles(parser.positionalArguments());
+    if (parser.isSet("screenshot")) {
+        const QString file = parser.value("screenshot");
+        QTimer::singleShot(parser.value("delay").toInt(), &window, [&window, file] {
+            if (!window.grab().save(file)) std::cerr << "cannot write " << file.toStdString() << "\n";
+            QApplication::quit();
+        });
+    }
+    return QApplication::exec();
+}
