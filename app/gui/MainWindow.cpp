@@ -4,6 +4,7 @@
 
 #include "AttentionView.h"
 #include "ImageStrip.h"
+#include "MessageBar.h"
 #include "Workspace.h"
 
 #include "AttentionOverlay.h"
@@ -26,6 +27,7 @@
 #include <QShortcut>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QVBoxLayout>
 
 #include <opencv2/core/version.hpp>
 
@@ -52,7 +54,14 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), workspace_(new Wo
     auto* tabs = new QTabWidget(this);
     attention_ = new AttentionView(*workspace_, tabs);
     tabs->addTab(attention_, tr("Attention"));
-    setCentralWidget(tabs);
+    messages_ = new MessageBar(this);
+    auto* central = new QWidget(this);
+    auto* column = new QVBoxLayout(central);
+    column->setContentsMargins(0, 0, 0, 0);
+    column->setSpacing(0);
+    column->addWidget(messages_);
+    column->addWidget(tabs, 1);
+    setCentralWidget(central);
 
     auto* strip = new QDockWidget(tr("Images"), this);
     strip->setObjectName("images");
@@ -63,10 +72,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), workspace_(new Wo
     buildMenus();
     buildShortcuts();
     connect(workspace_, &Workspace::modelLoadFailed, this, [this](int slot, const QString& message) {
-        QMessageBox::warning(this, tr("Cannot open the checkpoint"),
-                             tr("Slot %1: %2").arg(Workspace::slotName(slot), message));
+        messages_->showError(tr("Could not open a checkpoint into %1: %2").arg(Workspace::slotName(slot), message));
     });
-    connect(workspace_, &Workspace::problem, this, [this](const QString& m) { statusBar()->showMessage(m, 8000); });
+    connect(workspace_, &Workspace::problem, messages_, &MessageBar::showError);
     connect(workspace_, &Workspace::modelChanged, this, &MainWindow::updateTitle);
     QSettings settings;
     restoreGeometry(settings.value("window/geometry").toByteArray());
@@ -132,7 +140,7 @@ void MainWindow::openModel(int slot, const QString& path) {
             heads = h;
         }
     } catch (const std::exception& e) {
-        QMessageBox::warning(this, tr("Cannot open the checkpoint"), QString::fromStdString(e.what()));
+        messages_->showError(tr("Could not open a checkpoint: %1").arg(QString::fromStdString(e.what())));
         return;
     }
     QSettings().setValue("paths/lastCheckpointDir", QFileInfo(path).absolutePath());

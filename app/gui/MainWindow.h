@@ -8,6 +8,7 @@
 namespace ringscope::gui {
 
 class AttentionView;
+class MessageBar;
 class Workspace;
 
 class MainWindow : public QMainWindow {
@@ -19,6 +20,7 @@ public:
 
     Workspace& workspace() { return *workspace_; }
     AttentionView& attentionView() { return *attention_; }
+    MessageBar& messageBar() { return *messages_; }
 
     /// Opens files as a drop would: checkpoints into the first free slot (else B), images into
     /// the strip. Returns how many files were taken.
@@ -45,6 +47,7 @@ private:
 
     Workspace* workspace_;
     AttentionView* attention_;
+    MessageBar* messages_;
     class QMenu* recentMenu_ = nullptr;
 };
 

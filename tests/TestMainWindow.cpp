@@ -1,0 +1,130 @@
+// The desktop app driven through its API and synthesised events: opening checkpoints (API and
+// drop), the application slider changes the shown map to that application's data, a hostile
+// checkpoint shows an error while the app keeps working, the view exports.
+#include "TestSupport.h"
+
+#include "AttentionOverlay.h"
+#include "AttentionView.h"
+#include "FigureExport.h"
+#include "MainWindow.h"
+#include "MessageBar.h"
+#include "Workspace.h"
+
+#include <QDropEvent>
+#include <QMimeData>
+#include <QSignalSpy>
+#include <QSlider>
+#include <QtTest>
+
+using namespace ringscope::gui;
+
+namespace {
+
+QString example() { return QString::fromStdString(ringscope::test::sourceDir()) + "/resources/examples/ringformer_tiny.ringscope.pt"; }
+QString imageFile(const QString& name) { return QString::fromStdString(ringscope::test::sourceDir()) + "/resources/images/" + name; }
+
+/// Waits until the view has drawn a map for every loaded model.
+bool waitForMaps(MainWindow& w, int panels) {
+    return QTest::qWaitFor([&] {
+        QCoreApplication::processEvents();
+        const auto& p = w.attentionView().overlay().panels();
+        if (int(p.size()) != panels) return false;
+        for (const auto& panel : p)
+            if (panel.map.empty()) return false;
+        return true;
+    }, 20000);
+}
+
+} // namespace
+
+class TestMainWindow : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase() {
+        QCoreApplication::setOrganizationName("RingScopeTest");
+        QCoreApplication::setApplicationName("TestMainWindow");
+    }
+
+    void openThroughApiAndScrub() {
+        MainWindow w;
+        w.show();
+        QSignalSpy loaded(&w.workspace(), &Workspace::modelChanged);
+        w.openModel(0, example());
+        QVERIFY(loaded.wait(20000));
+        QCOMPARE(w.workspace().addImages({imageFile("sneaker.png"), imageFile("trouser.png")}), 2);
+        QVERIFY(waitForMaps(w, 1));
+        const ImageAnalysis* r = w.workspace().analysis(0, 0);
+        QVERIFY(r);
+        QCOMPARE(w.attentionView().overlay().panels()[0].map, r->queryMap(0, kHeadMean, 0));
+
+        // Moving the slider shows the selected application's map.
+        w.attentionView().applicationSlider().setValue(2);
+        QCOMPARE(w.workspace().application(), 2);
+        QTRY_COMPARE(w.attentionView().overlay().panels()[0].map, r->queryMap(2, kHeadMean, 0));
+        QVERIFY(r->queryMap(2, kHeadMean, 0) != r->queryMap(0, kHeadMean, 0));
+        // One head, then a clicked query patch.
+        w.workspace().setHead(1);
+        QTRY_COMPARE(w.attentionView().overlay().panels()[0].map, r->queryMap(2, 1, 0));
+        w.workspace().setQuery(5);
+        QTRY_COMPARE(w.attentionView().overlay().panels()[0].map, r->queryMap(2, 1, 5));
+        QCOMPARE(w.attentionView().overlay().panels()[0].highlightedPatch, 4);
+        // Rollout and all heads.
+        w.workspace().setRollout(true);
+        QTRY_COMPARE(w.attentionView().overlay().panels()[0].map, r->rolloutMap(2, 5));
+        w.workspace().setRollout(false);
+        w.workspace().setHead(kAllHeads);
+        QTRY_COMPARE(int(w.attentionView().overlay().panels().size()), r->heads);
+
+        const QString png = QString::fromStdString(ringscope::test::makeTempDir("gui")) + "/view.png";
+        ringscope::plots::ExportOptions o;
+        o.width = 1000;
+        o.height = 600;
+        QCOMPARE(ringscope::plots::exportFigure(w.attentionView().overlay(), png, o), QString());
+        QCOMPARE(QImage(png).size(), QSize(1000, 600));
+    }
+
+    void dropOpensCheckpointAndImages() {
+        MainWindow w;
+        w.show();
+        QSignalSpy loaded(&w.workspace(), &Workspace::modelChanged);
+        auto* mime = new QMimeData;
+        mime->setUrls({QUrl::fromLocalFile(example()), QUrl::fromLocalFile(imageFile("bag.png"))});
+        QDropEvent drop(QPointF(100, 100), Qt::CopyAction, mime, Qt::LeftButton, Qt::NoModifier);
+        QDragEnterEvent enter(QPoint(100, 100), Qt::CopyAction, mime, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(&w, &enter);
+        QVERIFY(enter.isAccepted());
+        QApplication::sendEvent(&w, &drop);
+        QVERIFY(drop.isAccepted());
+        QVERIFY(loaded.count() > 0 || loaded.wait(20000));
+        QCOMPARE(loaded.first().first().toInt(), 0);
+        QCOMPARE(w.workspace().imageCount(), 1);
+        QVERIFY(waitForMaps(w, 1));
+        delete mime;
+    }
+
+    void hostileCheckpointShowsErrorAndAppKeepsWorking() {
+        const QString dir = QString::fromStdString(ringscope::test::makeTempDir("gui"));
+        const QString hostile = dir + "/evil.pt";
+        ringscope::test::writeBytes(hostile.toStdString(), std::string("\x80\x02" "cos\nsystem\nX\x04\x00\x00\x00" "echo\x85R.", 27));
+        MainWindow w;
+        w.show();
+        QSignalSpy failed(&w.workspace(), &Workspace::modelLoadFailed);
+        w.openModel(0, hostile);
+        QTRY_VERIFY(!w.messageBar().text().isEmpty());
+        QVERIFY2(w.messageBar().text().contains("evil.pt"), qPrintable(w.messageBar().text()));
+        QVERIFY2(w.messageBar().text().contains("os"), qPrintable(w.messageBar().text()));
+        QVERIFY(!w.workspace().model(0));
+        // A broken image is reported too, and a good checkpoint still opens.
+        ringscope::test::writeBytes((dir + "/broken.png").toStdString(), "\x89PNG\r\n\x1a\nbroken");
+        QCOMPARE(w.workspace().addImages({dir + "/broken.png", imageFile("coat.png")}), 1);
+        QVERIFY(w.messageBar().text().contains("broken.png"));
+        QSignalSpy loaded(&w.workspace(), &Workspace::modelChanged);
+        w.openModel(0, example());
+        QVERIFY(loaded.wait(20000));
+        QVERIFY(waitForMaps(w, 1));
+    }
+};
+
+QTEST_MAIN(TestMainWindow)
+#include "TestMainWindow.moc"
