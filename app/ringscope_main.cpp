@@ -1,6 +1,8 @@
 // ringscope: the desktop app. Opens the bundled demo models and images on first launch.
 #include <torch/types.h>
 
+#include "BackgroundJob.h"
+#include "CkaView.h"
 #include "MainWindow.h"
 
 #include "ringscope/model/Runtime.h"
@@ -38,6 +40,7 @@ int main(int argc, char** argv) {
     parser.addOption({"empty", "Start without the bundled demo models and images."});
     parser.addOption({"screenshot", "Save a screenshot of the window to FILE after DELAY ms and quit.", "FILE"});
     parser.addOption({"delay", "Milliseconds before --screenshot (default 3000).", "DELAY", "3000"});
+    parser.addOption({"view", "Show this view first: attention or cka (cka also computes).", "VIEW", "attention"});
     parser.addPositionalArgument("files", "Checkpoints and images to open.", "[files...]");
     parser.process(app);
     ringscope::configureThreads();
@@ -46,11 +49,19 @@ int main(int argc, char** argv) {
     window.show();
     if (!parser.isSet("empty")) window.openDefaults(resourceDir());
     window.openFiles(parser.positionalArguments());
+    const QString view = parser.value("view");
+    window.showView(view);
     if (parser.isSet("screenshot")) {
         const QString file = parser.value("screenshot");
-        QTimer::singleShot(parser.value("delay").toInt(), &window, [&window, file] {
+        auto shoot = [&window, file] {
             if (!window.grab().save(file)) std::cerr << "cannot write " << file.toStdString() << "\n";
             QApplication::quit();
+        };
+        QTimer::singleShot(parser.value("delay").toInt(), &window, [&window, view, shoot] {
+            if (view != "cka") return shoot();
+            QObject::connect(&window.ckaView().job(), &ringscope::gui::BackgroundJob::finished, &window,
+                             [shoot] { QTimer::singleShot(500, shoot); });
+            window.ckaView().run();
         });
     }
     return QApplication::exec();

@@ -5,6 +5,9 @@
 
 #include "AttentionOverlay.h"
 #include "AttentionView.h"
+#include "BackgroundJob.h"
+#include "CkaView.h"
+#include "HeatmapPlot.h"
 #include "FigureExport.h"
 #include "MainWindow.h"
 #include "MessageBar.h"
@@ -82,6 +85,35 @@ private Q_SLOTS:
         o.height = 600;
         QCOMPARE(ringscope::plots::exportFigure(w.attentionView().overlay(), png, o), QString());
         QCOMPARE(QImage(png).size(), QSize(1000, 600));
+    }
+
+    /// CKA from the app: A x A over the fixture batch equals the analysis library's result;
+    /// a cancelled run reports it and keeps the previous result.
+    void ckaRunsAndCancels() {
+        MainWindow w;
+        QSignalSpy loaded(&w.workspace(), &Workspace::modelChanged);
+        w.openModel(0, example());
+        QVERIFY(loaded.wait(20000));
+        CkaView& view = w.ckaView();
+        view.setDataSpec("npy:" + QString::fromStdString(ringscope::test::fixturesDir()) + "/cka/cka_shared.input.npy");
+        view.setImageCount(16);
+        QSignalSpy done(&view.job(), &BackgroundJob::finished);
+        view.run();
+        QVERIFY(done.wait(30000));
+        const Matrix& aa = view.result().aa;
+        QCOMPARE(aa.rows, 3);
+        for (int i = 0; i < 3; ++i) QVERIFY(std::abs(aa.at(i, i) - 1.0) < 1e-9);
+        QCOMPARE(view.heatmap(0).rows(), 3);
+        QCOMPARE(view.heatmap(0).value(0, 1), aa.at(0, 1));
+
+        view.setDataSpec("fashion-mnist:test");
+        view.setImageCount(10000);
+        QSignalSpy cancelled(&view.job(), &BackgroundJob::cancelled);
+        view.run();
+        QVERIFY(view.job().running());
+        view.job().cancel();
+        QVERIFY(cancelled.wait(60000));
+        QCOMPARE(view.result().aa.values, aa.values); // the last good result stays
     }
 
     void dropOpensCheckpointAndImages() {

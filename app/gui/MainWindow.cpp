@@ -3,6 +3,7 @@
 #include "MainWindow.h"
 
 #include "AttentionView.h"
+#include "CkaView.h"
 #include "ImageStrip.h"
 #include "MessageBar.h"
 #include "Workspace.h"
@@ -52,8 +53,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), workspace_(new Wo
     setWindowTitle("RingScope");
     setAcceptDrops(true);
     auto* tabs = new QTabWidget(this);
+    tabs_ = tabs;
     attention_ = new AttentionView(*workspace_, tabs);
     tabs->addTab(attention_, tr("Attention"));
+    cka_ = new CkaView(*workspace_, tabs);
+    tabs->addTab(cka_, tr("CKA"));
     messages_ = new MessageBar(this);
     auto* central = new QWidget(this);
     auto* column = new QVBoxLayout(central);
@@ -117,6 +121,7 @@ void MainWindow::buildShortcuts() {
     add(QKeySequence(Qt::Key_Left), [this] { attention_->stepApplication(-1); });
     add(QKeySequence(Qt::Key_Right), [this] { attention_->stepApplication(1); });
     add(QKeySequence(Qt::Key_Space), [this] { attention_->togglePlay(); });
+    add(QKeySequence(Qt::Key_Escape), [this] { cka_->job().cancel(); });
 }
 
 void MainWindow::chooseModel(int slot) {
@@ -179,6 +184,11 @@ void MainWindow::openDefaults(const QString& resourceDir) {
         if (QFileInfo::exists(path)) workspace_->openModel(s, path);
     }
     workspace_->addImages(imagesIn(resourceDir + "/images"));
+}
+
+void MainWindow::showView(const QString& name) {
+    for (int i = 0; i < tabs_->count(); ++i)
+        if (tabs_->tabText(i).compare(name, Qt::CaseInsensitive) == 0) tabs_->setCurrentIndex(i);
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent* event) {

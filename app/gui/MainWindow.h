@@ -8,6 +8,7 @@
 namespace ringscope::gui {
 
 class AttentionView;
+class CkaView;
 class MessageBar;
 class Workspace;
 
@@ -21,12 +22,15 @@ public:
     Workspace& workspace() { return *workspace_; }
     AttentionView& attentionView() { return *attention_; }
     MessageBar& messageBar() { return *messages_; }
+    CkaView& ckaView() { return *cka_; }
 
     /// Opens files as a drop would: checkpoints into the first free slot (else B), images into
     /// the strip. Returns how many files were taken.
     int openFiles(const QStringList& paths);
     /// Loads the bundled demo models and images (the first launch).
     void openDefaults(const QString& resourceDir);
+    /// Brings a view to the front by name ("attention", "cka").
+    void showView(const QString& name);
     /// Opens a checkpoint into a slot, asking for the heads when the file does not say.
     void openModel(int slot, const QString& path);
 
@@ -48,7 +52,9 @@ private:
     Workspace* workspace_;
     AttentionView* attention_;
     MessageBar* messages_;
+    CkaView* cka_;
     class QMenu* recentMenu_ = nullptr;
+    class QTabWidget* tabs_ = nullptr;
 };
 
 } // namespace ringscope::gui

@@ -96,6 +96,8 @@ std::shared_ptr<ModelSession> ModelSession::open(const std::string& path, std::o
 
 const ModelFacts& ModelSession::facts() const { return d_->facts; }
 
+const LoadedModel& ModelSession::loaded() const { return d_->loaded; }
+
 ImageAnalysis ModelSession::analyse(const cv::Mat& image) const {
     const LoadedModel& m = d_->loaded;
     const torch::Tensor input = preprocessImage(image, m.metadata.inputSpec()).unsqueeze(0);

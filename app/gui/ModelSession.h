@@ -12,6 +12,10 @@ namespace cv {
 class Mat;
 }
 
+namespace ringscope {
+struct LoadedModel;
+}
+
 namespace ringscope::gui {
 
 /// What one image does in one model.
@@ -53,6 +57,8 @@ public:
     const ModelFacts& facts() const;
     /// Forward pass of one image (any size, gray or colour), traced.
     ImageAnalysis analyse(const cv::Mat& image) const;
+    /// The model itself, for analyses over datasets (include LoadedModel.h to use it).
+    const LoadedModel& loaded() const;
 
 private:
     ModelSession();

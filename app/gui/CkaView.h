@@ -1,0 +1,64 @@
+#pragma once
+// View 3: CKA heatmaps A x A, B x B and A x B with colour bars (hover shows the exact value),
+// the data source, number of images, kernel, estimator and feature pickers, a background run
+// with progress and cancel, and the best-matching-application trace.
+
+#include "DatasetJobs.h"
+
+#include <QWidget>
+
+#include <memory>
+
+class QComboBox;
+class QLabel;
+class QProgressBar;
+class QPushButton;
+class QSpinBox;
+
+namespace ringscope::plots {
+class HeatmapPlot;
+class LinePlot;
+} // namespace ringscope::plots
+
+namespace ringscope::gui {
+
+class Workspace;
+
+class CkaView : public QWidget {
+    Q_OBJECT
+
+public:
+    explicit CkaView(Workspace& workspace, QWidget* parent = nullptr);
+
+    BackgroundJob& job() { return job_; }
+    /// Starts a run with the current settings (no-op while one runs or without a model).
+    void run();
+    const CkaResult& result() const { return result_; }
+    plots::HeatmapPlot& heatmap(int which) { return *maps_[which]; }
+    void setImageCount(int n);
+    void setDataSpec(const QString& spec);
+
+private:
+    QWidget* buildControls();
+    void showResult();
+    void setRunning(bool running);
+
+    Workspace& ws_;
+    BackgroundJob job_;
+    CkaResult result_;
+    std::shared_ptr<CkaResult> pending_; ///< filled by the running job
+    QComboBox* dataBox_;
+    QSpinBox* imagesBox_;
+    QComboBox* kernelBox_;
+    QComboBox* estimatorBox_;
+    QComboBox* featureBox_;
+    QPushButton* runButton_;
+    QPushButton* cancelButton_;
+    QProgressBar* progress_;
+    QLabel* status_;
+    plots::HeatmapPlot* maps_[3];
+    plots::LinePlot* trace_;
+    QString labels_[2];
+};
+
+} // namespace ringscope::gui

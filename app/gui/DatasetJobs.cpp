@@ -1,0 +1,58 @@
+#include <torch/types.h>
+
+#include "DatasetJobs.h"
+
+#include "ModelSession.h"
+
+#include "ringscope/analysis/DataAnalysis.h"
+#include "ringscope/model/Error.h"
+#include "ringscope/model/LoadedModel.h"
+
+namespace ringscope::gui {
+
+namespace {
+
+Matrix toMatrix(const torch::Tensor& t) {
+    Matrix m;
+    m.rows = int(t.size(0));
+    m.cols = int(t.size(1));
+    const torch::Tensor c = t.to(torch::kFloat64).contiguous();
+    m.values.assign(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+    return m;
+}
+
+analysis::ModelInput inputOf(const ModelSession& s) {
+    return {s.loaded().model.get(), s.loaded().metadata.inputSpec()};
+}
+
+} // namespace
+
+CkaResult computeCka(const ModelSession& a, const ModelSession* b, const CkaRequest& request, const JobContext& job) {
+    analysis::CkaOptions o;
+    o.kernel = analysis::parseKernel(request.kernel);
+    o.estimator = analysis::parseEstimator(request.estimator);
+    o.feature = analysis::parseFeature(request.feature);
+    const DataSource source = openDataSource(request.data);
+    const analysis::BatchStream stream(source, request.batch, request.limit);
+    const int passes = b ? 3 : 1;
+    analysis::RunControl control;
+    control.cancel = job.cancelled;
+    CkaResult result;
+    int pass = 0;
+    control.progress = [&](int64_t done, int64_t total) { job.progress(pass * total + done, passes * total); };
+    auto run = [&](const analysis::ModelInput& x, const analysis::ModelInput& y) -> Matrix {
+        const analysis::CkaRun r = analysis::ckaOverData(x, y, stream, o, control);
+        ++pass;
+        result.examples = r.examples;
+        result.skipped = r.skipped;
+        return r.cancelled ? Matrix{} : toMatrix(r.cka);
+    };
+    result.aa = run(inputOf(a), {});
+    if (b && !job.cancelled()) {
+        result.bb = run(inputOf(*b), {});
+        if (!job.cancelled()) result.ab = run(inputOf(a), inputOf(*b));
+    }
+    return result;
+}
+
+} // namespace ringscope::gui

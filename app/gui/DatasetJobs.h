@@ -1,0 +1,36 @@
+#pragma once
+// Analyses over a data source for the views, with plain-data results (no torch types here).
+
+#include "BackgroundJob.h"
+
+#include <string>
+#include <vector>
+
+namespace ringscope::gui {
+
+class ModelSession;
+
+/// A matrix of numbers, row-major.
+struct Matrix {
+    int rows = 0, cols = 0;
+    std::vector<double> values;
+    double at(int r, int c) const { return values[size_t(r) * size_t(cols) + size_t(c)]; }
+};
+
+struct CkaRequest {
+    std::string data = "fashion-mnist:test"; ///< a data-source spec (see DataSource.h)
+    long long limit = 500;
+    long long batch = 64;
+    std::string kernel = "linear", estimator = "minibatch", feature = "flatten";
+};
+
+struct CkaResult {
+    Matrix aa, bb, ab; ///< bb and ab empty without a second model
+    long long examples = 0;
+    std::vector<std::string> skipped;
+};
+
+/// CKA A x A, B x B and A x B over the same examples (B may be null). Throws on bad data.
+CkaResult computeCka(const ModelSession& a, const ModelSession* b, const CkaRequest& request, const JobContext& job);
+
+} // namespace ringscope::gui
