@@ -3,6 +3,7 @@
 
 #include "BackgroundJob.h"
 #include "CkaView.h"
+#include "MadView.h"
 #include "MainWindow.h"
 
 #include "ringscope/model/Runtime.h"
@@ -40,7 +41,7 @@ int main(int argc, char** argv) {
     parser.addOption({"empty", "Start without the bundled demo models and images."});
     parser.addOption({"screenshot", "Save a screenshot of the window to FILE after DELAY ms and quit.", "FILE"});
     parser.addOption({"delay", "Milliseconds before --screenshot (default 3000).", "DELAY", "3000"});
-    parser.addOption({"view", "Show this view first: attention or cka (cka also computes).", "VIEW", "attention"});
+    parser.addOption({"view", "Show this view first: attention, cka or mad (cka and mad also compute).", "VIEW", "attention"});
     parser.addPositionalArgument("files", "Checkpoints and images to open.", "[files...]");
     parser.process(app);
     ringscope::configureThreads();
@@ -58,10 +59,13 @@ int main(int argc, char** argv) {
             QApplication::quit();
         };
         QTimer::singleShot(parser.value("delay").toInt(), &window, [&window, view, shoot] {
-            if (view != "cka") return shoot();
-            QObject::connect(&window.ckaView().job(), &ringscope::gui::BackgroundJob::finished, &window,
-                             [shoot] { QTimer::singleShot(500, shoot); });
-            window.ckaView().run();
+            ringscope::gui::BackgroundJob* job = view == "cka" ? &window.ckaView().job()
+                                                 : view == "mad" ? &window.madView().job()
+                                                                 : nullptr;
+            if (!job) return shoot();
+            QObject::connect(job, &ringscope::gui::BackgroundJob::finished, &window, [shoot] { QTimer::singleShot(500, shoot); });
+            if (view == "cka") window.ckaView().run();
+            else window.madView().run();
         });
     }
     return QApplication::exec();

@@ -27,6 +27,32 @@ analysis::ModelInput inputOf(const ModelSession& s) {
 
 } // namespace
 
+std::vector<MadResult> computeMad(const std::vector<const ModelSession*>& models, const MadRequest& request,
+                                  const JobContext& job) {
+    const DataSource source = openDataSource(request.data);
+    const analysis::BatchStream stream(source, request.batch, request.limit);
+    std::vector<MadResult> out;
+    int index = 0;
+    analysis::RunControl control;
+    control.cancel = job.cancelled;
+    control.progress = [&](int64_t done, int64_t total) {
+        job.progress(index * total + done, int64_t(models.size()) * total);
+    };
+    const auto variant = request.renormalised ? analysis::MadVariant::Renormalised : analysis::MadVariant::Published;
+    for (const ModelSession* m : models) {
+        const analysis::MadRun r = analysis::madOverData(inputOf(*m), stream, variant, control);
+        if (r.cancelled) break;
+        MadResult res;
+        res.mean = toMatrix(r.mad.mean(1));
+        res.std = toMatrix(r.mad.std(1, /*unbiased=*/false));
+        res.examples = r.examples;
+        res.skipped = r.skipped;
+        out.push_back(std::move(res));
+        ++index;
+    }
+    return out;
+}
+
 CkaResult computeCka(const ModelSession& a, const ModelSession* b, const CkaRequest& request, const JobContext& job) {
     analysis::CkaOptions o;
     o.kernel = analysis::parseKernel(request.kernel);

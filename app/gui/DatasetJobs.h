@@ -30,6 +30,24 @@ struct CkaResult {
     std::vector<std::string> skipped;
 };
 
+struct MadRequest {
+    std::string data = "fashion-mnist:test";
+    long long limit = 200;
+    long long batch = 64;
+    bool renormalised = false;
+};
+
+/// Mean attention distance of one model: mean and standard deviation over images.
+struct MadResult {
+    Matrix mean, std; ///< [applications x heads], pixels
+    long long examples = 0;
+    std::vector<std::string> skipped;
+};
+
+/// MAD of each model over the same images (progress covers all models).
+std::vector<MadResult> computeMad(const std::vector<const ModelSession*>& models, const MadRequest& request,
+                                  const JobContext& job);
+
 /// CKA A x A, B x B and A x B over the same examples (B may be null). Throws on bad data.
 CkaResult computeCka(const ModelSession& a, const ModelSession* b, const CkaRequest& request, const JobContext& job);
 

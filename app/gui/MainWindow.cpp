@@ -4,6 +4,7 @@
 
 #include "AttentionView.h"
 #include "CkaView.h"
+#include "MadView.h"
 #include "ImageStrip.h"
 #include "MessageBar.h"
 #include "Workspace.h"
@@ -58,6 +59,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), workspace_(new Wo
     tabs->addTab(attention_, tr("Attention"));
     cka_ = new CkaView(*workspace_, tabs);
     tabs->addTab(cka_, tr("CKA"));
+    mad_ = new MadView(*workspace_, tabs);
+    tabs->addTab(mad_, tr("MAD"));
     messages_ = new MessageBar(this);
     auto* central = new QWidget(this);
     auto* column = new QVBoxLayout(central);
@@ -80,6 +83,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), workspace_(new Wo
     });
     connect(workspace_, &Workspace::problem, messages_, &MessageBar::showError);
     connect(workspace_, &Workspace::modelChanged, this, &MainWindow::updateTitle);
+    connect(workspace_, &Workspace::modelChanged, statusBar(), &QStatusBar::clearMessage);
     QSettings settings;
     restoreGeometry(settings.value("window/geometry").toByteArray());
     if (!settings.contains("window/geometry")) resize(1280, 820);
@@ -121,7 +125,10 @@ void MainWindow::buildShortcuts() {
     add(QKeySequence(Qt::Key_Left), [this] { attention_->stepApplication(-1); });
     add(QKeySequence(Qt::Key_Right), [this] { attention_->stepApplication(1); });
     add(QKeySequence(Qt::Key_Space), [this] { attention_->togglePlay(); });
-    add(QKeySequence(Qt::Key_Escape), [this] { cka_->job().cancel(); });
+    add(QKeySequence(Qt::Key_Escape), [this] {
+        cka_->job().cancel();
+        mad_->job().cancel();
+    });
 }
 
 void MainWindow::chooseModel(int slot) {

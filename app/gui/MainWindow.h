@@ -9,6 +9,7 @@ namespace ringscope::gui {
 
 class AttentionView;
 class CkaView;
+class MadView;
 class MessageBar;
 class Workspace;
 
@@ -23,6 +24,7 @@ public:
     AttentionView& attentionView() { return *attention_; }
     MessageBar& messageBar() { return *messages_; }
     CkaView& ckaView() { return *cka_; }
+    MadView& madView() { return *mad_; }
 
     /// Opens files as a drop would: checkpoints into the first free slot (else B), images into
     /// the strip. Returns how many files were taken.
@@ -53,6 +55,7 @@ private:
     AttentionView* attention_;
     MessageBar* messages_;
     CkaView* cka_;
+    MadView* mad_;
     class QMenu* recentMenu_ = nullptr;
     class QTabWidget* tabs_ = nullptr;
 };

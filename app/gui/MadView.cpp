@@ -1,0 +1,121 @@
+#include "MadView.h"
+
+#include "Workspace.h"
+
+#include "DepthScatterPlot.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+namespace ringscope::gui {
+
+MadView::MadView(Workspace& workspace, QWidget* parent) : QWidget(parent), ws_(workspace) {
+    plot_ = new plots::DepthScatterPlot(this);
+    plot_->setTitle(tr("Mean attention distance"));
+    plot_->setAxisLabels(tr("application (layer / iteration)"), tr("mean attention distance (pixels)"));
+    auto* layout = new QVBoxLayout(this);
+    layout->addWidget(buildControls());
+    layout->addWidget(plot_, 1);
+    connect(&job_, &BackgroundJob::progress, this, [this](qint64 done, qint64 total) {
+        progress_->setMaximum(int(total));
+        progress_->setValue(int(done));
+    });
+    connect(&job_, &BackgroundJob::finished, this, [this] {
+        if (pending_) result_ = *pending_;
+        labels_ = pendingLabels_;
+        setRunning(false);
+        showResult();
+    });
+    connect(&job_, &BackgroundJob::cancelled, this, [this] {
+        setRunning(false);
+        status_->setText(tr("Cancelled; the previous result stays."));
+    });
+    connect(&job_, &BackgroundJob::failed, this, [this](const QString& m) {
+        setRunning(false);
+        status_->setText(tr("Failed: %1").arg(m));
+    });
+    connect(&ws_, &Workspace::modelChanged, this, [this] { runButton_->setEnabled(!ws_.loadedSlots().isEmpty() && !job_.running()); });
+    setRunning(false);
+}
+
+QWidget* MadView::buildControls() {
+    auto* bar = new QWidget(this);
+    auto* row = new QHBoxLayout(bar);
+    row->setContentsMargins(0, 0, 0, 0);
+    dataBox_ = new QComboBox(bar);
+    dataBox_->setEditable(true);
+    dataBox_->addItems({"fashion-mnist:test", "fashion-mnist:train"});
+    imagesBox_ = new QSpinBox(bar);
+    imagesBox_->setRange(1, 100000);
+    imagesBox_->setValue(200);
+    imagesBox_->setSuffix(tr(" images"));
+    renormBox_ = new QCheckBox(tr("Renormalise rows (variant)"), bar);
+    renormBox_->setToolTip(tr("Off: the published definition (CLS dropped, rows not renormalised)"));
+    runButton_ = new QPushButton(tr("Compute"), bar);
+    connect(runButton_, &QPushButton::clicked, this, &MadView::run);
+    cancelButton_ = new QPushButton(tr("Cancel"), bar);
+    connect(cancelButton_, &QPushButton::clicked, &job_, &BackgroundJob::cancel);
+    progress_ = new QProgressBar(bar);
+    progress_->setMaximumWidth(180);
+    status_ = new QLabel(bar);
+    for (QWidget* w : std::initializer_list<QWidget*>{new QLabel(tr("Data"), bar), dataBox_, imagesBox_, renormBox_, runButton_,
+                                                      cancelButton_, progress_, status_})
+        row->addWidget(w, w == status_ ? 1 : 0);
+    return bar;
+}
+
+void MadView::setImageCount(int n) { imagesBox_->setValue(n); }
+void MadView::setDataSpec(const QString& spec) { dataBox_->setCurrentText(spec); }
+
+void MadView::setRunning(bool running) {
+    runButton_->setEnabled(!running && !ws_.loadedSlots().isEmpty());
+    cancelButton_->setEnabled(running);
+    progress_->setVisible(running);
+    if (running) status_->setText(tr("Computing..."));
+}
+
+void MadView::run() {
+    if (job_.running() || ws_.loadedSlots().isEmpty()) return;
+    std::vector<std::shared_ptr<const ModelSession>> keep;
+    pendingLabels_.clear();
+    for (int s : ws_.loadedSlots()) {
+        keep.push_back(ws_.model(s));
+        pendingLabels_ << Workspace::slotName(s) + ": " + QString::fromStdString(keep.back()->facts().family);
+    }
+    MadRequest req;
+    req.data = dataBox_->currentText().toStdString();
+    req.limit = imagesBox_->value();
+    req.renormalised = renormBox_->isChecked();
+    pending_ = std::make_shared<std::vector<MadResult>>();
+    auto out = pending_;
+    setRunning(true);
+    job_.start([keep, req, out](const JobContext& ctx) {
+        std::vector<const ModelSession*> models;
+        for (const auto& m : keep) models.push_back(m.get());
+        *out = computeMad(models, req, ctx);
+    });
+}
+
+void MadView::showResult() {
+    plot_->clearModels();
+    for (size_t i = 0; i < result_.size(); ++i) {
+        const Matrix& m = result_[i].mean;
+        std::vector<std::vector<double>> perHead(size_t(m.rows));
+        for (int a = 0; a < m.rows; ++a)
+            for (int h = 0; h < m.cols; ++h) perHead[size_t(a)].push_back(m.at(a, h));
+        plot_->addModel(labels_.value(int(i)), perHead, plots::DepthScatterPlot::defaultColor(int(i)));
+    }
+    plot_->setTitle(tr("Mean attention distance%1, %2 images")
+                        .arg(renormBox_->isChecked() ? tr(" (rows renormalised)") : QString())
+                        .arg(result_.empty() ? 0 : result_.front().examples));
+    plot_->replot();
+    status_->setText(result_.empty() ? QString() : tr("%1 images").arg(result_.front().examples));
+}
+
+} // namespace ringscope::gui

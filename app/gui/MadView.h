@@ -1,0 +1,61 @@
+#pragma once
+// View 4: mean attention distance per head by depth for every loaded model on shared axes,
+// with a mean line; hover names model, application, head and value. Runs in the background
+// over a data source, with progress and cancel.
+
+#include "DatasetJobs.h"
+
+#include <QStringList>
+#include <QWidget>
+
+#include <memory>
+
+class QCheckBox;
+class QComboBox;
+class QLabel;
+class QProgressBar;
+class QPushButton;
+class QSpinBox;
+
+namespace ringscope::plots {
+class DepthScatterPlot;
+}
+
+namespace ringscope::gui {
+
+class Workspace;
+
+class MadView : public QWidget {
+    Q_OBJECT
+
+public:
+    explicit MadView(Workspace& workspace, QWidget* parent = nullptr);
+
+    BackgroundJob& job() { return job_; }
+    void run();
+    const std::vector<MadResult>& result() const { return result_; }
+    plots::DepthScatterPlot& plot() { return *plot_; }
+    void setImageCount(int n);
+    void setDataSpec(const QString& spec);
+
+private:
+    QWidget* buildControls();
+    void showResult();
+    void setRunning(bool running);
+
+    Workspace& ws_;
+    BackgroundJob job_;
+    std::vector<MadResult> result_;
+    std::shared_ptr<std::vector<MadResult>> pending_;
+    QStringList labels_, pendingLabels_;
+    QComboBox* dataBox_;
+    QSpinBox* imagesBox_;
+    QCheckBox* renormBox_;
+    QPushButton* runButton_;
+    QPushButton* cancelButton_;
+    QProgressBar* progress_;
+    QLabel* status_;
+    plots::DepthScatterPlot* plot_;
+};
+
+} // namespace ringscope::gui
