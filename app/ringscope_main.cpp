@@ -3,6 +3,7 @@
 
 #include "BackgroundJob.h"
 #include "CkaView.h"
+#include "ClassifyView.h"
 #include "MadView.h"
 #include "MainWindow.h"
 
@@ -62,10 +63,11 @@ int main(int argc, char** argv) {
             ringscope::gui::BackgroundJob* job = view == "cka" ? &window.ckaView().job()
                                                  : view == "mad" ? &window.madView().job()
                                                                  : nullptr;
+            if (view == "classify" && window.classifyView().job().running()) job = &window.classifyView().job();
             if (!job) return shoot();
             QObject::connect(job, &ringscope::gui::BackgroundJob::finished, &window, [shoot] { QTimer::singleShot(500, shoot); });
             if (view == "cka") window.ckaView().run();
-            else window.madView().run();
+            else if (view == "mad") window.madView().run();
         });
     }
     return QApplication::exec();

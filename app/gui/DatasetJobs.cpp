@@ -6,6 +6,7 @@
 
 #include "ringscope/analysis/DataAnalysis.h"
 #include "ringscope/model/Error.h"
+#include "ringscope/model/ImageTensor.h"
 #include "ringscope/model/LoadedModel.h"
 
 namespace ringscope::gui {
@@ -49,6 +50,28 @@ std::vector<MadResult> computeMad(const std::vector<const ModelSession*>& models
         res.skipped = r.skipped;
         out.push_back(std::move(res));
         ++index;
+    }
+    return out;
+}
+
+std::vector<Matrix> classifyImages(const std::vector<const ModelSession*>& models,
+                                   const std::vector<std::shared_ptr<const cv::Mat>>& images, const JobContext& job) {
+    std::vector<Matrix> out;
+    const int64_t n = int64_t(images.size()), batch = 64;
+    int64_t done = 0;
+    torch::NoGradGuard noGrad;
+    for (const ModelSession* m : models) {
+        const InputSpec spec = m->loaded().metadata.inputSpec();
+        std::vector<torch::Tensor> probs;
+        for (int64_t start = 0; start < n; start += batch) {
+            if (job.cancelled()) return out;
+            std::vector<torch::Tensor> inputs;
+            for (int64_t i = start; i < std::min(n, start + batch); ++i) inputs.push_back(preprocessImage(*images[size_t(i)], spec));
+            probs.push_back(torch::softmax(m->loaded().model->forward(torch::stack(inputs)).logits.to(torch::kFloat64), -1));
+            done += int64_t(inputs.size());
+            job.progress(done, n * int64_t(models.size()));
+        }
+        out.push_back(toMatrix(torch::cat(probs)));
     }
     return out;
 }

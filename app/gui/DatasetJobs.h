@@ -3,8 +3,13 @@
 
 #include "BackgroundJob.h"
 
+#include <memory>
 #include <string>
 #include <vector>
+
+namespace cv {
+class Mat;
+}
 
 namespace ringscope::gui {
 
@@ -47,6 +52,11 @@ struct MadResult {
 /// MAD of each model over the same images (progress covers all models).
 std::vector<MadResult> computeMad(const std::vector<const ModelSession*>& models, const MadRequest& request,
                                   const JobContext& job);
+
+/// Class probabilities of each model for each image: one [images x classes] matrix per model.
+/// Unreadable images cannot occur here (the workspace holds decoded images).
+std::vector<Matrix> classifyImages(const std::vector<const ModelSession*>& models,
+                                   const std::vector<std::shared_ptr<const cv::Mat>>& images, const JobContext& job);
 
 /// CKA A x A, B x B and A x B over the same examples (B may be null). Throws on bad data.
 CkaResult computeCka(const ModelSession& a, const ModelSession* b, const CkaRequest& request, const JobContext& job);

@@ -4,6 +4,7 @@
 
 #include "AttentionView.h"
 #include "CkaView.h"
+#include "ClassifyView.h"
 #include "MadView.h"
 #include "ImageStrip.h"
 #include "MessageBar.h"
@@ -61,6 +62,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), workspace_(new Wo
     tabs->addTab(cka_, tr("CKA"));
     mad_ = new MadView(*workspace_, tabs);
     tabs->addTab(mad_, tr("MAD"));
+    classify_ = new ClassifyView(*workspace_, tabs);
+    tabs->addTab(classify_, tr("Classify"));
     messages_ = new MessageBar(this);
     auto* central = new QWidget(this);
     auto* column = new QVBoxLayout(central);
@@ -128,6 +131,7 @@ void MainWindow::buildShortcuts() {
     add(QKeySequence(Qt::Key_Escape), [this] {
         cka_->job().cancel();
         mad_->job().cancel();
+        classify_->job().cancel();
     });
 }
 

@@ -9,6 +9,7 @@ namespace ringscope::gui {
 
 class AttentionView;
 class CkaView;
+class ClassifyView;
 class MadView;
 class MessageBar;
 class Workspace;
@@ -25,6 +26,7 @@ public:
     MessageBar& messageBar() { return *messages_; }
     CkaView& ckaView() { return *cka_; }
     MadView& madView() { return *mad_; }
+    ClassifyView& classifyView() { return *classify_; }
 
     /// Opens files as a drop would: checkpoints into the first free slot (else B), images into
     /// the strip. Returns how many files were taken.
@@ -56,6 +58,7 @@ private:
     MessageBar* messages_;
     CkaView* cka_;
     MadView* mad_;
+    ClassifyView* classify_;
     class QMenu* recentMenu_ = nullptr;
     class QTabWidget* tabs_ = nullptr;
 };

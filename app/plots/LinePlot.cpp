@@ -1,7 +1,5 @@
 #include "LinePlot.h"
 
-#include "DepthScatterPlot.h"
-
 #include <QToolTip>
 
 #include <cmath>
@@ -15,11 +13,18 @@ LinePlot::LinePlot(QWidget* parent) : PlotBase(parent) {
 
 int LinePlot::addSeries(const QString& name, const std::vector<double>& x, const std::vector<double>& y,
                         const QColor& colorIn, const std::vector<double>& lower, const std::vector<double>& upper) {
-    const QColor color = colorIn.isValid() ? colorIn : DepthScatterPlot::defaultColor(int(lines_.size()));
+    // Ten distinct colours (matplotlib's tab10), then the same with another marker.
+    static const QColor tab10[] = {QColor(31, 119, 180), QColor(255, 127, 14), QColor(44, 160, 44), QColor(214, 39, 40),
+                                   QColor(148, 103, 189), QColor(140, 86, 75), QColor(227, 119, 194), QColor(127, 127, 127),
+                                   QColor(188, 189, 34), QColor(23, 190, 207)};
+    static const QCPScatterStyle::ScatterShape shapes[] = {QCPScatterStyle::ssCircle, QCPScatterStyle::ssSquare,
+                                                           QCPScatterStyle::ssTriangle};
+    const size_t i = lines_.size();
+    const QColor color = colorIn.isValid() ? colorIn : tab10[i % 10];
     QCPGraph* line = addGraph();
     line->setName(name);
     line->setPen(QPen(color, 2));
-    line->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, color, color, 5));
+    line->setScatterStyle(QCPScatterStyle(shapes[(i / 10) % 3], color, color, 5));
     line->setData(QVector<double>(x.begin(), x.end()), QVector<double>(y.begin(), y.end()), true);
     if (!lower.empty() && lower.size() == x.size() && upper.size() == x.size()) {
         QColor fill = color;
@@ -67,6 +72,23 @@ void LinePlot::setIntegerXAxis(bool integer) {
 void LinePlot::setLogY(bool log) {
     yAxis->setScaleType(log ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
     yAxis->setTicker(log ? QSharedPointer<QCPAxisTicker>(new QCPAxisTickerLog) : QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+    scheduleReplot();
+}
+
+void LinePlot::setLegendOutside(bool outside) {
+    QCPLayoutGrid* grid = plotLayout();
+    const bool inColumn = legend->layout() == grid;
+    if (outside == inColumn) return;
+    if (outside) {
+        axisRect()->insetLayout()->take(legend);
+        grid->addElement(1, 1, legend);
+        grid->setColumnStretchFactor(1, 0.001);
+        legend->setMargins(QMargins(6, 0, 6, 0));
+    } else {
+        grid->take(legend);
+        grid->simplify();
+        axisRect()->insetLayout()->addElement(legend, Qt::AlignTop | Qt::AlignRight);
+    }
     scheduleReplot();
 }
 

@@ -26,6 +26,8 @@ public:
     /// Integer ticks (applications, epochs).
     void setIntegerXAxis(bool integer);
     void setLogY(bool log);
+    /// Legend in a column right of the plot instead of over the data.
+    void setLegendOutside(bool outside);
     int seriesCount() const { return int(lines_.size()); }
     /// Fits the axes to the data.
     void fit();
