@@ -3,10 +3,16 @@
 // checkpoint shows an error while the app keeps working, the view exports.
 #include "TestSupport.h"
 
+#include "ringscope/model/Npy.h"
+
+#include <torch/types.h>
+
 #include "AttentionOverlay.h"
 #include "AttentionView.h"
 #include "BackgroundJob.h"
 #include "CkaView.h"
+#include "ClassifyView.h"
+#include "MadView.h"
 #include "HeatmapPlot.h"
 #include "FigureExport.h"
 #include "MainWindow.h"
@@ -17,6 +23,7 @@
 #include <QMimeData>
 #include <QSignalSpy>
 #include <QSlider>
+#include <QTableWidget>
 #include <QtTest>
 
 using namespace ringscope::gui;
@@ -114,6 +121,42 @@ private Q_SLOTS:
         view.job().cancel();
         QVERIFY(cancelled.wait(60000));
         QCOMPARE(view.result().aa.values, aa.values); // the last good result stays
+    }
+
+    /// Classify: one row per image, the models' top classes, the probabilities of the single
+    /// forward pass; MAD from the app equals the fixture's mean over its two images.
+    void classifyAndMad() {
+        MainWindow w;
+        QSignalSpy loaded(&w.workspace(), &Workspace::modelChanged);
+        w.openModel(0, example());
+        w.openModel(1, example());
+        QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 2, 20000);
+        QSignalSpy classified(&w.classifyView().job(), &BackgroundJob::finished);
+        QCOMPARE(w.workspace().addImages({imageFile("sneaker.png"), imageFile("bag.png"), imageFile("dress.png")}), 3);
+        QVERIFY(classified.wait(30000));
+        QTableWidget& table = w.classifyView().table();
+        QCOMPARE(table.rowCount(), 3);
+        QCOMPARE(table.columnCount(), 3);
+        QCOMPARE(w.classifyView().disagreements(), 0);
+        QTRY_VERIFY(w.workspace().analysis(0, 1) != nullptr);
+        const ImageAnalysis* r = w.workspace().analysis(0, 1);
+        const auto best = std::max_element(r->probabilities.begin(), r->probabilities.end()) - r->probabilities.begin();
+        const QString expected = QString("%1 %2%").arg(QString::fromStdString(w.workspace().model(0)->facts().classNames[size_t(best)]))
+                                     .arg(100.0 * r->probabilities[size_t(best)], 0, 'f', 1);
+        QVERIFY2(table.item(1, 1)->text().startsWith(expected), qPrintable(table.item(1, 1)->text() + " vs " + expected));
+
+        MadView& mad = w.madView();
+        mad.setDataSpec("npy:" + QString::fromStdString(ringscope::test::fixturesDir()) + "/ringformer_tiny.input.npy");
+        mad.setImageCount(2);
+        QSignalSpy done(&mad.job(), &BackgroundJob::finished);
+        mad.run();
+        QVERIFY(done.wait(30000));
+        QCOMPARE(int(mad.result().size()), 2);
+        const torch::Tensor ref = ringscope::loadNpy(ringscope::test::fixturesDir() + "/ringformer_tiny.mad.npy").mean(1); // [A, H]
+        const Matrix& m = mad.result()[0].mean;
+        QCOMPARE(m.rows, int(ref.size(0)));
+        for (int a = 0; a < m.rows; ++a)
+            for (int h = 0; h < m.cols; ++h) QVERIFY(std::abs(m.at(a, h) - ref[a][h].item<double>()) < 1e-3);
     }
 
     void dropOpensCheckpointAndImages() {
