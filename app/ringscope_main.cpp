@@ -3,6 +3,7 @@
 
 #include "BackgroundJob.h"
 #include "CkaView.h"
+#include "LevelsView.h"
 #include "ClassifyView.h"
 #include "MadView.h"
 #include "MainWindow.h"
@@ -42,7 +43,7 @@ int main(int argc, char** argv) {
     parser.addOption({"empty", "Start without the bundled demo models and images."});
     parser.addOption({"screenshot", "Save a screenshot of the window to FILE after DELAY ms and quit.", "FILE"});
     parser.addOption({"delay", "Milliseconds before --screenshot (default 3000).", "DELAY", "3000"});
-    parser.addOption({"view", "Show this view first: attention, cka or mad (cka and mad also compute).", "VIEW", "attention"});
+    parser.addOption({"view", "Show this view first: attention, levels, cka, mad or classify (levels, cka and mad also compute).", "VIEW", "attention"});
     parser.addPositionalArgument("files", "Checkpoints and images to open.", "[files...]");
     parser.process(app);
     ringscope::configureThreads();
@@ -62,12 +63,14 @@ int main(int argc, char** argv) {
         QTimer::singleShot(parser.value("delay").toInt(), &window, [&window, view, shoot] {
             ringscope::gui::BackgroundJob* job = view == "cka" ? &window.ckaView().job()
                                                  : view == "mad" ? &window.madView().job()
-                                                                 : nullptr;
+                                                 : view == "levels" ? &window.levelsView().job()
+                                                                    : nullptr;
             if (view == "classify" && window.classifyView().job().running()) job = &window.classifyView().job();
             if (!job) return shoot();
             QObject::connect(job, &ringscope::gui::BackgroundJob::finished, &window, [shoot] { QTimer::singleShot(500, shoot); });
             if (view == "cka") window.ckaView().run();
             else if (view == "mad") window.madView().run();
+            else if (view == "levels") window.levelsView().run();
         });
     }
     return QApplication::exec();

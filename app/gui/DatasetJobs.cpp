@@ -5,6 +5,7 @@
 #include "ModelSession.h"
 
 #include "ringscope/analysis/DataAnalysis.h"
+#include "ringscope/analysis/LevelSignals.h"
 #include "ringscope/model/Error.h"
 #include "ringscope/model/ImageTensor.h"
 #include "ringscope/model/LoadedModel.h"
@@ -73,6 +74,39 @@ std::vector<Matrix> classifyImages(const std::vector<const ModelSession*>& model
         }
         out.push_back(toMatrix(torch::cat(probs)));
     }
+    return out;
+}
+
+LevelsResult computeLevels(const ModelSession& model, const LevelsRequest& request, const JobContext& job) {
+    const DataSource source = openDataSource(request.data);
+    const analysis::BatchStream stream(source, request.batch, request.limit);
+    analysis::RunControl control;
+    control.cancel = job.cancelled;
+    control.progress = [&](int64_t done, int64_t total) { job.progress(done, total); };
+    const analysis::LevelsRun r = analysis::levelsOverData(inputOf(model), stream, control);
+    LevelsResult out;
+    if (r.cancelled || r.examples == 0) return out;
+    out.family = r.family;
+    out.examples = r.examples;
+    out.dynamics = toMatrix(torch::stack({r.relativeUpdateMean, r.relativeUpdateStd, r.cosineMean, r.cosineStd}));
+    if (r.signalRatioMean.defined()) {
+        out.signalRatioMean = toMatrix(r.signalRatioMean);
+        out.signalRatioStd = toMatrix(r.signalRatioStd);
+        const auto maps = analysis::lowRankMaps(*model.loaded().model);
+        const int64_t levels = r.signalRatioMean.size(1), rank = int64_t(maps.front().singularValues.size());
+        torch::Tensor norm = torch::zeros({4, levels}, torch::kFloat64), sv = torch::zeros({4, levels, rank}, torch::kFloat64);
+        for (const auto& m : maps) {
+            norm[m.signal][m.level] = m.frobenius;
+            sv[m.signal][m.level] = torch::tensor(m.singularValues, torch::kFloat64);
+        }
+        out.lowRankNorm = toMatrix(norm);
+        for (int s = 0; s < 4; ++s) {
+            out.singularValues.push_back(toMatrix(sv[s]));
+            out.levelCosine.push_back(toMatrix(r.levelCosine[s]));
+            out.ratioPerToken.push_back(toMatrix(r.signalRatioPerToken[s]));
+        }
+    }
+    if (r.encodingRatioMean.defined()) out.encodingRatio = toMatrix(torch::stack({r.encodingRatioMean, r.encodingRatioStd}));
     return out;
 }
 

@@ -53,6 +53,28 @@ struct MadResult {
 std::vector<MadResult> computeMad(const std::vector<const ModelSession*>& models, const MadRequest& request,
                                   const JobContext& job);
 
+struct LevelsRequest {
+    std::string data = "fashion-mnist:test";
+    long long limit = 200;
+    long long batch = 64;
+};
+
+/// Level signals and depth dynamics of one model over images (see LevelsRun): statistics as
+/// [rows x cols] matrices; empty where the family has no such signal.
+struct LevelsResult {
+    std::string family;
+    Matrix dynamics;        ///< [4 x A]: relative update mean, std; cosine to previous mean, std
+    Matrix signalRatioMean, signalRatioStd; ///< RingFormer [4 (Q,K,V,F) x T]
+    Matrix lowRankNorm;     ///< RingFormer [4 x T]
+    std::vector<Matrix> singularValues; ///< RingFormer, per signal [T x r]
+    std::vector<Matrix> levelCosine;    ///< RingFormer, per signal [T x T]
+    std::vector<Matrix> ratioPerToken;  ///< RingFormer, per signal [T x N] (token 0 = CLS)
+    Matrix encodingRatio;   ///< UiT [2 x T]: mean, std of ||E_t|| / ||h_(t-1)||
+    long long examples = 0;
+};
+
+LevelsResult computeLevels(const ModelSession& model, const LevelsRequest& request, const JobContext& job);
+
 /// Class probabilities of each model for each image: one [images x classes] matrix per model.
 /// Unreadable images cannot occur here (the workspace holds decoded images).
 std::vector<Matrix> classifyImages(const std::vector<const ModelSession*>& models,

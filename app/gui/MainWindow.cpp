@@ -4,6 +4,7 @@
 
 #include "AttentionView.h"
 #include "CkaView.h"
+#include "LevelsView.h"
 #include "ClassifyView.h"
 #include "MadView.h"
 #include "ImageStrip.h"
@@ -58,12 +59,19 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), workspace_(new Wo
     tabs_ = tabs;
     attention_ = new AttentionView(*workspace_, tabs);
     tabs->addTab(attention_, tr("Attention"));
+    attention_->setObjectName("attention");
+    levels_ = new LevelsView(*workspace_, tabs);
+    tabs->addTab(levels_, tr("Level signals"));
+    levels_->setObjectName("levels");
     cka_ = new CkaView(*workspace_, tabs);
     tabs->addTab(cka_, tr("CKA"));
+    cka_->setObjectName("cka");
     mad_ = new MadView(*workspace_, tabs);
     tabs->addTab(mad_, tr("MAD"));
+    mad_->setObjectName("mad");
     classify_ = new ClassifyView(*workspace_, tabs);
     tabs->addTab(classify_, tr("Classify"));
+    classify_->setObjectName("classify");
     messages_ = new MessageBar(this);
     auto* central = new QWidget(this);
     auto* column = new QVBoxLayout(central);
@@ -132,6 +140,7 @@ void MainWindow::buildShortcuts() {
         cka_->job().cancel();
         mad_->job().cancel();
         classify_->job().cancel();
+        levels_->job().cancel();
     });
 }
 
@@ -199,7 +208,7 @@ void MainWindow::openDefaults(const QString& resourceDir) {
 
 void MainWindow::showView(const QString& name) {
     for (int i = 0; i < tabs_->count(); ++i)
-        if (tabs_->tabText(i).compare(name, Qt::CaseInsensitive) == 0) tabs_->setCurrentIndex(i);
+        if (tabs_->widget(i)->objectName() == name.toLower()) tabs_->setCurrentIndex(i);
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent* event) {

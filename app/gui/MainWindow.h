@@ -9,6 +9,7 @@ namespace ringscope::gui {
 
 class AttentionView;
 class CkaView;
+class LevelsView;
 class ClassifyView;
 class MadView;
 class MessageBar;
@@ -26,6 +27,7 @@ public:
     MessageBar& messageBar() { return *messages_; }
     CkaView& ckaView() { return *cka_; }
     MadView& madView() { return *mad_; }
+    LevelsView& levelsView() { return *levels_; }
     ClassifyView& classifyView() { return *classify_; }
 
     /// Opens files as a drop would: checkpoints into the first free slot (else B), images into
@@ -58,6 +60,7 @@ private:
     MessageBar* messages_;
     CkaView* cka_;
     MadView* mad_;
+    LevelsView* levels_;
     ClassifyView* classify_;
     class QMenu* recentMenu_ = nullptr;
     class QTabWidget* tabs_ = nullptr;

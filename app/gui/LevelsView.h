@@ -1,0 +1,69 @@
+#pragma once
+// View 2: level signals of the recurrent models and depth dynamics of all models, over a data
+// source in the background: relative update and cosine between applications (every loaded
+// model), RingFormer signal-to-term ratios per level (Q, K, V, F), low-rank map norms and
+// singular values, cosine between levels' signals, the per-token ratio on the patch grid of
+// the current image, and UiT level-encoding ratios.
+
+#include "DatasetJobs.h"
+
+#include <QStringList>
+#include <QWidget>
+
+#include <memory>
+
+class QComboBox;
+class QLabel;
+class QProgressBar;
+class QPushButton;
+class QSpinBox;
+
+namespace ringscope::plots {
+class AttentionOverlay;
+class HeatmapPlot;
+class LinePlot;
+} // namespace ringscope::plots
+
+namespace ringscope::gui {
+
+class Workspace;
+
+class LevelsView : public QWidget {
+    Q_OBJECT
+
+public:
+    explicit LevelsView(Workspace& workspace, QWidget* parent = nullptr);
+
+    BackgroundJob& job() { return job_; }
+    void run();
+    const std::vector<LevelsResult>& result() const { return result_; }
+
+private:
+    QWidget* buildControls();
+    void showResult();
+    void showTokens();
+    void setRunning(bool running);
+    /// The first result of a RingFormer, or null.
+    const LevelsResult* ringResult(QString* label = nullptr) const;
+
+    Workspace& ws_;
+    BackgroundJob job_;
+    std::vector<LevelsResult> result_;
+    std::shared_ptr<std::vector<LevelsResult>> pending_;
+    QStringList labels_, pendingLabels_;
+    QComboBox* dataBox_;
+    QSpinBox* imagesBox_;
+    QComboBox* signalBox_;
+    QPushButton* runButton_;
+    QPushButton* cancelButton_;
+    QProgressBar* progress_;
+    QLabel* status_;
+    plots::LinePlot* dynamics_;
+    plots::LinePlot* ratios_;
+    plots::LinePlot* norms_;
+    plots::LinePlot* singular_;
+    plots::HeatmapPlot* cosine_;
+    plots::AttentionOverlay* tokens_;
+};
+
+} // namespace ringscope::gui
