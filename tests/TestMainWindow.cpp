@@ -12,6 +12,7 @@
 #include "BackgroundJob.h"
 #include "CkaView.h"
 #include "ClassifyView.h"
+#include "LevelsView.h"
 #include "MadView.h"
 #include "HeatmapPlot.h"
 #include "FigureExport.h"
@@ -144,6 +145,19 @@ private Q_SLOTS:
         const QString expected = QString("%1 %2%").arg(QString::fromStdString(w.workspace().model(0)->facts().classNames[size_t(best)]))
                                      .arg(100.0 * r->probabilities[size_t(best)], 0, 'f', 1);
         QVERIFY2(table.item(1, 1)->text().startsWith(expected), qPrintable(table.item(1, 1)->text() + " vs " + expected));
+
+        // Level signals of the RingFormer: its ratios per signal and level, the low-rank norms
+        // of its weights.
+        QSignalSpy levelsDone(&w.levelsView().job(), &BackgroundJob::finished);
+        w.levelsView().setDataSpec("npy:" + QString::fromStdString(ringscope::test::fixturesDir()) + "/ringformer_tiny.input.npy");
+        w.levelsView().run();
+        QVERIFY(levelsDone.wait(30000));
+        const LevelsResult& lv = w.levelsView().result().front();
+        QCOMPARE(lv.examples, 2LL);
+        QCOMPARE(lv.signalRatioMean.rows, 4);
+        QCOMPARE(lv.signalRatioMean.cols, w.workspace().model(0)->facts().applications);
+        QCOMPARE(lv.dynamics.rows, 4);
+        QVERIFY(lv.lowRankNorm.at(0, 0) > 0);
 
         MadView& mad = w.madView();
         mad.setDataSpec("npy:" + QString::fromStdString(ringscope::test::fixturesDir()) + "/ringformer_tiny.input.npy");

@@ -114,6 +114,8 @@ QWidget* LevelsView::buildControls() {
     return bar;
 }
 
+void LevelsView::setDataSpec(const QString& spec) { dataBox_->setCurrentText(spec); }
+
 void LevelsView::setRunning(bool running) {
     runButton_->setEnabled(!running && !ws_.loadedSlots().isEmpty());
     cancelButton_->setEnabled(running);

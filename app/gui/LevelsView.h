@@ -37,6 +37,7 @@ public:
     BackgroundJob& job() { return job_; }
     void run();
     const std::vector<LevelsResult>& result() const { return result_; }
+    void setDataSpec(const QString& spec);
 
 private:
     QWidget* buildControls();
