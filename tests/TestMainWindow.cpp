@@ -12,6 +12,7 @@
 #include "BackgroundJob.h"
 #include "CkaView.h"
 #include "ClassifyView.h"
+#include "InspectorView.h"
 #include "LevelsView.h"
 #include "MadView.h"
 #include "HeatmapPlot.h"
@@ -25,6 +26,7 @@
 #include <QSignalSpy>
 #include <QSlider>
 #include <QTableWidget>
+#include <QTreeWidget>
 #include <QtTest>
 
 using namespace ringscope::gui;
@@ -86,6 +88,19 @@ private Q_SLOTS:
         w.workspace().setRollout(false);
         w.workspace().setHead(kAllHeads);
         QTRY_COMPARE(int(w.attentionView().overlay().panels().size()), r->heads);
+
+        // The inspector lists every tensor once, grouped, with the model's parameter count.
+        QTreeWidget& tree = w.inspectorView().tree();
+        QTRY_VERIFY(tree.topLevelItemCount() > 0);
+        long long total = 0;
+        int tensors = 0;
+        for (int g = 0; g < tree.topLevelItemCount(); ++g)
+            for (int c = 0; c < tree.topLevelItem(g)->childCount(); ++c) {
+                total += tree.topLevelItem(g)->child(c)->text(2).toLongLong();
+                ++tensors;
+            }
+        QCOMPARE(total, w.workspace().model(0)->facts().parameters);
+        QCOMPARE(tensors, int(w.workspace().model(0)->parameterStats().size()));
 
         const QString png = QString::fromStdString(ringscope::test::makeTempDir("gui")) + "/view.png";
         ringscope::plots::ExportOptions o;

@@ -4,6 +4,7 @@
 
 #include "AttentionView.h"
 #include "CkaView.h"
+#include "InspectorView.h"
 #include "LevelsView.h"
 #include "ClassifyView.h"
 #include "MadView.h"
@@ -72,6 +73,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), workspace_(new Wo
     classify_ = new ClassifyView(*workspace_, tabs);
     tabs->addTab(classify_, tr("Classify"));
     classify_->setObjectName("classify");
+    inspector_ = new InspectorView(*workspace_, tabs);
+    tabs->addTab(inspector_, tr("Inspector"));
+    inspector_->setObjectName("inspector");
     messages_ = new MessageBar(this);
     auto* central = new QWidget(this);
     auto* column = new QVBoxLayout(central);

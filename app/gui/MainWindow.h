@@ -9,6 +9,7 @@ namespace ringscope::gui {
 
 class AttentionView;
 class CkaView;
+class InspectorView;
 class LevelsView;
 class ClassifyView;
 class MadView;
@@ -28,6 +29,7 @@ public:
     CkaView& ckaView() { return *cka_; }
     MadView& madView() { return *mad_; }
     LevelsView& levelsView() { return *levels_; }
+    InspectorView& inspectorView() { return *inspector_; }
     ClassifyView& classifyView() { return *classify_; }
 
     /// Opens files as a drop would: checkpoints into the first free slot (else B), images into
@@ -61,6 +63,7 @@ private:
     CkaView* cka_;
     MadView* mad_;
     LevelsView* levels_;
+    InspectorView* inspector_;
     ClassifyView* classify_;
     class QMenu* recentMenu_ = nullptr;
     class QTabWidget* tabs_ = nullptr;

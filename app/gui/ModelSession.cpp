@@ -9,8 +9,10 @@
 #include "ringscope/model/Error.h"
 #include "ringscope/model/ImageTensor.h"
 #include "ringscope/model/LoadedModel.h"
+#include "ringscope/model/ParameterLayout.h"
 
 #include <filesystem>
+#include <cmath>
 #include <mutex>
 
 namespace ringscope::gui {
@@ -97,6 +99,55 @@ std::shared_ptr<ModelSession> ModelSession::open(const std::string& path, std::o
 const ModelFacts& ModelSession::facts() const { return d_->facts; }
 
 const LoadedModel& ModelSession::loaded() const { return d_->loaded; }
+
+std::vector<ParameterStat> ModelSession::parameterStats() const {
+    std::vector<ParameterStat> out;
+    const auto layout = parameterLayout(d_->loaded.model->config());
+    for (const auto& spec : layout) {
+        const torch::Tensor t = d_->loaded.model->weights().at(spec.name).to(torch::kFloat64);
+        ParameterStat p;
+        p.name = spec.name;
+        std::string shape = "[";
+        for (int64_t i = 0; i < t.dim(); ++i) shape += (i ? ", " : "") + std::to_string(t.size(i));
+        p.shape = shape + "]";
+        p.count = t.numel();
+        p.mean = t.mean().item<double>();
+        p.std = t.numel() > 1 ? t.std(/*unbiased=*/false).item<double>() : 0.0;
+        p.min = t.min().item<double>();
+        p.max = t.max().item<double>();
+        p.trainable = spec.trainable;
+        out.push_back(std::move(p));
+    }
+    return out;
+}
+
+std::vector<double> ModelSession::parameterValues(const std::string& name) const {
+    const StateDict& w = d_->loaded.model->weights();
+    if (!w.contains(name)) return {};
+    return toVector(w.at(name));
+}
+
+CheckpointFacts ModelSession::checkpointFacts() const {
+    const LoadedModel& m = d_->loaded;
+    CheckpointFacts f;
+    f.format = formatName(m.checkpoint.format);
+    f.container = m.checkpoint.training.is_null() ? "state dict" : "training container";
+    f.configJson = m.metadata.config.toJson().dump(2);
+    if (!m.checkpoint.metadata.is_null()) {
+        nlohmann::json meta = m.checkpoint.metadata;
+        meta.erase("history"); // shown as a plot
+        f.metadataJson = meta.dump(2);
+    }
+    if (!m.checkpoint.training.is_null()) f.trainingJson = m.checkpoint.training.dump(2);
+    f.storedDtypes = m.checkpoint.storedDtypes;
+    if (m.metadata.history.is_array()) {
+        for (const auto& e : m.metadata.history) {
+            auto num = [&](const char* k) { return e.contains(k) && e[k].is_number() ? e[k].get<double>() : std::nan(""); };
+            f.history.push_back({num("epoch"), num("train_loss"), num("train_accuracy"), num("val_loss"), num("val_accuracy")});
+        }
+    }
+    return f;
+}
 
 ImageAnalysis ModelSession::analyse(const cv::Mat& image) const {
     const LoadedModel& m = d_->loaded;

@@ -45,6 +45,26 @@ struct ModelFacts {
     std::string headsSource; ///< "file metadata", "given", ...
 };
 
+/// Statistics of one stored tensor.
+struct ParameterStat {
+    std::string name, shape; ///< shape as "[3, 64, 64]"
+    long long count = 0;
+    double mean = 0, std = 0, min = 0, max = 0;
+    bool trainable = true;
+};
+
+/// What a checkpoint file says besides its weights.
+struct CheckpointFacts {
+    std::string format, container; ///< "pytorch-zip", "training" / "state_dict"
+    std::string configJson;        ///< the configuration in use (pretty JSON)
+    std::string metadataJson;      ///< RingScope metadata ("" when absent)
+    std::string trainingJson;      ///< epoch, global_step, best_acc, keys ("" when absent)
+    std::vector<std::string> storedDtypes;
+    /// Per-epoch history: epoch, train_loss, train_accuracy, val_loss, val_accuracy (NaN when
+    /// absent), one row each.
+    std::vector<std::vector<double>> history;
+};
+
 class ModelSession {
 public:
     /// Loads a checkpoint; `heads` is used when the file does not say. Throws
@@ -57,6 +77,11 @@ public:
     const ModelFacts& facts() const;
     /// Forward pass of one image (any size, gray or colour), traced.
     ImageAnalysis analyse(const cv::Mat& image) const;
+    /// Every stored tensor, in state-dict order, with statistics (computed on first use).
+    std::vector<ParameterStat> parameterStats() const;
+    /// The values of one tensor (float64), for a histogram; empty for an unknown name.
+    std::vector<double> parameterValues(const std::string& name) const;
+    CheckpointFacts checkpointFacts() const;
     /// The model itself, for analyses over datasets (include LoadedModel.h to use it).
     const LoadedModel& loaded() const;
 
