@@ -15,6 +15,7 @@
 #include "InspectorView.h"
 #include "LevelsView.h"
 #include "MadView.h"
+#include "TrainView.h"
 #include "HeatmapPlot.h"
 #include "FigureExport.h"
 #include "MainWindow.h"
@@ -186,6 +187,52 @@ private Q_SLOTS:
         QCOMPARE(m.rows, int(ref.size(0)));
         for (int a = 0; a < m.rows; ++a)
             for (int h = 0; h < m.cols; ++h) QVERIFY(std::abs(m.at(a, h) - ref[a][h].item<double>()) < 1e-3);
+    }
+
+    /// Training from the app: live updates, the result opens into a slot; cancelling after an
+    /// epoch keeps that epoch's checkpoint, which opens.
+    void trainAndCancel() {
+        MainWindow w;
+        TrainView& view = w.trainView();
+        TrainRequest r;
+        r.family = "vit";
+        r.hidden = 32;
+        r.heads = 2;
+        r.mlp = 64;
+        r.depth = 2;
+        r.patch = 7;
+        r.limit = 600;
+        r.holdout = 100;
+        r.epochs = 2;
+        r.batch = 50;
+        r.out = ringscope::test::makeTempDir("train") + "/vit.pt";
+        view.setRequest(r);
+        QSignalSpy loaded(&w.workspace(), &Workspace::modelChanged);
+        QSignalSpy done(&view.job(), &BackgroundJob::finished);
+        view.start();
+        QVERIFY(done.wait(120000));
+        QCOMPARE(view.outcome().epochsDone, 2LL);
+        QVERIFY(loaded.wait(20000));
+        QCOMPARE(QString::fromStdString(w.workspace().model(1)->facts().path), QString::fromStdString(r.out));
+        QCOMPARE(w.workspace().model(1)->checkpointFacts().history.size(), size_t(2));
+
+        r.epochs = 200;
+        r.out = ringscope::test::makeTempDir("train") + "/long.pt";
+        view.setRequest(r);
+        QSignalSpy cancelled(&view.job(), &BackgroundJob::cancelled);
+        QSignalSpy progress(&view.job(), &BackgroundJob::progress);
+        view.start();
+        // One epoch is 10 steps: cancel in the middle of the second.
+        QTRY_VERIFY_WITH_TIMEOUT(!progress.isEmpty() && progress.last().first().toLongLong() >= 15, 120000);
+        view.job().cancel();
+        QVERIFY(cancelled.wait(60000));
+        QVERIFY(view.outcome().cancelled);
+        QVERIFY(view.outcome().epochsDone >= 1);
+        QCOMPARE(view.outcome().checkpoint, r.out);
+        QVERIFY(loaded.wait(20000));
+        const int slot = loaded.last().first().toInt(); // the free slot A
+        QCOMPARE(slot, 0);
+        QCOMPARE(QString::fromStdString(w.workspace().model(slot)->facts().path), QString::fromStdString(r.out));
     }
 
     void dropOpensCheckpointAndImages() {

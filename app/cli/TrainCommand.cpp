@@ -131,11 +131,8 @@ std::unique_ptr<TrainSets> openTrainSets(const TrainData& d) {
         const int64_t total = all.size();
         if (*d.holdout <= 0 || *d.holdout >= total)
             throw UsageError{"--holdout must lie between 1 and the number of training images - 1"};
-        std::vector<int64_t> fit(static_cast<size_t>(total - *d.holdout)), held(static_cast<size_t>(*d.holdout));
-        std::iota(fit.begin(), fit.end(), int64_t(0));
-        std::iota(held.begin(), held.end(), total - *d.holdout);
-        sets->fitPart = std::make_unique<SubsetDataset>(all, std::move(fit));
-        sets->holdoutPart = std::make_unique<SubsetDataset>(all, std::move(held));
+        sets->fitPart = SubsetDataset::first(all, total - *d.holdout);
+        sets->holdoutPart = SubsetDataset::range(all, total - *d.holdout, *d.holdout);
         sets->fit = sets->fitPart.get();
         sets->val = sets->holdoutPart.get();
     }

@@ -4,6 +4,7 @@
 
 #include "AttentionView.h"
 #include "CkaView.h"
+#include "TrainView.h"
 #include "InspectorView.h"
 #include "LevelsView.h"
 #include "ClassifyView.h"
@@ -73,6 +74,13 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), workspace_(new Wo
     classify_ = new ClassifyView(*workspace_, tabs);
     tabs->addTab(classify_, tr("Classify"));
     classify_->setObjectName("classify");
+    train_ = new TrainView(*workspace_, tabs);
+    tabs->addTab(train_, tr("Train"));
+    train_->setObjectName("train");
+    connect(train_, &TrainView::trained, this, [this](const QString& file) {
+        const int slot = workspace_->model(1) ? (workspace_->model(0) ? 1 : 0) : 1;
+        workspace_->openModel(slot, file);
+    });
     inspector_ = new InspectorView(*workspace_, tabs);
     tabs->addTab(inspector_, tr("Inspector"));
     inspector_->setObjectName("inspector");
@@ -145,6 +153,7 @@ void MainWindow::buildShortcuts() {
         mad_->job().cancel();
         classify_->job().cancel();
         levels_->job().cancel();
+        train_->job().cancel();
     });
 }
 

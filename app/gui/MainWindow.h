@@ -9,6 +9,7 @@ namespace ringscope::gui {
 
 class AttentionView;
 class CkaView;
+class TrainView;
 class InspectorView;
 class LevelsView;
 class ClassifyView;
@@ -30,6 +31,7 @@ public:
     MadView& madView() { return *mad_; }
     LevelsView& levelsView() { return *levels_; }
     InspectorView& inspectorView() { return *inspector_; }
+    TrainView& trainView() { return *train_; }
     ClassifyView& classifyView() { return *classify_; }
 
     /// Opens files as a drop would: checkpoints into the first free slot (else B), images into
@@ -64,6 +66,7 @@ private:
     MadView* mad_;
     LevelsView* levels_;
     InspectorView* inspector_;
+    TrainView* train_;
     ClassifyView* classify_;
     class QMenu* recentMenu_ = nullptr;
     class QTabWidget* tabs_ = nullptr;

@@ -18,6 +18,13 @@ std::unique_ptr<SubsetDataset> SubsetDataset::first(const Dataset& base, int64_t
     return std::make_unique<SubsetDataset>(base, std::move(idx));
 }
 
+std::unique_ptr<SubsetDataset> SubsetDataset::range(const Dataset& base, int64_t start, int64_t count) {
+    start = std::clamp<int64_t>(start, 0, base.size());
+    std::vector<int64_t> idx(static_cast<size_t>(std::clamp<int64_t>(count, 0, base.size() - start)));
+    std::iota(idx.begin(), idx.end(), start);
+    return std::make_unique<SubsetDataset>(base, std::move(idx));
+}
+
 Sample SubsetDataset::get(int64_t index) const {
     if (index < 0 || index >= size()) throw std::out_of_range("dataset index out of range");
     return base_.get(indices_[size_t(index)]);

@@ -15,6 +15,8 @@ public:
     SubsetDataset(const Dataset& base, std::vector<int64_t> indices);
     /// The first `count` samples (all when count exceeds the size).
     static std::unique_ptr<SubsetDataset> first(const Dataset& base, int64_t count);
+    /// `count` samples from `start` (clamped to the base).
+    static std::unique_ptr<SubsetDataset> range(const Dataset& base, int64_t start, int64_t count);
 
     int64_t size() const override { return int64_t(indices_.size()); }
     Sample get(int64_t index) const override;
