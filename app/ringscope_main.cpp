@@ -1,6 +1,7 @@
 // ringscope: the desktop app. Opens the bundled demo models and images on first launch.
 #include <torch/types.h>
 
+#include "AppBenchmark.h"
 #include "BackgroundJob.h"
 #include "CkaView.h"
 #include "LevelsView.h"
@@ -14,10 +15,12 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QTimer>
 
 #include <iostream>
+#include <memory>
 
 namespace {
 
@@ -32,6 +35,8 @@ QString resourceDir() {
 } // namespace
 
 int main(int argc, char** argv) {
+    QElapsedTimer sinceStart;
+    sinceStart.start();
     QApplication app(argc, argv);
     QApplication::setApplicationName("RingScope");
     QApplication::setOrganizationName("RingScope");
@@ -44,11 +49,14 @@ int main(int argc, char** argv) {
     parser.addOption({"screenshot", "Save a screenshot of the window to FILE after DELAY ms and quit.", "FILE"});
     parser.addOption({"delay", "Milliseconds before --screenshot (default 3000).", "DELAY", "3000"});
     parser.addOption({"view", "Show this view first: attention, levels, cka, mad or classify (levels, cka and mad also compute).", "VIEW", "attention"});
+    parser.addOption({"benchmark", "Print launch, scrubbing and CKA timings on the demo models as JSON and quit."});
     parser.addPositionalArgument("files", "Checkpoints and images to open.", "[files...]");
     parser.process(app);
     ringscope::configureThreads();
 
     ringscope::gui::MainWindow window;
+    std::unique_ptr<ringscope::gui::AppBenchmark> benchmark;
+    if (parser.isSet("benchmark")) benchmark = std::make_unique<ringscope::gui::AppBenchmark>(window, sinceStart);
     window.show();
     if (!parser.isSet("empty")) window.openDefaults(resourceDir());
     window.openFiles(parser.positionalArguments());

@@ -146,6 +146,7 @@ void AttentionOverlay::paintEvent(QPaintEvent*) {
     QCPPainter p(this);
     p.setRenderHint(QPainter::Antialiasing);
     drawFigure(p, size());
+    if (std::any_of(panels_.begin(), panels_.end(), [](const Panel& x) { return !x.map.empty(); })) Q_EMIT mapsPainted();
 }
 
 bool AttentionOverlay::patchAt(const QPoint& pos, int& panel, int& patch) const {

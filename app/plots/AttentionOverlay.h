@@ -47,6 +47,8 @@ public:
 
 Q_SIGNALS:
     void patchClicked(int panel, int patch);
+    /// After every paint that showed at least one attention map (for launch timing).
+    void mapsPainted();
 
 protected:
     void paintEvent(QPaintEvent* event) override;
