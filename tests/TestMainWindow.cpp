@@ -4,6 +4,7 @@
 #include "TestSupport.h"
 
 #include "ringscope/model/Npy.h"
+#include "ringscope/model/Sha256.h"
 
 #include <torch/types.h>
 
@@ -102,6 +103,19 @@ private Q_SLOTS:
             }
         QCOMPARE(total, w.workspace().model(0)->facts().parameters);
         QCOMPARE(tensors, int(w.workspace().model(0)->parameterStats().size()));
+
+        // "Export comparison": every view's figures and numbers with a manifest.
+        const QString bundle = QString::fromStdString(ringscope::test::makeTempDir("gui")) + "/comparison";
+        QCOMPARE(w.exportBundle(bundle, true), QString());
+        for (const char* f : {"attention.png", "attention.svg", "attention.pdf", "attention_A.npy", "attention_A.csv",
+                              "shown_map_A.npy", "comparison.json", "manifest.json"})
+            QVERIFY2(QFile::exists(bundle + "/" + f), f);
+        QFile manifest(bundle + "/manifest.json");
+        QVERIFY(manifest.open(QIODevice::ReadOnly));
+        const QByteArray text = manifest.readAll();
+        QVERIFY(text.contains(QByteArray::fromStdString(ringscope::sha256OfFile(example().toStdString()))));
+        QVERIFY(text.contains("sneaker.png"));
+        QCOMPARE(ringscope::loadNpy((bundle + "/attention_A.npy").toStdString()).size(0), int64_t(r->applications));
 
         const QString png = QString::fromStdString(ringscope::test::makeTempDir("gui")) + "/view.png";
         ringscope::plots::ExportOptions o;

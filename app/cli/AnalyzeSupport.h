@@ -15,9 +15,13 @@
 #include <optional>
 #include <string>
 
+namespace ringscope {
+class AnalysisOutput;
+}
+
 namespace ringscope::cli {
 
-class AnalysisOutput;
+
 
 /// A model named on the command line.
 struct ModelArg {

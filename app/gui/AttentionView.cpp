@@ -1,3 +1,8 @@
+#include <torch/types.h>
+
+#include "AnalysisOutput.h"
+#include "ViewExport.h"
+
 #include "AttentionView.h"
 
 #include "Workspace.h"
@@ -183,6 +188,37 @@ void AttentionView::rebuild() {
     overlay_->setPanels(std::move(panels));
     overlay_->setTitle(image >= 0 ? ws_.image(image).name : tr("Drop images or a checkpoint here"));
     predictions_->setText(predictionLines.join("<br>"));
+}
+
+} // namespace ringscope::gui
+
+namespace ringscope::gui {
+
+std::vector<std::pair<QString, plots::Figure*>> AttentionView::figures() { return {{"attention", overlay_}}; }
+
+void AttentionView::writeNumbers(AnalysisOutput& out) {
+    const int image = ws_.currentImage();
+    if (image < 0) return;
+    nlohmann::json predictions = nlohmann::json::object();
+    for (int s : ws_.loadedSlots()) {
+        const ImageAnalysis* r = ws_.analysis(s, image);
+        if (!r) continue;
+        const std::string slot = Workspace::slotName(s).toStdString();
+        const torch::Tensor att = torch::tensor(r->attention).reshape({r->applications, r->heads, r->tokens, r->tokens});
+        out.array("attention_" + slot, att, {{"application"}, {"head"}, {"query", false}, {"key", false}},
+                  "softmax attention of model " + slot + " for image " + ws_.image(image).name.toStdString());
+        const int a = std::min(ws_.application(), r->applications - 1), q = std::min(ws_.query(), r->tokens - 1);
+        const std::vector<double> shown = ws_.rollout() ? r->rolloutMap(a, q) : r->queryMap(a, std::max(ws_.head(), int(kHeadMean)), q);
+        out.array("shown_map_" + slot, torch::tensor(shown, torch::kFloat64).reshape({r->grid, r->grid}), {{"row", false}, {"col", false}},
+                  "the map shown for model " + slot);
+        const auto& names = ws_.model(s)->facts().classNames;
+        nlohmann::json probs = nlohmann::json::object();
+        for (int c = 0; c < r->classes; ++c) probs[names[size_t(c)]] = r->probabilities[size_t(c)];
+        predictions[slot] = probs;
+    }
+    out.results()["attention"] = {{"image", ws_.image(image).path.toStdString()}, {"application", ws_.application() + 1},
+                                  {"head", ws_.head()}, {"query", ws_.query()}, {"rollout", ws_.rollout()},
+                                  {"probabilities", predictions}};
 }
 
 } // namespace ringscope::gui

@@ -4,6 +4,8 @@
 // clicked query patch, raw attention or rollout, overlay alpha, colour map, shared or
 // per-panel scale, and each model's top-3 predictions.
 
+#include "ExportableView.h"
+
 #include <QTimer>
 #include <QWidget>
 
@@ -22,11 +24,14 @@ namespace ringscope::gui {
 
 class Workspace;
 
-class AttentionView : public QWidget {
+class AttentionView : public QWidget, public ExportableView {
     Q_OBJECT
 
 public:
     explicit AttentionView(Workspace& workspace, QWidget* parent = nullptr);
+
+    std::vector<std::pair<QString, plots::Figure*>> figures() override;
+    void writeNumbers(AnalysisOutput& out) override;
 
     plots::AttentionOverlay& overlay() { return *overlay_; }
     QSlider& applicationSlider() { return *slider_; }

@@ -1,3 +1,8 @@
+#include <torch/types.h>
+
+#include "AnalysisOutput.h"
+#include "ViewExport.h"
+
 #include "CkaView.h"
 
 #include "Workspace.h"
@@ -152,6 +157,32 @@ void CkaView::showResult() {
     trace_->replot();
     status_->setText(tr("%1 images%2").arg(result_.examples).arg(result_.skipped.empty() ? QString()
                                                                   : tr(", %1 unreadable skipped").arg(result_.skipped.size())));
+}
+
+} // namespace ringscope::gui
+
+namespace ringscope::gui {
+
+std::vector<std::pair<QString, plots::Figure*>> CkaView::figures() {
+    std::vector<std::pair<QString, plots::Figure*>> out;
+    const char* stems[3] = {"cka_aa", "cka_bb", "cka_ab"};
+    const Matrix* m[3] = {&result_.aa, &result_.bb, &result_.ab};
+    for (int i : {2, 0, 1})
+        if (m[i]->rows > 0) out.emplace_back(stems[i], maps_[i]);
+    return out;
+}
+
+void CkaView::writeNumbers(AnalysisOutput& out) {
+    const char* stems[3] = {"cka_aa", "cka_bb", "cka_ab"};
+    const Matrix* m[3] = {&result_.aa, &result_.bb, &result_.ab};
+    for (int i = 0; i < 3; ++i)
+        if (m[i]->rows > 0) out.array(stems[i], toTensor(*m[i]), {{"application_row"}, {"application_col"}}, "CKA");
+    if (result_.aa.rows > 0)
+        out.results()["cka"] = {{"examples", result_.examples}, {"data", dataBox_->currentText().toStdString()},
+                                {"kernel", kernelBox_->currentText().toStdString()},
+                                {"estimator", estimatorBox_->currentText().toStdString()},
+                                {"feature", featureBox_->currentText().toStdString()},
+                                {"models", {labels_[0].toStdString(), labels_[1].toStdString()}}};
 }
 
 } // namespace ringscope::gui

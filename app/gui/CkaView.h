@@ -4,6 +4,7 @@
 // with progress and cancel, and the best-matching-application trace.
 
 #include "DatasetJobs.h"
+#include "ExportableView.h"
 
 #include <QWidget>
 
@@ -24,11 +25,14 @@ namespace ringscope::gui {
 
 class Workspace;
 
-class CkaView : public QWidget {
+class CkaView : public QWidget, public ExportableView {
     Q_OBJECT
 
 public:
     explicit CkaView(Workspace& workspace, QWidget* parent = nullptr);
+
+    std::vector<std::pair<QString, plots::Figure*>> figures() override;
+    void writeNumbers(AnalysisOutput& out) override;
 
     BackgroundJob& job() { return job_; }
     /// Starts a run with the current settings (no-op while one runs or without a model).

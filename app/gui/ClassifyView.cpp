@@ -1,3 +1,8 @@
+#include <torch/types.h>
+
+#include "AnalysisOutput.h"
+#include "ViewExport.h"
+
 #include "ClassifyView.h"
 
 #include "Workspace.h"
@@ -232,6 +237,33 @@ void ClassifyView::showLens() {
         plot->yAxis->setRange(0, 1.02);
         plot->replot();
     }
+}
+
+} // namespace ringscope::gui
+
+namespace ringscope::gui {
+
+std::vector<std::pair<QString, plots::Figure*>> ClassifyView::figures() {
+    std::vector<std::pair<QString, plots::Figure*>> out;
+    for (int i = 0; i < 2; ++i)
+        if (lens_[i]->isVisibleTo(this) && lens_[i]->seriesCount() > 0) out.emplace_back(QString("lens_%1").arg(i + 1), lens_[i]);
+    return out;
+}
+
+void ClassifyView::writeNumbers(AnalysisOutput& out) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (size_t m = 0; m < probabilities_.size(); ++m) {
+        const std::string tag = labels_.value(int(m)).left(1).toStdString();
+        out.array("probabilities_" + tag, toTensor(probabilities_[m]), {{"image", false}, {"class", false}},
+                  "class probabilities of " + labels_.value(int(m)).toStdString() + " for each image of the strip");
+    }
+    for (int r = 0; r < table_->rowCount(); ++r) {
+        nlohmann::json row = {{"image", ws_.image(r).path.toStdString()}};
+        for (int c = 1; c < table_->columnCount(); ++c)
+            row[table_->horizontalHeaderItem(c)->text().toStdString()] = table_->item(r, c)->text().toStdString();
+        rows.push_back(row);
+    }
+    if (!rows.empty()) out.results()["classify"] = {{"rows", rows}, {"disagreements", disagreements()}};
 }
 
 } // namespace ringscope::gui

@@ -4,6 +4,7 @@
 // (probability of each class after every application) of the selected image, per model.
 
 #include "DatasetJobs.h"
+#include "ExportableView.h"
 
 #include <QStringList>
 #include <QWidget>
@@ -24,11 +25,14 @@ namespace ringscope::gui {
 
 class Workspace;
 
-class ClassifyView : public QWidget {
+class ClassifyView : public QWidget, public ExportableView {
     Q_OBJECT
 
 public:
     explicit ClassifyView(Workspace& workspace, QWidget* parent = nullptr);
+
+    std::vector<std::pair<QString, plots::Figure*>> figures() override;
+    void writeNumbers(AnalysisOutput& out) override;
 
     BackgroundJob& job() { return job_; }
     QTableWidget& table() { return *table_; }

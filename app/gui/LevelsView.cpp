@@ -1,3 +1,8 @@
+#include <torch/types.h>
+
+#include "AnalysisOutput.h"
+#include "ViewExport.h"
+
 #include "LevelsView.h"
 
 #include "Workspace.h"
@@ -221,6 +226,38 @@ void LevelsView::showTokens() {
     while ((grid + 1) * (grid + 1) <= int(patches.size())) ++grid;
     tokens_->setTitle(tr("%1: %2 signal / term per token, level %3").arg(label, kSignals[signal]).arg(level + 1));
     tokens_->setPanels({{ws_.image(image).preview, patches, grid, ws_.image(image).name, -1}});
+}
+
+} // namespace ringscope::gui
+
+namespace ringscope::gui {
+
+std::vector<std::pair<QString, plots::Figure*>> LevelsView::figures() {
+    if (result_.empty()) return {};
+    std::vector<std::pair<QString, plots::Figure*>> out{{"levels_dynamics", dynamics_}};
+    if (ringResult())
+        for (auto [stem, fig] : std::initializer_list<std::pair<QString, plots::Figure*>>{
+                 {"levels_signals", ratios_}, {"levels_lowrank", norms_}, {"levels_singular", singular_},
+                 {"levels_cosine", cosine_}, {"levels_tokens", tokens_}})
+            out.emplace_back(stem, fig);
+    return out;
+}
+
+void LevelsView::writeNumbers(AnalysisOutput& out) {
+    for (size_t i = 0; i < result_.size(); ++i) {
+        const LevelsResult& r = result_[i];
+        const std::string tag = labels_.value(int(i)).left(1).toStdString();
+        if (r.dynamics.rows == 0) continue;
+        out.array("levels_dynamics_" + tag, toTensor(r.dynamics), {{"statistic (1 update mean, 2 std, 3 cosine mean, 4 std)"}, {"application"}},
+                  "relative update and cosine to the previous application");
+        if (r.lowRankNorm.rows > 0) {
+            out.array("levels_signal_ratio_mean_" + tag, toTensor(r.signalRatioMean), {{"signal (Q, K, V, F)"}, {"level"}}, "signal / term");
+            out.array("levels_signal_ratio_std_" + tag, toTensor(r.signalRatioStd), {{"signal (Q, K, V, F)"}, {"level"}}, "signal / term, std");
+            out.array("levels_lowrank_norm_" + tag, toTensor(r.lowRankNorm), {{"signal (Q, K, V, F)"}, {"level"}}, "||A^T B||_F");
+        }
+        if (r.encodingRatio.rows > 0)
+            out.array("levels_encoding_ratio_" + tag, toTensor(r.encodingRatio), {{"statistic (1 mean, 2 std)"}, {"level"}}, "||E_t|| / ||h||");
+    }
 }
 
 } // namespace ringscope::gui

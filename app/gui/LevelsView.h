@@ -6,6 +6,7 @@
 // the current image, and UiT level-encoding ratios.
 
 #include "DatasetJobs.h"
+#include "ExportableView.h"
 
 #include <QStringList>
 #include <QWidget>
@@ -28,11 +29,14 @@ namespace ringscope::gui {
 
 class Workspace;
 
-class LevelsView : public QWidget {
+class LevelsView : public QWidget, public ExportableView {
     Q_OBJECT
 
 public:
     explicit LevelsView(Workspace& workspace, QWidget* parent = nullptr);
+
+    std::vector<std::pair<QString, plots::Figure*>> figures() override;
+    void writeNumbers(AnalysisOutput& out) override;
 
     BackgroundJob& job() { return job_; }
     void run();

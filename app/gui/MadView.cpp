@@ -1,3 +1,8 @@
+#include <torch/types.h>
+
+#include "AnalysisOutput.h"
+#include "ViewExport.h"
+
 #include "MadView.h"
 
 #include "Workspace.h"
@@ -116,6 +121,28 @@ void MadView::showResult() {
                         .arg(result_.empty() ? 0 : result_.front().examples));
     plot_->replot();
     status_->setText(result_.empty() ? QString() : tr("%1 images").arg(result_.front().examples));
+}
+
+} // namespace ringscope::gui
+
+namespace ringscope::gui {
+
+std::vector<std::pair<QString, plots::Figure*>> MadView::figures() {
+    if (result_.empty()) return {};
+    return {{"mad", plot_}};
+}
+
+void MadView::writeNumbers(AnalysisOutput& out) {
+    nlohmann::json models = nlohmann::json::array();
+    for (size_t i = 0; i < result_.size(); ++i) {
+        const std::string tag = labels_.value(int(i)).left(1).toStdString();
+        out.array("mad_mean_" + tag, toTensor(result_[i].mean), {{"application"}, {"head"}}, "MAD mean over images (pixels)");
+        out.array("mad_std_" + tag, toTensor(result_[i].std), {{"application"}, {"head"}}, "MAD std over images (pixels)");
+        models.push_back({{"model", labels_.value(int(i)).toStdString()}, {"examples", result_[i].examples}});
+    }
+    if (!result_.empty())
+        out.results()["mad"] = {{"models", models}, {"data", dataBox_->currentText().toStdString()},
+                                {"variant", renormBox_->isChecked() ? "renormalised rows" : "published"}};
 }
 
 } // namespace ringscope::gui

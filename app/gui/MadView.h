@@ -4,6 +4,7 @@
 // over a data source, with progress and cancel.
 
 #include "DatasetJobs.h"
+#include "ExportableView.h"
 
 #include <QStringList>
 #include <QWidget>
@@ -25,11 +26,14 @@ namespace ringscope::gui {
 
 class Workspace;
 
-class MadView : public QWidget {
+class MadView : public QWidget, public ExportableView {
     Q_OBJECT
 
 public:
     explicit MadView(Workspace& workspace, QWidget* parent = nullptr);
+
+    std::vector<std::pair<QString, plots::Figure*>> figures() override;
+    void writeNumbers(AnalysisOutput& out) override;
 
     BackgroundJob& job() { return job_; }
     void run();

@@ -1,9 +1,14 @@
+#include <torch/types.h>
+
+#include "AnalysisOutput.h"
+
 #include <torch/version.h>
 
 #include "MainWindow.h"
 
 #include "AttentionView.h"
 #include "CkaView.h"
+#include "ExportableView.h"
 #include "TrainView.h"
 #include "InspectorView.h"
 #include "LevelsView.h"
@@ -132,6 +137,8 @@ void MainWindow::buildMenus() {
     QAction* svg = file->addAction(tr("Export view as &SVG..."), this, [this] { exportView("svg"); });
     svg->setShortcut(QKeySequence("Ctrl+Alt+E"));
     file->addAction(tr("Export view as P&DF..."), this, [this] { exportView("pdf"); });
+    file->addAction(tr("Export view with its &numbers..."), this, [this] { chooseBundle(false); });
+    file->addAction(tr("Export &comparison (all views)..."), this, [this] { chooseBundle(true); });
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
@@ -241,16 +248,56 @@ void MainWindow::closeEvent(QCloseEvent* event) {
 }
 
 void MainWindow::exportView(const QString& extension) {
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export view"), "attention." + extension,
+    auto* view = dynamic_cast<ExportableView*>(tabs_->currentWidget());
+    const auto figures = view ? view->figures() : std::vector<std::pair<QString, plots::Figure*>>{};
+    if (figures.empty()) {
+        messages_->showError(tr("This view has nothing to export yet."));
+        return;
+    }
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export view"), figures.front().first + "." + extension,
                                                       tr("%1 (*.%2)").arg(extension.toUpper(), extension));
     if (path.isEmpty()) return;
+    auto* widget = dynamic_cast<QWidget*>(figures.front().second);
     plots::ExportOptions o;
-    o.width = std::max(800, attention_->overlay().width() * 2);
-    o.height = std::max(500, attention_->overlay().height() * 2);
+    o.width = std::max(800, widget ? widget->width() * 2 : 1600);
+    o.height = std::max(500, widget ? widget->height() * 2 : 1000);
     o.dpi = 192;
-    const QString error = plots::exportFigure(attention_->overlay(), path, o);
-    if (!error.isEmpty()) QMessageBox::warning(this, tr("Export failed"), error);
+    const QString error = plots::exportFigure(*figures.front().second, path, o);
+    if (!error.isEmpty()) messages_->showError(error);
     else statusBar()->showMessage(tr("Wrote %1").arg(path), 5000);
+}
+
+QString MainWindow::exportBundle(const QString& dir, bool allViews) {
+    try {
+        AnalysisOutput out(dir.toStdString(), allViews ? "comparison" : "view");
+        for (int s : workspace_->loadedSlots())
+            out.checkpoint(Workspace::slotName(s).toStdString(), workspace_->model(s)->facts().path);
+        nlohmann::json images = nlohmann::json::array();
+        for (int i = 0; i < workspace_->imageCount(); ++i) images.push_back(workspace_->image(i).path.toStdString());
+        out.manifest()["images"] = images;
+        out.manifest()["settings"] = {{"current_image", workspace_->currentImage()}, {"application", workspace_->application() + 1},
+                                      {"head", workspace_->head()}, {"query", workspace_->query()}, {"rollout", workspace_->rollout()}};
+        plots::ExportOptions o;
+        for (int t = 0; t < tabs_->count(); ++t) {
+            if (!allViews && tabs_->widget(t) != tabs_->currentWidget()) continue;
+            auto* view = dynamic_cast<ExportableView*>(tabs_->widget(t));
+            if (!view) continue;
+            for (const auto& [stem, figure] : view->figures()) out.figure(*figure, stem.toStdString(), o);
+            view->writeNumbers(out);
+        }
+        out.finish();
+        return {};
+    } catch (const std::exception& e) {
+        return QString::fromStdString(e.what());
+    }
+}
+
+void MainWindow::chooseBundle(bool allViews) {
+    const QString dir = QFileDialog::getExistingDirectory(this, allViews ? tr("Export comparison into") : tr("Export view into"));
+    if (dir.isEmpty()) return;
+    const QString error = exportBundle(dir, allViews);
+    if (!error.isEmpty()) messages_->showError(error);
+    else statusBar()->showMessage(tr("Wrote %1").arg(dir), 5000);
 }
 
 void MainWindow::showAbout() {

@@ -41,6 +41,9 @@ public:
     void openDefaults(const QString& resourceDir);
     /// Brings a view to the front by name ("attention", "cka").
     void showView(const QString& name);
+    /// Writes the current view (or every view) with its numbers and a manifest into `dir`.
+    /// Returns "" or the problem.
+    QString exportBundle(const QString& dir, bool allViews);
     /// Opens a checkpoint into a slot, asking for the heads when the file does not say.
     void openModel(int slot, const QString& path);
 
@@ -54,6 +57,7 @@ private:
     void buildShortcuts();
     void chooseModel(int slot);
     void exportView(const QString& extension);
+    void chooseBundle(bool allViews);
     void showAbout();
     void rememberRecent(const QString& path);
     void refreshRecentMenu();

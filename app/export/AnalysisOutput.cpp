@@ -1,7 +1,5 @@
 #include "AnalysisOutput.h"
 
-#include "CommandSupport.h"
-
 #include "ringscope/model/AtomicFile.h"
 #include "ringscope/model/Error.h"
 #include "ringscope/model/Npy.h"
@@ -11,14 +9,18 @@
 #include "Figure.h"
 
 #include <chrono>
+#include <filesystem>
 #include <cmath>
 #include <ctime>
 #include <sstream>
 
-namespace ringscope::cli {
+namespace ringscope {
 
 AnalysisOutput::AnalysisOutput(std::string dir, std::string command) : dir_(std::move(dir)), command_(std::move(command)) {
-    makeDirectory(dir_);
+    std::error_code ec;
+    std::filesystem::create_directories(dir_, ec);
+    if (ec || !std::filesystem::is_directory(dir_))
+        throw FileFormatError(dir_, "cannot create the output directory" + (ec ? ": " + ec.message() : ""));
     results_["analysis"] = command_;
     results_["arrays"] = nlohmann::json::object();
     manifest_["program"] = "ringscope-cli";
@@ -88,4 +90,4 @@ std::string AnalysisOutput::finish() {
     return dir_;
 }
 
-} // namespace ringscope::cli
+} // namespace ringscope

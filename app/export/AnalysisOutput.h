@@ -1,5 +1,5 @@
 #pragma once
-// The folder an `analyze` command writes: numbers (.npy with the documented axis order, .csv
+// The folder an analysis export writes (the `analyze` commands, the app's exports): numbers (.npy with the documented axis order, .csv
 // in long format, one results .json), figures (.png, .svg, .pdf) and manifest.json
 // (checkpoints with SHA-256, data source, settings, program version, files).
 
@@ -16,7 +16,7 @@ namespace ringscope::plots {
 class Figure;
 }
 
-namespace ringscope::cli {
+namespace ringscope {
 
 /// One axis of an exported array: its name and whether people count it from 1.
 struct Axis {
@@ -55,4 +55,4 @@ private:
     std::vector<std::string> files_;
 };
 
-} // namespace ringscope::cli
+} // namespace ringscope
