@@ -14,6 +14,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPushButton>
+#include <QSettings>
 #include <QSlider>
 #include <QStyle>
 #include <QToolButton>
@@ -88,15 +89,28 @@ QWidget* AttentionView::buildControls() {
     alphaSlider_->setValue(60);
     alphaSlider_->setMaximumWidth(100);
     alphaSlider_->setToolTip(tr("Overlay opacity"));
-    connect(alphaSlider_, &QSlider::valueChanged, this, [this](int v) { overlay_->setAlpha(v / 100.0); });
+    connect(alphaSlider_, &QSlider::valueChanged, this, [this](int v) {
+        overlay_->setAlpha(v / 100.0);
+        QSettings().setValue("attention/alpha", v);
+    });
     colormapBox_ = new QComboBox(bar);
     colormapBox_->addItems(plots::Colormap::names());
-    connect(colormapBox_, &QComboBox::currentTextChanged, this,
-            [this](const QString& name) { overlay_->setColormap(plots::Colormap::fromName(name)); });
+    connect(colormapBox_, &QComboBox::currentTextChanged, this, [this](const QString& name) {
+        overlay_->setColormap(plots::Colormap::fromName(name));
+        QSettings().setValue("attention/colormap", name);
+    });
     sharedScaleBox_ = new QCheckBox(tr("Shared scale"), bar);
     sharedScaleBox_->setChecked(true);
     sharedScaleBox_->setToolTip(tr("One colour range for all panels (off: each panel its own)"));
-    connect(sharedScaleBox_, &QCheckBox::toggled, overlay_, &plots::AttentionOverlay::setSharedScale);
+    connect(sharedScaleBox_, &QCheckBox::toggled, this, [this](bool on) {
+        overlay_->setSharedScale(on);
+        QSettings().setValue("attention/sharedScale", on);
+    });
+    // The last session's display settings.
+    const QSettings settings;
+    alphaSlider_->setValue(settings.value("attention/alpha", 60).toInt());
+    colormapBox_->setCurrentText(settings.value("attention/colormap", "viridis").toString());
+    sharedScaleBox_->setChecked(settings.value("attention/sharedScale", true).toBool());
     for (QWidget* w : std::initializer_list<QWidget*>{playButton_, slider_, applicationLabel_, headBox_, clsButton_,
                                                       queryLabel_, rolloutBox_, new QLabel(tr("Alpha"), bar), alphaSlider_,
                                                       colormapBox_, sharedScaleBox_})

@@ -46,7 +46,7 @@ std::vector<double> plus(const std::vector<double>& a, const std::vector<double>
 
 LevelsView::LevelsView(Workspace& workspace, QWidget* parent) : QWidget(parent), ws_(workspace) {
     dynamics_ = new plots::LinePlot(this);
-    dynamics_->setTitle(tr("Relative update per application"));
+    dynamics_->setTitle(tr("Depth dynamics"));
     ratios_ = new plots::LinePlot(this);
     norms_ = new plots::LinePlot(this);
     singular_ = new plots::LinePlot(this);
@@ -167,12 +167,14 @@ void LevelsView::showResult() {
     const int signal = signalBox_->currentIndex();
     const QString sig = kSignals[signal];
     dynamics_->clearSeries();
-    dynamics_->setAxisLabels(tr("application"), tr("||h_a - h_a-1|| / ||h_a-1||"));
+    dynamics_->setAxisLabels(tr("application"), tr("relative update, cosine to h_a-1"));
     for (size_t i = 0; i < result_.size(); ++i) {
         const Matrix& d = result_[i].dynamics;
         if (d.rows == 0) continue;
-        dynamics_->addSeries(labels_.value(int(i)), count(d.cols), row(d, 0), QColor(), plus(row(d, 0), row(d, 1), -1),
-                             plus(row(d, 0), row(d, 1), 1));
+        dynamics_->addSeries(labels_.value(int(i)) + tr(" update"), count(d.cols), row(d, 0), QColor(),
+                             plus(row(d, 0), row(d, 1), -1), plus(row(d, 0), row(d, 1), 1));
+        dynamics_->addSeries(labels_.value(int(i)) + tr(" cosine"), count(d.cols), row(d, 2), QColor(),
+                             plus(row(d, 2), row(d, 3), -1), plus(row(d, 2), row(d, 3), 1));
     }
     QString ringLabel;
     const LevelsResult* ring = ringResult(&ringLabel);

@@ -126,6 +126,8 @@ void MainWindow::buildMenus() {
     file->addAction(tr("Open checkpoint into &B..."), this, [this] { chooseModel(1); });
     recentMenu_ = file->addMenu(tr("Open &recent (into B)"));
     refreshRecentMenu();
+    demoMenu_ = file->addMenu(tr("Open &demo model"));
+    refreshDemoMenu();
     file->addAction(tr("Add &images..."), this, [this] {
         const QStringList paths = QFileDialog::getOpenFileNames(this, tr("Add images"), QString(),
                                                                 tr("Images (*.png *.jpg *.jpeg *.bmp *.webp)"));
@@ -218,6 +220,8 @@ int MainWindow::openFiles(const QStringList& paths) {
 }
 
 void MainWindow::openDefaults(const QString& resourceDir) {
+    resourceDir_ = resourceDir;
+    refreshDemoMenu();
     const QStringList models = {"ringformer", "vit"};
     for (int s = 0; s < models.size(); ++s) {
         const QString path = resourceDir + "/models/" + models[s] + ".ringscope.pt";
@@ -305,6 +309,20 @@ void MainWindow::showAbout() {
                        tr("<h3>RingScope %1</h3><p>A workbench for looking inside weight-shared (recurrent) vision "
                           "transformers.</p><p>Qt %2, libtorch %3, OpenCV %4</p>")
                            .arg(RINGSCOPE_VERSION, qVersion(), TORCH_VERSION, CV_VERSION));
+}
+
+void MainWindow::refreshDemoMenu() {
+    if (!demoMenu_) return;
+    demoMenu_->clear();
+    const QList<QPair<QString, QString>> demos = {{"ringformer", "RingFormer"}, {"vit", "ViT"}, {"owf", "OWF"}, {"uit", "UiT"}};
+    for (const auto& [file, name] : demos) {
+        const QString path = resourceDir_ + "/models/" + file + ".ringscope.pt";
+        if (resourceDir_.isEmpty() || !QFileInfo::exists(path)) continue;
+        for (int slot : {0, 1})
+            demoMenu_->addAction(tr("%1 into %2").arg(name, Workspace::slotName(slot)), this,
+                                 [this, slot, path] { workspace_->openModel(slot, path); });
+    }
+    demoMenu_->setEnabled(!demoMenu_->isEmpty());
 }
 
 void MainWindow::rememberRecent(const QString& path) {

@@ -61,6 +61,7 @@ private:
     void showAbout();
     void rememberRecent(const QString& path);
     void refreshRecentMenu();
+    void refreshDemoMenu();
     void updateTitle();
 
     Workspace* workspace_;
@@ -73,6 +74,8 @@ private:
     TrainView* train_;
     ClassifyView* classify_;
     class QMenu* recentMenu_ = nullptr;
+    class QMenu* demoMenu_ = nullptr;
+    QString resourceDir_;
     class QTabWidget* tabs_ = nullptr;
 };
 
