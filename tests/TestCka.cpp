@@ -190,6 +190,13 @@ private Q_SLOTS:
         for (const auto& pair : ref["pairs"])
             if (pair["a"] == "vit_tiny" && pair["b"] == "ringformer_tiny")
                 QVERIFY(maxDiff(run.cka, fromJson(pair["minibatch_flatten"])) < 1e-5);
+        // One pass for A x A, B x B and A x B gives what three separate runs give.
+        const CkaRun aa = ckaOverData({a.model.get(), a.metadata.inputSpec()}, {}, stream, o);
+        const CkaTripleRun triple = ckaTripleOverData({a.model.get(), a.metadata.inputSpec()},
+                                                      {b.model.get(), b.metadata.inputSpec()}, stream, o);
+        QVERIFY(maxDiff(triple.ab, run.cka) < 1e-12);
+        QVERIFY(maxDiff(triple.aa, aa.cka) < 1e-12);
+        QCOMPARE(triple.bb.size(0), b.model->config().depth);
         // Cancelled at once: no result, flagged.
         control.cancel = [] { return true; };
         const CkaRun stopped = ckaOverData({a.model.get(), a.metadata.inputSpec()}, {}, stream, o, control);

@@ -132,6 +132,29 @@ CkaRun ckaOverData(const ModelInput& a, const ModelInput& b, const BatchStream& 
     return run;
 }
 
+CkaTripleRun ckaTripleOverData(const ModelInput& a, const ModelInput& b, const BatchStream& data,
+                               const CkaOptions& options, const RunControl& control) {
+    CkaTripleRun run;
+    const int64_t appsA = a.model->config().depth, appsB = b.model->config().depth;
+    CkaAccumulator aa(options, appsA, 0, true), bb(options, appsB, 0, true), ab(options, appsA, appsB);
+    stream(data, {a, b}, false, run, control, [&](const Batch&, std::vector<ForwardTrace>& t) {
+        aa.add(t[0].hidden);
+        bb.add(t[1].hidden);
+        ab.add(t[0].hidden, t[1].hidden);
+    });
+    run.skippedExamples = ab.skippedExamples();
+    run.examples -= ab.skippedExamples();
+    if (!run.cancelled) {
+        if (ab.examples() == 0)
+            throw RingScopeError("CKA needs minibatches of more than 3 readable examples; got " +
+                                 std::to_string(run.skippedExamples) + " usable examples in all");
+        run.aa = aa.result();
+        run.bb = bb.result();
+        run.ab = ab.result();
+    }
+    return run;
+}
+
 LensRun lensOverData(const ModelInput& model, const BatchStream& data, const RunControl& control) {
     LensRun run;
     std::vector<torch::Tensor> probs, labels;

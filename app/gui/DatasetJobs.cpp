@@ -117,23 +117,24 @@ CkaResult computeCka(const ModelSession& a, const ModelSession* b, const CkaRequ
     o.feature = analysis::parseFeature(request.feature);
     const DataSource source = openDataSource(request.data);
     const analysis::BatchStream stream(source, request.batch, request.limit);
-    const int passes = b ? 3 : 1;
     analysis::RunControl control;
     control.cancel = job.cancelled;
+    control.progress = [&](int64_t done, int64_t total) { job.progress(done, total); };
     CkaResult result;
-    int pass = 0;
-    control.progress = [&](int64_t done, int64_t total) { job.progress(pass * total + done, passes * total); };
-    auto run = [&](const analysis::ModelInput& x, const analysis::ModelInput& y) -> Matrix {
-        const analysis::CkaRun r = analysis::ckaOverData(x, y, stream, o, control);
-        ++pass;
+    if (!b) {
+        const analysis::CkaRun r = analysis::ckaOverData(inputOf(a), {}, stream, o, control);
         result.examples = r.examples;
         result.skipped = r.skipped;
-        return r.cancelled ? Matrix{} : toMatrix(r.cka);
-    };
-    result.aa = run(inputOf(a), {});
-    if (b && !job.cancelled()) {
-        result.bb = run(inputOf(*b), {});
-        if (!job.cancelled()) result.ab = run(inputOf(a), inputOf(*b));
+        if (!r.cancelled) result.aa = toMatrix(r.cka);
+        return result;
+    }
+    const analysis::CkaTripleRun r = analysis::ckaTripleOverData(inputOf(a), inputOf(*b), stream, o, control);
+    result.examples = r.examples;
+    result.skipped = r.skipped;
+    if (!r.cancelled) {
+        result.aa = toMatrix(r.aa);
+        result.bb = toMatrix(r.bb);
+        result.ab = toMatrix(r.ab);
     }
     return result;
 }

@@ -76,6 +76,15 @@ struct CkaRun : RunReport {
 CkaRun ckaOverData(const ModelInput& a, const ModelInput& b, const BatchStream& data, const CkaOptions& options,
                    const RunControl& control = {});
 
+struct CkaTripleRun : RunReport {
+    torch::Tensor aa, bb, ab;    ///< [A_a, A_a], [A_b, A_b], [A_a, A_b] float64
+    int64_t skippedExamples = 0;
+};
+
+/// A x A, B x B and A x B in one pass over the data (each model runs once per batch).
+CkaTripleRun ckaTripleOverData(const ModelInput& a, const ModelInput& b, const BatchStream& data,
+                               const CkaOptions& options, const RunControl& control = {});
+
 struct LensRun : RunReport {
     torch::Tensor probabilities; ///< [A, examples, classes] float64
     torch::Tensor labels;        ///< [examples] int64 (-1: unknown)
