@@ -7,6 +7,7 @@
 #include "ringscope/model/ImageTensor.h"
 
 #include "AttentionOverlay.h"
+#include "MatImage.h"
 
 #include <QString>
 
@@ -80,7 +81,7 @@ int analyzeAttention(const std::vector<std::string>& raw, std::ostream& out) {
     output.array("neighbourhood_mass", analysis::neighbourhoodMass(attention),
                  {{appName}, {"head"}}, "attention mass kept in the query patch's 3x3 neighbourhood, per head");
 
-    const QImage shown = toQImage(image);
+    const QImage shown = matToQImage(image);
     const int highlight = query > 0 ? int(query - 1) : -1;
     std::vector<plots::AttentionOverlay::Panel> panels;
     for (int64_t a = 0; a < apps; ++a)

@@ -48,9 +48,6 @@ struct DataArg {
 };
 DataArg openDataArg(const CliArgs& args, int64_t defaultBatch = 64);
 
-/// A cv::Mat (BGR or gray, 8-bit) as a QImage (RGB).
-QImage toQImage(const cv::Mat& image);
-
 /// Figure size from --width, --height (pixels) and --dpi.
 plots::ExportOptions exportOptions(const CliArgs& args);
 

@@ -5,6 +5,7 @@
 
 #include "CkaView.h"
 
+#include "DataRunBar.h"
 #include "Workspace.h"
 
 #include "HeatmapPlot.h"
@@ -41,77 +42,30 @@ CkaView::CkaView(Workspace& workspace, QWidget* parent) : QWidget(parent), ws_(w
     layout->addLayout(grid, 1);
     layout->addWidget(trace_);
 
-    connect(&job_, &BackgroundJob::progress, this, [this](qint64 done, qint64 total) {
-        progress_->setMaximum(int(total));
-        progress_->setValue(int(done));
-    });
     connect(&job_, &BackgroundJob::finished, this, [this] {
         if (pending_) result_ = *pending_;
-        setRunning(false);
         showResult();
     });
-    connect(&job_, &BackgroundJob::cancelled, this, [this] {
-        setRunning(false);
-        status_->setText(tr("Cancelled; the previous result stays."));
-    });
-    connect(&job_, &BackgroundJob::failed, this, [this](const QString& m) {
-        setRunning(false);
-        status_->setText(tr("Failed: %1").arg(m));
-    });
-    connect(&ws_, &Workspace::modelChanged, this, [this] { runButton_->setEnabled(!ws_.loadedSlots().isEmpty()); });
-    setRunning(false);
+    connect(&ws_, &Workspace::modelChanged, this, [this] { bar_->setCanRun(!ws_.loadedSlots().isEmpty()); });
 }
 
 QWidget* CkaView::buildControls() {
-    auto* bar = new QWidget(this);
-    auto* row = new QHBoxLayout(bar);
-    row->setContentsMargins(0, 0, 0, 0);
-    dataBox_ = new QComboBox(bar);
-    dataBox_->setEditable(true);
-    dataBox_->addItems({"fashion-mnist:test", "fashion-mnist:train"});
-    dataBox_->setToolTip(tr("Data source: fashion-mnist[:test|train], folder:DIR, npy:FILE, idx:IMAGES,LABELS, cifar:DIR"));
-    auto* browse = new QPushButton(tr("Folder..."), bar);
-    connect(browse, &QPushButton::clicked, this, [this] {
-        const QString dir = QFileDialog::getExistingDirectory(this, tr("Images for CKA"));
-        if (!dir.isEmpty()) dataBox_->setCurrentText("folder:" + dir);
-    });
-    imagesBox_ = new QSpinBox(bar);
-    imagesBox_->setRange(8, 100000);
-    imagesBox_->setValue(500);
-    imagesBox_->setSuffix(tr(" images"));
-    kernelBox_ = new QComboBox(bar);
+    bar_ = new DataRunBar(job_, 500, this);
+    kernelBox_ = new QComboBox(bar_);
     kernelBox_->addItems({"linear", "rbf"});
-    estimatorBox_ = new QComboBox(bar);
+    estimatorBox_ = new QComboBox(bar_);
     estimatorBox_->addItems({"minibatch", "full", "token"});
-    featureBox_ = new QComboBox(bar);
+    featureBox_ = new QComboBox(bar_);
     featureBox_->addItems({"flatten", "cls", "mean"});
-    runButton_ = new QPushButton(tr("Compute"), bar);
-    connect(runButton_, &QPushButton::clicked, this, &CkaView::run);
-    cancelButton_ = new QPushButton(tr("Cancel"), bar);
-    connect(cancelButton_, &QPushButton::clicked, &job_, &BackgroundJob::cancel);
-    progress_ = new QProgressBar(bar);
-    progress_->setMaximumWidth(180);
-    status_ = new QLabel(bar);
-    for (QWidget* w : std::initializer_list<QWidget*>{new QLabel(tr("Data"), bar), dataBox_, browse, imagesBox_,
-                                                      new QLabel(tr("Kernel"), bar), kernelBox_, new QLabel(tr("Estimator"), bar),
-                                                      estimatorBox_, new QLabel(tr("Feature"), bar), featureBox_, runButton_,
-                                                      cancelButton_, progress_, status_})
-        row->addWidget(w, w == status_ ? 1 : 0);
-    return bar;
+    bar_->addControl(kernelBox_, tr("Kernel"));
+    bar_->addControl(estimatorBox_, tr("Estimator"));
+    bar_->addControl(featureBox_, tr("Feature"));
+    connect(bar_, &DataRunBar::computeRequested, this, &CkaView::run);
+    return bar_;
 }
 
-void CkaView::setImageCount(int n) { imagesBox_->setValue(n); }
-void CkaView::setDataSpec(const QString& spec) { dataBox_->setCurrentText(spec); }
-
-void CkaView::setRunning(bool running) {
-    runButton_->setEnabled(!running && !ws_.loadedSlots().isEmpty());
-    cancelButton_->setEnabled(running);
-    progress_->setVisible(running);
-    if (running) {
-        progress_->setValue(0);
-        status_->setText(tr("Computing..."));
-    }
-}
+void CkaView::setImageCount(int n) { bar_->setImageCount(n); }
+void CkaView::setDataSpec(const QString& spec) { bar_->setDataSpec(spec); }
 
 void CkaView::run() {
     const QList<int> loaded = ws_.loadedSlots();
@@ -121,14 +75,14 @@ void CkaView::run() {
     labels_[0] = Workspace::slotName(loaded[0]) + ": " + QString::fromStdString(a->facts().family);
     labels_[1] = b ? Workspace::slotName(loaded[1]) + ": " + QString::fromStdString(b->facts().family) : QString();
     CkaRequest req;
-    req.data = dataBox_->currentText().toStdString();
-    req.limit = imagesBox_->value();
+    req.data = bar_->dataSpec().toStdString();
+    req.limit = bar_->imageCount();
     req.kernel = kernelBox_->currentText().toStdString();
     req.estimator = estimatorBox_->currentText().toStdString();
     req.feature = featureBox_->currentText().toStdString();
     auto out = std::make_shared<CkaResult>();
     pending_ = out;
-    setRunning(true);
+    bar_->started();
     job_.start([a, b, req, out](const JobContext& ctx) { *out = computeCka(*a, b.get(), req, ctx); });
 }
 
@@ -155,7 +109,7 @@ void CkaView::showResult() {
     trace_->setAxisLabels(labels_[0] + tr(" application"), tr("best match in ") + (result_.ab.rows > 0 ? labels_[1] : labels_[0]));
     trace_->addSeries(tr("argmax CKA"), x, best);
     trace_->replot();
-    status_->setText(tr("%1 images%2").arg(result_.examples).arg(result_.skipped.empty() ? QString()
+    bar_->setStatus(tr("%1 images%2").arg(result_.examples).arg(result_.skipped.empty() ? QString()
                                                                   : tr(", %1 unreadable skipped").arg(result_.skipped.size())));
 }
 
@@ -178,7 +132,7 @@ void CkaView::writeNumbers(AnalysisOutput& out) {
     for (int i = 0; i < 3; ++i)
         if (m[i]->rows > 0) out.array(stems[i], toTensor(*m[i]), {{"application_row"}, {"application_col"}}, "CKA");
     if (result_.aa.rows > 0)
-        out.results()["cka"] = {{"examples", result_.examples}, {"data", dataBox_->currentText().toStdString()},
+        out.results()["cka"] = {{"examples", result_.examples}, {"data", bar_->dataSpec().toStdString()},
                                 {"kernel", kernelBox_->currentText().toStdString()},
                                 {"estimator", estimatorBox_->currentText().toStdString()},
                                 {"feature", featureBox_->currentText().toStdString()},

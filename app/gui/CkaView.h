@@ -11,10 +11,6 @@
 #include <memory>
 
 class QComboBox;
-class QLabel;
-class QProgressBar;
-class QPushButton;
-class QSpinBox;
 
 namespace ringscope::plots {
 class HeatmapPlot;
@@ -23,6 +19,7 @@ class LinePlot;
 
 namespace ringscope::gui {
 
+class DataRunBar;
 class Workspace;
 
 class CkaView : public QWidget, public ExportableView {
@@ -45,21 +42,15 @@ public:
 private:
     QWidget* buildControls();
     void showResult();
-    void setRunning(bool running);
 
     Workspace& ws_;
     BackgroundJob job_;
     CkaResult result_;
     std::shared_ptr<CkaResult> pending_; ///< filled by the running job
-    QComboBox* dataBox_;
-    QSpinBox* imagesBox_;
+    DataRunBar* bar_;
     QComboBox* kernelBox_;
     QComboBox* estimatorBox_;
     QComboBox* featureBox_;
-    QPushButton* runButton_;
-    QPushButton* cancelButton_;
-    QProgressBar* progress_;
-    QLabel* status_;
     plots::HeatmapPlot* maps_[3];
     plots::LinePlot* trace_;
     QString labels_[2];

@@ -5,6 +5,7 @@
 
 #include "LevelsView.h"
 
+#include "DataRunBar.h"
 #include "Workspace.h"
 
 #include "AttentionOverlay.h"
@@ -66,67 +67,29 @@ LevelsView::LevelsView(Workspace& workspace, QWidget* parent) : QWidget(parent),
     layout->addWidget(buildControls());
     layout->addLayout(grid, 1);
 
-    connect(&job_, &BackgroundJob::progress, this, [this](qint64 done, qint64 total) {
-        progress_->setMaximum(int(total));
-        progress_->setValue(int(done));
-    });
     connect(&job_, &BackgroundJob::finished, this, [this] {
         result_ = *pending_;
         labels_ = pendingLabels_;
-        setRunning(false);
         showResult();
-    });
-    connect(&job_, &BackgroundJob::cancelled, this, [this] {
-        setRunning(false);
-        status_->setText(tr("Cancelled; the previous result stays."));
-    });
-    connect(&job_, &BackgroundJob::failed, this, [this](const QString& m) {
-        setRunning(false);
-        status_->setText(tr("Failed: %1").arg(m));
     });
     connect(&ws_, &Workspace::applicationChanged, this, &LevelsView::showTokens);
     connect(&ws_, &Workspace::currentImageChanged, this, &LevelsView::showTokens);
-    connect(&ws_, &Workspace::modelChanged, this, [this] { runButton_->setEnabled(!ws_.loadedSlots().isEmpty() && !job_.running()); });
-    setRunning(false);
+    connect(&ws_, &Workspace::modelChanged, this, [this] { bar_->setCanRun(!ws_.loadedSlots().isEmpty()); });
     showResult();
 }
 
 QWidget* LevelsView::buildControls() {
-    auto* bar = new QWidget(this);
-    auto* r = new QHBoxLayout(bar);
-    r->setContentsMargins(0, 0, 0, 0);
-    dataBox_ = new QComboBox(bar);
-    dataBox_->setEditable(true);
-    dataBox_->addItems({"fashion-mnist:test", "fashion-mnist:train"});
-    imagesBox_ = new QSpinBox(bar);
-    imagesBox_->setRange(1, 100000);
-    imagesBox_->setValue(200);
-    imagesBox_->setSuffix(tr(" images"));
-    signalBox_ = new QComboBox(bar);
+    bar_ = new DataRunBar(job_, 200, this);
+    signalBox_ = new QComboBox(bar_);
     for (const char* s : kSignals) signalBox_->addItem(QString("signal %1").arg(s));
     signalBox_->setToolTip(tr("The RingFormer signal shown in the singular values, level cosine and token map"));
     connect(signalBox_, &QComboBox::currentIndexChanged, this, &LevelsView::showResult);
-    runButton_ = new QPushButton(tr("Compute"), bar);
-    connect(runButton_, &QPushButton::clicked, this, &LevelsView::run);
-    cancelButton_ = new QPushButton(tr("Cancel"), bar);
-    connect(cancelButton_, &QPushButton::clicked, &job_, &BackgroundJob::cancel);
-    progress_ = new QProgressBar(bar);
-    progress_->setMaximumWidth(180);
-    status_ = new QLabel(bar);
-    for (QWidget* w : std::initializer_list<QWidget*>{new QLabel(tr("Data"), bar), dataBox_, imagesBox_, signalBox_, runButton_,
-                                                      cancelButton_, progress_, status_})
-        r->addWidget(w, w == status_ ? 1 : 0);
-    return bar;
+    bar_->addControl(signalBox_);
+    connect(bar_, &DataRunBar::computeRequested, this, &LevelsView::run);
+    return bar_;
 }
 
-void LevelsView::setDataSpec(const QString& spec) { dataBox_->setCurrentText(spec); }
-
-void LevelsView::setRunning(bool running) {
-    runButton_->setEnabled(!running && !ws_.loadedSlots().isEmpty());
-    cancelButton_->setEnabled(running);
-    progress_->setVisible(running);
-    if (running) status_->setText(tr("Computing..."));
-}
+void LevelsView::setDataSpec(const QString& spec) { bar_->setDataSpec(spec); }
 
 void LevelsView::run() {
     if (job_.running() || ws_.loadedSlots().isEmpty()) return;
@@ -137,11 +100,11 @@ void LevelsView::run() {
         pendingLabels_ << Workspace::slotName(s) + ": " + QString::fromStdString(keep.back()->facts().family);
     }
     LevelsRequest req;
-    req.data = dataBox_->currentText().toStdString();
-    req.limit = imagesBox_->value();
+    req.data = bar_->dataSpec().toStdString();
+    req.limit = bar_->imageCount();
     pending_ = std::make_shared<std::vector<LevelsResult>>();
     auto out = pending_;
-    setRunning(true);
+    bar_->started();
     job_.start([keep, req, out](const JobContext& ctx) {
         // Progress over all models: each model's share scaled into one bar.
         for (size_t i = 0; i < keep.size() && !ctx.cancelled(); ++i) {
@@ -208,8 +171,8 @@ void LevelsView::showResult() {
         }
     cosine_->setVisible(ring != nullptr);
     for (plots::LinePlot* p : {dynamics_, ratios_, norms_, singular_}) p->replot();
-    status_->setText(result_.empty() ? tr("Compute to see the signals over a data source.")
-                                     : tr("%1 images").arg(result_.front().examples));
+    bar_->setStatus(result_.empty() ? tr("Compute to see the signals over a data source.")
+                                    : tr("%1 images").arg(result_.front().examples));
     showTokens();
 }
 

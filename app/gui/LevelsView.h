@@ -14,10 +14,6 @@
 #include <memory>
 
 class QComboBox;
-class QLabel;
-class QProgressBar;
-class QPushButton;
-class QSpinBox;
 
 namespace ringscope::plots {
 class AttentionOverlay;
@@ -27,6 +23,7 @@ class LinePlot;
 
 namespace ringscope::gui {
 
+class DataRunBar;
 class Workspace;
 
 class LevelsView : public QWidget, public ExportableView {
@@ -47,7 +44,6 @@ private:
     QWidget* buildControls();
     void showResult();
     void showTokens();
-    void setRunning(bool running);
     /// The first result of a RingFormer, or null.
     const LevelsResult* ringResult(QString* label = nullptr) const;
 
@@ -56,13 +52,8 @@ private:
     std::vector<LevelsResult> result_;
     std::shared_ptr<std::vector<LevelsResult>> pending_;
     QStringList labels_, pendingLabels_;
-    QComboBox* dataBox_;
-    QSpinBox* imagesBox_;
+    DataRunBar* bar_;
     QComboBox* signalBox_;
-    QPushButton* runButton_;
-    QPushButton* cancelButton_;
-    QProgressBar* progress_;
-    QLabel* status_;
     plots::LinePlot* dynamics_;
     plots::LinePlot* ratios_;
     plots::LinePlot* norms_;

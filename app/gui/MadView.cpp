@@ -5,6 +5,7 @@
 
 #include "MadView.h"
 
+#include "DataRunBar.h"
 #include "Workspace.h"
 
 #include "DepthScatterPlot.h"
@@ -27,63 +28,25 @@ MadView::MadView(Workspace& workspace, QWidget* parent) : QWidget(parent), ws_(w
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(buildControls());
     layout->addWidget(plot_, 1);
-    connect(&job_, &BackgroundJob::progress, this, [this](qint64 done, qint64 total) {
-        progress_->setMaximum(int(total));
-        progress_->setValue(int(done));
-    });
     connect(&job_, &BackgroundJob::finished, this, [this] {
         if (pending_) result_ = *pending_;
         labels_ = pendingLabels_;
-        setRunning(false);
         showResult();
     });
-    connect(&job_, &BackgroundJob::cancelled, this, [this] {
-        setRunning(false);
-        status_->setText(tr("Cancelled; the previous result stays."));
-    });
-    connect(&job_, &BackgroundJob::failed, this, [this](const QString& m) {
-        setRunning(false);
-        status_->setText(tr("Failed: %1").arg(m));
-    });
-    connect(&ws_, &Workspace::modelChanged, this, [this] { runButton_->setEnabled(!ws_.loadedSlots().isEmpty() && !job_.running()); });
-    setRunning(false);
+    connect(&ws_, &Workspace::modelChanged, this, [this] { bar_->setCanRun(!ws_.loadedSlots().isEmpty()); });
 }
 
 QWidget* MadView::buildControls() {
-    auto* bar = new QWidget(this);
-    auto* row = new QHBoxLayout(bar);
-    row->setContentsMargins(0, 0, 0, 0);
-    dataBox_ = new QComboBox(bar);
-    dataBox_->setEditable(true);
-    dataBox_->addItems({"fashion-mnist:test", "fashion-mnist:train"});
-    imagesBox_ = new QSpinBox(bar);
-    imagesBox_->setRange(1, 100000);
-    imagesBox_->setValue(200);
-    imagesBox_->setSuffix(tr(" images"));
-    renormBox_ = new QCheckBox(tr("Renormalise rows (variant)"), bar);
+    bar_ = new DataRunBar(job_, 200, this);
+    renormBox_ = new QCheckBox(tr("Renormalise rows (variant)"), bar_);
     renormBox_->setToolTip(tr("Off: the published definition (CLS dropped, rows not renormalised)"));
-    runButton_ = new QPushButton(tr("Compute"), bar);
-    connect(runButton_, &QPushButton::clicked, this, &MadView::run);
-    cancelButton_ = new QPushButton(tr("Cancel"), bar);
-    connect(cancelButton_, &QPushButton::clicked, &job_, &BackgroundJob::cancel);
-    progress_ = new QProgressBar(bar);
-    progress_->setMaximumWidth(180);
-    status_ = new QLabel(bar);
-    for (QWidget* w : std::initializer_list<QWidget*>{new QLabel(tr("Data"), bar), dataBox_, imagesBox_, renormBox_, runButton_,
-                                                      cancelButton_, progress_, status_})
-        row->addWidget(w, w == status_ ? 1 : 0);
-    return bar;
+    bar_->addControl(renormBox_);
+    connect(bar_, &DataRunBar::computeRequested, this, &MadView::run);
+    return bar_;
 }
 
-void MadView::setImageCount(int n) { imagesBox_->setValue(n); }
-void MadView::setDataSpec(const QString& spec) { dataBox_->setCurrentText(spec); }
-
-void MadView::setRunning(bool running) {
-    runButton_->setEnabled(!running && !ws_.loadedSlots().isEmpty());
-    cancelButton_->setEnabled(running);
-    progress_->setVisible(running);
-    if (running) status_->setText(tr("Computing..."));
-}
+void MadView::setImageCount(int n) { bar_->setImageCount(n); }
+void MadView::setDataSpec(const QString& spec) { bar_->setDataSpec(spec); }
 
 void MadView::run() {
     if (job_.running() || ws_.loadedSlots().isEmpty()) return;
@@ -94,12 +57,12 @@ void MadView::run() {
         pendingLabels_ << Workspace::slotName(s) + ": " + QString::fromStdString(keep.back()->facts().family);
     }
     MadRequest req;
-    req.data = dataBox_->currentText().toStdString();
-    req.limit = imagesBox_->value();
+    req.data = bar_->dataSpec().toStdString();
+    req.limit = bar_->imageCount();
     req.renormalised = renormBox_->isChecked();
     pending_ = std::make_shared<std::vector<MadResult>>();
     auto out = pending_;
-    setRunning(true);
+    bar_->started();
     job_.start([keep, req, out](const JobContext& ctx) {
         std::vector<const ModelSession*> models;
         for (const auto& m : keep) models.push_back(m.get());
@@ -120,7 +83,7 @@ void MadView::showResult() {
                         .arg(renormBox_->isChecked() ? tr(" (rows renormalised)") : QString())
                         .arg(result_.empty() ? 0 : result_.front().examples));
     plot_->replot();
-    status_->setText(result_.empty() ? QString() : tr("%1 images").arg(result_.front().examples));
+    bar_->setStatus(result_.empty() ? QString() : tr("%1 images").arg(result_.front().examples));
 }
 
 } // namespace ringscope::gui
@@ -141,7 +104,7 @@ void MadView::writeNumbers(AnalysisOutput& out) {
         models.push_back({{"model", labels_.value(int(i)).toStdString()}, {"examples", result_[i].examples}});
     }
     if (!result_.empty())
-        out.results()["mad"] = {{"models", models}, {"data", dataBox_->currentText().toStdString()},
+        out.results()["mad"] = {{"models", models}, {"data", bar_->dataSpec().toStdString()},
                                 {"variant", renormBox_->isChecked() ? "renormalised rows" : "published"}};
 }
 

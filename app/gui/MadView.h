@@ -12,11 +12,6 @@
 #include <memory>
 
 class QCheckBox;
-class QComboBox;
-class QLabel;
-class QProgressBar;
-class QPushButton;
-class QSpinBox;
 
 namespace ringscope::plots {
 class DepthScatterPlot;
@@ -24,6 +19,7 @@ class DepthScatterPlot;
 
 namespace ringscope::gui {
 
+class DataRunBar;
 class Workspace;
 
 class MadView : public QWidget, public ExportableView {
@@ -45,20 +41,14 @@ public:
 private:
     QWidget* buildControls();
     void showResult();
-    void setRunning(bool running);
 
     Workspace& ws_;
     BackgroundJob job_;
     std::vector<MadResult> result_;
     std::shared_ptr<std::vector<MadResult>> pending_;
     QStringList labels_, pendingLabels_;
-    QComboBox* dataBox_;
-    QSpinBox* imagesBox_;
+    DataRunBar* bar_;
     QCheckBox* renormBox_;
-    QPushButton* runButton_;
-    QPushButton* cancelButton_;
-    QProgressBar* progress_;
-    QLabel* status_;
     plots::DepthScatterPlot* plot_;
 };
 

@@ -2,6 +2,8 @@
 
 #include "Workspace.h"
 
+#include "MatImage.h"
+
 #include "ringscope/model/ImageTensor.h"
 
 #include <QFileInfo>
@@ -11,19 +13,6 @@
 #include <opencv2/imgproc.hpp>
 
 namespace ringscope::gui {
-
-namespace {
-
-QImage previewOf(const cv::Mat& image) {
-    cv::Mat rgb;
-    if (image.channels() == 1) cv::cvtColor(image, rgb, cv::COLOR_GRAY2RGB);
-    else if (image.channels() == 4) cv::cvtColor(image, rgb, cv::COLOR_BGRA2RGB);
-    else cv::cvtColor(image, rgb, cv::COLOR_BGR2RGB);
-    if (rgb.depth() != CV_8U) rgb.convertTo(rgb, CV_8U);
-    return QImage(rgb.data, rgb.cols, rgb.rows, int(rgb.step), QImage::Format_RGB888).copy();
-}
-
-} // namespace
 
 Workspace::Workspace(QObject* parent) : QObject(parent), slots_(kSlots) {}
 
@@ -100,7 +89,7 @@ int Workspace::addImages(const QStringList& paths) {
     for (const QString& p : paths) {
         try {
             auto pixels = std::make_shared<cv::Mat>(readImage(p.toStdString()));
-            images_.push_back({p, QFileInfo(p).fileName(), previewOf(*pixels), pixels});
+            images_.push_back({p, QFileInfo(p).fileName(), matToQImage(*pixels), pixels});
             ++added;
         } catch (const std::exception& e) {
             Q_EMIT problem(QString::fromStdString(e.what()));
