@@ -8,6 +8,8 @@
 #include "ClassifyView.h"
 #include "MadView.h"
 #include "MainWindow.h"
+#include "TrainView.h"
+#include "Workspace.h"
 
 #include "ringscope/model/Runtime.h"
 #include "ringscope/Version.h"
@@ -49,6 +51,9 @@ int main(int argc, char** argv) {
     parser.addOption({"screenshot", "Save a screenshot of the window to FILE after DELAY ms and quit.", "FILE"});
     parser.addOption({"delay", "Milliseconds before --screenshot (default 3000).", "DELAY", "3000"});
     parser.addOption({"view", "Show this view first: attention, levels, cka, mad or classify (levels, cka and mad also compute).", "VIEW", "attention"});
+    parser.addOption({"image", "Select image N of the strip (1-based).", "N"});
+    parser.addOption({"application", "Select application (layer or iteration) N (1-based).", "N"});
+    parser.addOption({"head", "Select head N (1-based), or 0 for all heads.", "N"});
     parser.addOption({"benchmark", "Print launch, scrubbing and CKA timings on the demo models as JSON and quit."});
     parser.addPositionalArgument("files", "Checkpoints and images to open.", "[files...]");
     parser.process(app);
@@ -62,6 +67,14 @@ int main(int argc, char** argv) {
     window.openFiles(parser.positionalArguments());
     const QString view = parser.value("view");
     window.showView(view);
+    ringscope::gui::Workspace& ws = window.workspace();
+    if (parser.isSet("image")) ws.setCurrentImage(parser.value("image").toInt() - 1);
+    if (parser.isSet("head")) ws.setHead(parser.value("head").toInt() == 0 ? ringscope::gui::kAllHeads : parser.value("head").toInt() - 1);
+    if (parser.isSet("application")) {
+        const int a = parser.value("application").toInt() - 1;
+        // The slider's range follows the models, which load in the background.
+        QObject::connect(&ws, &ringscope::gui::Workspace::modelChanged, &ws, [&ws, a] { ws.setApplication(a); });
+    }
     if (parser.isSet("screenshot")) {
         const QString file = parser.value("screenshot");
         auto shoot = [&window, file] {
@@ -74,6 +87,20 @@ int main(int argc, char** argv) {
                                                  : view == "levels" ? &window.levelsView().job()
                                                                     : nullptr;
             if (view == "classify" && window.classifyView().job().running()) job = &window.classifyView().job();
+            if (view == "train") {
+                // A short run, so that the curves have something to show.
+                ringscope::gui::TrainRequest r = window.trainView().request();
+                r.family = "vit";
+                r.hidden = 64;
+                r.mlp = 256;
+                r.limit = 6000;
+                r.holdout = 1000;
+                r.epochs = 4;
+                r.out = (QDir::tempPath() + "/ringscope-screenshot-run.pt").toStdString();
+                window.trainView().setRequest(r);
+                job = &window.trainView().job();
+                window.trainView().start();
+            }
             if (!job) return shoot();
             QObject::connect(job, &ringscope::gui::BackgroundJob::finished, &window, [shoot] { QTimer::singleShot(500, shoot); });
             if (view == "cka") window.ckaView().run();
