@@ -140,14 +140,9 @@ void ClassifyView::run() {
         job_.cancel();
         return;
     }
-    std::vector<std::shared_ptr<const ModelSession>> keep;
-    pendingLabels_.clear();
+    const auto keep = ws_.loadedModels(&pendingLabels_);
     pendingNames_.clear();
-    for (int s : ws_.loadedSlots()) {
-        keep.push_back(ws_.model(s));
-        pendingLabels_ << Workspace::slotName(s) + ": " + QString::fromStdString(keep.back()->facts().family);
-        pendingNames_.push_back(keep.back()->facts().classNames);
-    }
+    for (const auto& m : keep) pendingNames_.push_back(m->facts().classNames);
     std::vector<std::shared_ptr<const cv::Mat>> images;
     for (int i = 0; i < ws_.imageCount(); ++i) images.push_back(ws_.image(i).pixels);
     pending_ = std::make_shared<std::vector<Matrix>>();

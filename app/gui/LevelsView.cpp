@@ -93,12 +93,7 @@ void LevelsView::setDataSpec(const QString& spec) { bar_->setDataSpec(spec); }
 
 void LevelsView::run() {
     if (job_.running() || ws_.loadedSlots().isEmpty()) return;
-    std::vector<std::shared_ptr<const ModelSession>> keep;
-    pendingLabels_.clear();
-    for (int s : ws_.loadedSlots()) {
-        keep.push_back(ws_.model(s));
-        pendingLabels_ << Workspace::slotName(s) + ": " + QString::fromStdString(keep.back()->facts().family);
-    }
+    const auto keep = ws_.loadedModels(&pendingLabels_);
     LevelsRequest req;
     req.data = bar_->dataSpec().toStdString();
     req.limit = bar_->imageCount();

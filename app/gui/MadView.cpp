@@ -50,12 +50,7 @@ void MadView::setDataSpec(const QString& spec) { bar_->setDataSpec(spec); }
 
 void MadView::run() {
     if (job_.running() || ws_.loadedSlots().isEmpty()) return;
-    std::vector<std::shared_ptr<const ModelSession>> keep;
-    pendingLabels_.clear();
-    for (int s : ws_.loadedSlots()) {
-        keep.push_back(ws_.model(s));
-        pendingLabels_ << Workspace::slotName(s) + ": " + QString::fromStdString(keep.back()->facts().family);
-    }
+    const auto keep = ws_.loadedModels(&pendingLabels_);
     MadRequest req;
     req.data = bar_->dataSpec().toStdString();
     req.limit = bar_->imageCount();

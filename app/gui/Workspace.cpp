@@ -32,6 +32,16 @@ QList<int> Workspace::loadedSlots() const {
     return out;
 }
 
+std::vector<std::shared_ptr<const ModelSession>> Workspace::loadedModels(QStringList* labels) const {
+    std::vector<std::shared_ptr<const ModelSession>> out;
+    if (labels) labels->clear();
+    for (int s : loadedSlots()) {
+        out.push_back(model(s));
+        if (labels) *labels << slotName(s) + ": " + QString::fromStdString(out.back()->facts().family);
+    }
+    return out;
+}
+
 bool Workspace::isLoading(int slot) const { return slots_[size_t(slot)].loading; }
 
 int Workspace::maxApplications() const {

@@ -47,6 +47,9 @@ public:
     void openModel(int slot, const QString& path, std::optional<int> heads = std::nullopt);
     void closeModel(int slot);
     bool isLoading(int slot) const;
+    /// The loaded models in slot order and their labels ("A: RingFormer"), for a background job
+    /// that must keep them alive.
+    std::vector<std::shared_ptr<const ModelSession>> loadedModels(QStringList* labels = nullptr) const;
     /// Largest number of applications among the loaded models.
     int maxApplications() const;
 
