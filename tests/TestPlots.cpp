@@ -136,6 +136,13 @@ private Q_SLOTS:
         QVERIFY(found);
         QCOMPARE(panel, 0);
         QCOMPARE(patch, 0);
+        int x = 0, y = 0;
+        for (y = 0; y < 360; ++y) {
+            for (x = 0; x < 320; ++x)
+                if (view.patchAt(QPoint(x, y), panel, patch) && patch == 10) break;
+            if (patch == 10) break;
+        }
+        QCOMPARE(view.hoverText(QPoint(x, y)), QString("RingFormer, level 6\npatch 11 (row 2, column 4): %1").arg(10 / 48.0, 0, 'g', 6));
         checkExports(view, "overlay");
     }
 

@@ -4,6 +4,7 @@
 
 #include <QMouseEvent>
 #include <QPainter>
+#include <QToolTip>
 
 #include <algorithm>
 #include <cmath>
@@ -18,6 +19,7 @@ constexpr double kBarWidth = 16.0;
 
 AttentionOverlay::AttentionOverlay(QWidget* parent) : QWidget(parent) {
     setMinimumSize(200, 200);
+    setMouseTracking(true);
     setAttribute(Qt::WA_OpaquePaintEvent);
 }
 
@@ -162,6 +164,26 @@ bool AttentionOverlay::patchAt(const QPoint& pos, int& panel, int& patch) const 
         return true;
     }
     return false;
+}
+
+QString AttentionOverlay::hoverText(const QPoint& pos) const {
+    int panel = 0, patch = 0;
+    if (!patchAt(pos, panel, patch)) return {};
+    const Panel& p = panels_[size_t(panel)];
+    if (p.map.empty()) return {};
+    return QString("%1\npatch %2 (row %3, column %4): %5")
+        .arg(p.title)
+        .arg(patch + 1)
+        .arg(patch / p.grid + 1)
+        .arg(patch % p.grid + 1)
+        .arg(p.map[size_t(patch)], 0, 'g', 6);
+}
+
+void AttentionOverlay::mouseMoveEvent(QMouseEvent* event) {
+    const QString text = hoverText(event->pos());
+    if (text.isEmpty()) QToolTip::hideText();
+    else QToolTip::showText(event->globalPosition().toPoint(), text, this);
+    QWidget::mouseMoveEvent(event);
 }
 
 void AttentionOverlay::mousePressEvent(QMouseEvent* event) {

@@ -44,6 +44,8 @@ public:
     std::pair<double, double> rangeOf(int panel) const;
     /// The panel and patch under a widget position; false outside every image.
     bool patchAt(const QPoint& pos, int& panel, int& patch) const;
+    /// The hover text at a widget position: panel, patch (row, column) and exact value.
+    QString hoverText(const QPoint& pos) const;
 
 Q_SIGNALS:
     void patchClicked(int panel, int patch);
@@ -53,6 +55,7 @@ Q_SIGNALS:
 protected:
     void paintEvent(QPaintEvent* event) override;
     void mousePressEvent(QMouseEvent* event) override;
+    void mouseMoveEvent(QMouseEvent* event) override;
 
 private:
     struct Layout {
