@@ -15,7 +15,7 @@ nlohmann::json describe(const Checkpoint& ckpt, const InferredConfig& inferred) 
     nlohmann::json j;
     j["path"] = ckpt.path;
     j["format"] = formatName(ckpt.format);
-    j["container"] = ckpt.training.is_null() ? "state_dict" : "training";
+    j["container"] = containerName(ckpt);
     nlohmann::json config = inferred.config.toJson();
     config["heads"] = inferred.headsKnown() ? nlohmann::json(inferred.config.heads) : nlohmann::json();
     config["tokens"] = inferred.config.tokens();
@@ -32,7 +32,7 @@ nlohmann::json describe(const Checkpoint& ckpt, const InferredConfig& inferred) 
 void printText(const nlohmann::json& j, const InferredConfig& inferred, std::ostream& out) {
     out << "file:        " << j["path"].get<std::string>() << "\n";
     out << "format:      " << j["format"].get<std::string>() << " ("
-        << (j["container"] == "training" ? "training container" : "state dict") << ")\n";
+        << j["container"].get<std::string>() << ")\n";
     out << "model:       " << inferred.config.summary() << "\n";
     out << "heads:       "
         << (inferred.headsKnown() ? std::to_string(inferred.config.heads) + " (from " +

@@ -131,7 +131,7 @@ CheckpointFacts ModelSession::checkpointFacts() const {
     const LoadedModel& m = d_->loaded;
     CheckpointFacts f;
     f.format = formatName(m.checkpoint.format);
-    f.container = m.checkpoint.training.is_null() ? "state dict" : "training container";
+    f.container = containerName(m.checkpoint);
     f.configJson = m.metadata.config.toJson().dump(2);
     if (!m.checkpoint.metadata.is_null()) {
         nlohmann::json meta = m.checkpoint.metadata;

@@ -258,6 +258,13 @@ std::string describeForeign(const std::string& head) {
 
 } // namespace
 
+std::string containerName(const Checkpoint& ck) {
+    if (ck.training.is_null()) return "state dict";
+    return ck.training.contains("optimizer_state_dict") || ck.state || ck.training.contains("resumable")
+               ? "training container"
+               : "weights and metadata";
+}
+
 std::string formatName(CheckpointFormat format) {
     switch (format) {
     case CheckpointFormat::TorchZip: return "pytorch-zip";

@@ -47,6 +47,11 @@ struct Checkpoint {
     std::optional<TrainingState> state;
 };
 
+/// What kind of file it is, for people: "state dict", "training container" (with optimizer
+/// state), or "weights and metadata" (a container without optimizer state, e.g. a converted
+/// RingScope checkpoint).
+std::string containerName(const Checkpoint& checkpoint);
+
 /// Limits that keep a hostile file from exhausting memory.
 struct CheckpointLimits {
     int64_t maxTotalBytes = int64_t(16) << 30; ///< sum of all declared storage sizes
