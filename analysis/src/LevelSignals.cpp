@@ -45,6 +45,17 @@ std::vector<LowRankMap> lowRankMaps(const VisionModel& model) {
     return out;
 }
 
+LowRankSummary lowRankSummary(const VisionModel& model) {
+    const std::vector<LowRankMap> maps = lowRankMaps(model);
+    const int64_t levels = model.config().depth, rank = int64_t(maps.front().singularValues.size());
+    LowRankSummary s{torch::zeros({4, levels}, torch::kFloat64), torch::zeros({4, levels, rank}, torch::kFloat64)};
+    for (const LowRankMap& m : maps) {
+        s.frobenius[m.signal][m.level] = m.frobenius;
+        s.singularValues[m.signal][m.level] = torch::tensor(m.singularValues, torch::kFloat64);
+    }
+    return s;
+}
+
 RingSignals ringSignals(const ForwardTrace& trace) {
     if (trace.levelSignals.empty()) throw std::invalid_argument("the trace holds no RingFormer level signals");
     std::vector<torch::Tensor> norms, ratios, cosines;

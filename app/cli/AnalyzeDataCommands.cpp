@@ -201,13 +201,10 @@ int analyzeLevels(const std::vector<std::string>& raw, std::ostream& out) {
                   vec(run.cosineMean + run.cosineStd));
     output.figure(dyn, "dynamics", opts);
     if (run.signalRatioMean.defined()) {
-        const auto maps = analysis::lowRankMaps(*m.loaded.model);
-        const int64_t levels = run.signalRatioMean.size(1), rank = int64_t(maps.front().singularValues.size());
-        torch::Tensor frob = torch::zeros({4, levels}, torch::kFloat64), sv = torch::zeros({4, levels, rank}, torch::kFloat64);
-        for (const auto& map : maps) {
-            frob[map.signal][map.level] = map.frobenius;
-            sv[map.signal][map.level] = torch::tensor(map.singularValues, torch::kFloat64);
-        }
+        const analysis::LowRankSummary low = analysis::lowRankSummary(*m.loaded.model);
+        const torch::Tensor& frob = low.frobenius;
+        const torch::Tensor& sv = low.singularValues;
+        const int64_t levels = run.signalRatioMean.size(1);
         const Axis signal{"signal (1 Q, 2 K, 3 V, 4 F)"}, level{"level"};
         output.array("lowrank_frobenius", frob, {signal, level}, "Frobenius norm of M_X,t = A^T B");
         output.array("lowrank_singular_values", sv, {signal, level, {"index"}}, "singular values of M_X,t, descending");

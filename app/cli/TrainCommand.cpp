@@ -31,16 +31,6 @@ const Dataset& labelledDataset(const DataSource& src, const std::string& option,
     return *src.dataset;
 }
 
-/// Training options: the command line over `base` (the defaults, or a resumed run's recipe).
-/// Where the latest epoch goes by default: "run.pt" -> "run.last.pt".
-std::string lastPathFor(const std::string& out) {
-    const size_t slash = out.find_last_of('/');
-    const size_t dot = out.find_last_of('.');
-    if (dot == std::string::npos || (slash != std::string::npos && dot < slash) || dot == slash + 1)
-        return out + ".last";
-    return out.substr(0, dot) + ".last" + out.substr(dot);
-}
-
 /// Where the data of a run comes from: the command line over what a resumed run stored.
 struct TrainData {
     std::string data, val;
@@ -76,6 +66,7 @@ TrainData trainData(const CliArgs& args, const nlohmann::json& stored) {
     return d;
 }
 
+/// Training options: the command line over `base` (the defaults, or a resumed run's recipe).
 TrainOptions trainOptions(const CliArgs& args, const std::string& out, const TrainOptions& base) {
     TrainOptions o = base;
     o.epochs = args.integerOr("epochs", o.epochs);
@@ -91,7 +82,7 @@ TrainOptions trainOptions(const CliArgs& args, const std::string& out, const Tra
     o.seed = uint64_t(args.integerOr("seed", int64_t(o.seed)));
     o.earlyStopPatience = args.integerOr("patience", o.earlyStopPatience);
     o.checkpointPath = out;
-    o.lastCheckpointPath = args.value("last").value_or(lastPathFor(out));
+    o.lastCheckpointPath = args.value("last").value_or(lastCheckpointPathFor(out));
     if (o.epochs <= 0 || o.batchSize <= 0 || !(o.lr > 0)) throw UsageError{"--epochs, --batch and --lr must be positive"};
     return o;
 }

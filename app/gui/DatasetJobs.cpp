@@ -92,16 +92,10 @@ LevelsResult computeLevels(const ModelSession& model, const LevelsRequest& reque
     if (r.signalRatioMean.defined()) {
         out.signalRatioMean = toMatrix(r.signalRatioMean);
         out.signalRatioStd = toMatrix(r.signalRatioStd);
-        const auto maps = analysis::lowRankMaps(*model.loaded().model);
-        const int64_t levels = r.signalRatioMean.size(1), rank = int64_t(maps.front().singularValues.size());
-        torch::Tensor norm = torch::zeros({4, levels}, torch::kFloat64), sv = torch::zeros({4, levels, rank}, torch::kFloat64);
-        for (const auto& m : maps) {
-            norm[m.signal][m.level] = m.frobenius;
-            sv[m.signal][m.level] = torch::tensor(m.singularValues, torch::kFloat64);
-        }
-        out.lowRankNorm = toMatrix(norm);
+        const analysis::LowRankSummary low = analysis::lowRankSummary(*model.loaded().model);
+        out.lowRankNorm = toMatrix(low.frobenius);
         for (int s = 0; s < 4; ++s) {
-            out.singularValues.push_back(toMatrix(sv[s]));
+            out.singularValues.push_back(toMatrix(low.singularValues[s]));
             out.levelCosine.push_back(toMatrix(r.levelCosine[s]));
             out.ratioPerToken.push_back(toMatrix(r.signalRatioPerToken[s]));
         }

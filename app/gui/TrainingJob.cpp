@@ -60,8 +60,7 @@ TrainOutcome runTraining(const TrainRequest& r, TrainFeed& feed, const JobContex
     o.weightDecay = 0.05;
     o.augmentation.minScale = 1.0; // flips only, as for the demo models
     o.checkpointPath = r.out;
-    const size_t dot = r.out.find_last_of('.');
-    o.lastCheckpointPath = dot == std::string::npos ? r.out + ".last" : r.out.substr(0, dot) + ".last" + r.out.substr(dot);
+    o.lastCheckpointPath = lastCheckpointPathFor(r.out);
     ModelMetadata meta;
     meta.config = c;
     meta.classNames = fit->classNames();

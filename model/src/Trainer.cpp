@@ -85,6 +85,14 @@ nlohmann::json EpochRecord::toJson() const {
     return j;
 }
 
+std::string lastCheckpointPathFor(const std::string& out) {
+    const size_t slash = out.find_last_of('/');
+    const size_t dot = out.find_last_of('.');
+    if (dot == std::string::npos || (slash != std::string::npos && dot < slash) || dot == slash + 1)
+        return out + ".last";
+    return out.substr(0, dot) + ".last" + out.substr(dot);
+}
+
 double scheduledLr(double baseLr, int64_t step, int64_t warmup, int64_t total) {
     if (warmup > 0 && step < warmup) return baseLr * double(step + 1) / double(warmup);
     const double span = double(std::max<int64_t>(1, total - warmup));

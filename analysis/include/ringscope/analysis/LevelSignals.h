@@ -30,6 +30,14 @@ struct LowRankMap {
 /// other families.
 std::vector<LowRankMap> lowRankMaps(const VisionModel& model);
 
+/// The low-rank maps as arrays: Frobenius norms [4, T] and singular values [4, T, r]
+/// (float64, signals in kSignalNames order). Throws std::invalid_argument for other families.
+struct LowRankSummary {
+    torch::Tensor frobenius;
+    torch::Tensor singularValues;
+};
+LowRankSummary lowRankSummary(const VisionModel& model);
+
 /// Per-token RingFormer signal measures of one traced batch.
 struct RingSignals {
     torch::Tensor norms;       ///< ||s_X,t|| per token: [4, T, B, N] float64

@@ -104,6 +104,10 @@ struct EvalResult {
 using ProgressCallback = std::function<void(const TrainProgress&)>;
 using CancelCallback = std::function<bool()>;
 
+/// Where the latest epoch goes next to the best checkpoint `out`: "run.pt" -> "run.last.pt"
+/// (".last" appended when the file name has no extension).
+std::string lastCheckpointPathFor(const std::string& out);
+
 /// Learning rate at `step` of `total`: linear warm-up over `warmup` steps, then cosine to 0.
 double scheduledLr(double baseLr, int64_t step, int64_t warmup, int64_t total);
 
