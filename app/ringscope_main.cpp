@@ -8,6 +8,7 @@
 #include "ClassifyView.h"
 #include "MadView.h"
 #include "MainWindow.h"
+#include "SmokeTest.h"
 #include "TrainView.h"
 #include "Workspace.h"
 
@@ -26,10 +27,12 @@
 
 namespace {
 
-/// The resources folder: next to the sources in a build tree, else the installed share/.
+/// The resources folder: next to the sources in a build tree, else where the installers put it
+/// (share/ringscope beside bin/ on Linux and Windows, Contents/Resources in a macOS bundle).
 QString resourceDir() {
     const QString app = QCoreApplication::applicationDirPath();
-    for (const QString& candidate : {QString(RINGSCOPE_SOURCE_RESOURCES), app + "/../share/ringscope", app + "/resources"})
+    for (const QString& candidate : {QString(RINGSCOPE_SOURCE_RESOURCES), app + "/../share/ringscope",
+                                     app + "/../Resources", app + "/resources"})
         if (QFileInfo::exists(candidate + "/images")) return QDir(candidate).absolutePath();
     return {};
 }
@@ -55,6 +58,8 @@ int main(int argc, char** argv) {
     parser.addOption({"application", "Select application (layer or iteration) N (1-based).", "N"});
     parser.addOption({"head", "Select head N (1-based), or 0 for all heads.", "N"});
     parser.addOption({"benchmark", "Print launch, scrubbing and CKA timings on the demo models as JSON and quit."});
+    parser.addOption({"smoke-test", "Check that the demo models load and their attention maps are drawn; print JSON and "
+                                    "quit with status 0 (1 on failure)."});
     parser.addPositionalArgument("files", "Checkpoints and images to open.", "[files...]");
     parser.process(app);
     ringscope::configureThreads();
@@ -62,6 +67,15 @@ int main(int argc, char** argv) {
     ringscope::gui::MainWindow window;
     std::unique_ptr<ringscope::gui::AppBenchmark> benchmark;
     if (parser.isSet("benchmark")) benchmark = std::make_unique<ringscope::gui::AppBenchmark>(window, sinceStart);
+    std::unique_ptr<ringscope::gui::SmokeTest> smokeTest;
+    if (parser.isSet("smoke-test")) {
+        if (resourceDir().isEmpty()) {
+            std::cerr << "ringscope --smoke-test: the bundled demo models were not found next to "
+                      << QCoreApplication::applicationDirPath().toStdString() << "\n";
+            return 1;
+        }
+        smokeTest = std::make_unique<ringscope::gui::SmokeTest>(window, 120000);
+    }
     window.show();
     if (!parser.isSet("empty")) window.openDefaults(resourceDir());
     window.openFiles(parser.positionalArguments());

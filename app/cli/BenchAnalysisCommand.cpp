@@ -4,19 +4,12 @@
 #include "ringscope/analysis/DataAnalysis.h"
 #include "ringscope/model/Runtime.h"
 
-#include <sys/resource.h>
 
 #include <chrono>
 
 namespace ringscope::cli {
 
 namespace {
-
-double peakResidentMegabytes() {
-    rusage u{};
-    getrusage(RUSAGE_SELF, &u);
-    return double(u.ru_maxrss) / 1024.0; // Linux reports kilobytes
-}
 
 double secondsSince(std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
@@ -47,7 +40,7 @@ int benchAnalysisCommand(const Args& raw, std::ostream& out) {
     const double seconds = secondsSince(t0);
     out << nlohmann::json({{"analysis", what}, {"model", model.model->config().summary()}, {"images", examples},
                            {"seconds", seconds}, {"images_per_s", double(examples) / seconds},
-                           {"data_load_seconds", loadSeconds}, {"peak_rss_mb", peakResidentMegabytes()},
+                           {"data_load_seconds", loadSeconds}, {"peak_rss_mb", peakResidentMemoryMiB()},
                            {"threads", threads}})
                .dump()
         << "\n";

@@ -68,6 +68,11 @@ std::string usageText() {
 
 SOURCE: npy:FILE, folder:DIR, fashion-mnist[:test|train], idx:IMAGES,LABELS, cifar:DIR[:test|train]
 
+  soak CHECKPOINT... [--data SOURCE] [--images N] [--cycles M] [--every K] [--tolerance MIB]
+      Classifies N images (default 10000, one at a time, traced) with every checkpoint, then
+      opens and closes the checkpoints M times (default 200); prints resident memory along the
+      way as JSON. Exit status 2 when memory grew by more than MIB (default 32) after warm-up.
+
   --version   print the version
   --help      print this text
 Errors: exit status 1 and one line on stderr naming the file and the problem.
@@ -79,7 +84,7 @@ int runCliArgs(const std::vector<std::string>& args, std::ostream& out, std::ost
         {"info", infoCommand},       {"run", runCommand},     {"classify", classifyCommand},
         {"convert", convertCommand}, {"bench", benchCommand},   {"train", trainCommand},
         {"evaluate", evaluateCommand}, {"analyze", analyzeCommand},
-        {"bench-analysis", benchAnalysisCommand},
+        {"bench-analysis", benchAnalysisCommand}, {"soak", soakCommand},
     };
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
         (args.empty() ? err : out) << usageText();

@@ -19,5 +19,6 @@ int trainCommand(const Args& args, std::ostream& out);
 int evaluateCommand(const Args& args, std::ostream& out);
 int analyzeCommand(const Args& args, std::ostream& out);
 int benchAnalysisCommand(const Args& args, std::ostream& out);
+int soakCommand(const Args& args, std::ostream& out);
 
 } // namespace ringscope::cli

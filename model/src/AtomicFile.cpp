@@ -73,8 +73,11 @@ void writeFileAtomically(const std::string& path, const std::string& bytes) {
     }
 }
 
-std::string readWholeFile(const std::string& path) {
+std::string readWholeFile(const std::string& path, uint64_t maxBytes) {
     detail::ByteSource source(path);
+    if (source.size() > maxBytes)
+        throw FileFormatError(path, "the file has " + std::to_string(source.size()) + " bytes, more than the limit of " +
+                                        std::to_string(maxBytes) + " for this kind of file");
     return source.readString(0, source.size());
 }
 

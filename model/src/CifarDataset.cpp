@@ -10,6 +10,8 @@ namespace ringscope {
 namespace {
 
 constexpr int64_t kPixels = 32 * 32;
+constexpr uint64_t kMaxBatchBytes = uint64_t(1) << 30; // CIFAR-100's train.bin is 155 MB
+constexpr uint64_t kMaxNamesBytes = uint64_t(1) << 20;
 
 bool exists(const std::string& p) {
     std::error_code ec;
@@ -19,7 +21,7 @@ bool exists(const std::string& p) {
 std::vector<std::string> readNames(const std::string& path, size_t want) {
     std::vector<std::string> names;
     if (exists(path)) {
-        std::istringstream in(readWholeFile(path));
+        std::istringstream in(readWholeFile(path, kMaxNamesBytes));
         for (std::string line; std::getline(in, line);) {
             while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
             if (!line.empty()) names.push_back(line);
@@ -36,7 +38,7 @@ std::vector<std::string> readNames(const std::string& path, size_t want) {
 /// then 3072 bytes of R, G and B planes.
 void readBatch(const std::string& path, int labelBytes, int64_t classes, std::vector<uint8_t>& bgr,
                std::vector<int64_t>& labels) {
-    const std::string b = readWholeFile(path);
+    const std::string b = readWholeFile(path, kMaxBatchBytes);
     const size_t record = size_t(labelBytes) + 3 * kPixels;
     if (b.empty() || b.size() % record != 0)
         throw FileFormatError(path, "not a CIFAR binary batch (" + std::to_string(b.size()) +

@@ -1,5 +1,7 @@
 #include "ringscope/model/ImageTensor.h"
 
+#include "ImageHeader.h"
+
 #include "ringscope/model/AtomicFile.h"
 #include "ringscope/model/Error.h"
 
@@ -83,20 +85,33 @@ bool isTruncatedJpeg(const std::string& b) {
 }
 } // namespace
 
-cv::Mat readImage(const std::string& path) {
-    const std::string bytes = readWholeFile(path);  // names a missing file or a folder
-    if (bytes.empty()) throw FileFormatError(path, "the file is empty");
-    if (isTruncatedJpeg(bytes)) throw FileFormatError(path, "truncated JPEG (no end-of-image marker)");
+cv::Mat readImage(const std::string& path, const ImageLimits& limits) {
+    // The size check comes first: readWholeFile names a missing file or a folder.
+    return decodeImage(readWholeFile(path, limits.maxFileBytes), path, limits);
+}
+
+cv::Mat decodeImage(const std::string& bytes, const std::string& name, const ImageLimits& limits) {
+    if (bytes.empty()) throw FileFormatError(name, "the file is empty");
+    if (bytes.size() > limits.maxFileBytes)
+        throw FileFormatError(name, "image file larger than the limit of " + std::to_string(limits.maxFileBytes) + " bytes");
+    detail::ImageHeader header;
+    std::string problem;
+    if (!detail::readImageHeader(bytes, header, problem)) throw FileFormatError(name, problem);
+    if (header.width > limits.maxPixels / header.height)
+        throw FileFormatError(name, header.format + " of " + std::to_string(header.width) + " x " +
+                                        std::to_string(header.height) + " pixels is larger than the limit of " +
+                                        std::to_string(limits.maxPixels) + " pixels");
+    if (isTruncatedJpeg(bytes)) throw FileFormatError(name, "truncated JPEG (no end-of-image marker)");
     cv::Mat image;
     try {
         const cv::Mat raw(1, int(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
         image = cv::imdecode(raw, cv::IMREAD_UNCHANGED);
     } catch (const cv::Exception& e) {
-        throw FileFormatError(path, std::string("cannot decode image: ") + e.what());
+        throw FileFormatError(name, std::string("cannot decode image: ") + e.what());
     }
-    if (image.empty()) throw FileFormatError(path, "not a readable image (PNG, JPEG, BMP, WebP, ...)");
+    if (image.empty()) throw FileFormatError(name, "not a readable " + header.format + " image (corrupt data)");
     if (image.dims != 2 || image.channels() > 4 || image.channels() == 2)
-        throw FileFormatError(path, "unsupported image layout");
+        throw FileFormatError(name, "unsupported image layout");
     return image;
 }
 

@@ -2,8 +2,12 @@
 
 #include "ringscope/model/Error.h"
 
+// Builds without Gloo (RINGSCOPE_WITH_DISTRIBUTED=OFF, e.g. on Windows) keep the API: a group
+// of one works, joining a larger one is a clear error.
+#ifdef RINGSCOPE_WITH_GLOO
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#endif
 
 #include <cstdlib>
 #include <stdexcept>
@@ -31,6 +35,7 @@ int integerFromEnvironment(const char* name, int lo, int hi) {
     return int(v);
 }
 
+#ifdef RINGSCOPE_WITH_GLOO
 bool isLoopback(const std::string& host) {
     return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
@@ -44,13 +49,16 @@ void runCollective(const char* what, Call&& call) {
         throw RingScopeError(std::string("distributed ") + what + " failed: " + e.what());
     }
 }
+#endif
 
 } // namespace
 
 struct ProcessGroup::Impl {
     Options options;
+#ifdef RINGSCOPE_WITH_GLOO
     c10::intrusive_ptr<c10d::Store> store;
     c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
+#endif
 };
 
 ProcessGroup::Options ProcessGroup::optionsFromEnvironment() {
@@ -68,6 +76,10 @@ ProcessGroup::ProcessGroup(const Options& options) : impl_(std::make_unique<Impl
     if (options.worldSize < 1 || options.rank < 0 || options.rank >= options.worldSize)
         throw RingScopeError("rank " + std::to_string(options.rank) + " is outside a group of " +
                              std::to_string(options.worldSize));
+#ifndef RINGSCOPE_WITH_GLOO
+    if (options.worldSize > 1)
+        throw RingScopeError("this build of RingScope has no distributed training (built without Gloo)");
+#else
     const std::string where = options.masterAddress + ":" + std::to_string(options.masterPort);
     try {
         c10d::TCPStoreOptions so;
@@ -91,6 +103,7 @@ ProcessGroup::ProcessGroup(const Options& options) : impl_(std::make_unique<Impl
                              std::to_string(options.rank) + " of " + std::to_string(options.worldSize) + ": " +
                              e.what());
     }
+#endif
 }
 
 ProcessGroup::~ProcessGroup() = default;
@@ -98,6 +111,7 @@ ProcessGroup::~ProcessGroup() = default;
 int ProcessGroup::rank() const { return impl_->options.rank; }
 int ProcessGroup::worldSize() const { return impl_->options.worldSize; }
 
+#ifdef RINGSCOPE_WITH_GLOO
 void ProcessGroup::allReduceSum(std::vector<torch::Tensor>& tensors) {
     if (worldSize() == 1 || tensors.empty()) return;
     runCollective("all-reduce", [&] { return impl_->group->allreduce(tensors); });
@@ -114,5 +128,11 @@ void ProcessGroup::barrier() {
     if (worldSize() == 1) return;
     runCollective("barrier", [&] { return impl_->group->barrier(); });
 }
+#else
+// A group of one: nothing to exchange.
+void ProcessGroup::allReduceSum(std::vector<torch::Tensor>&) {}
+void ProcessGroup::broadcast(std::vector<torch::Tensor>&, int) {}
+void ProcessGroup::barrier() {}
+#endif
 
 } // namespace ringscope

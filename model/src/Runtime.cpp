@@ -9,6 +9,11 @@
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
+#if defined(__unix__) || defined(__APPLE__)
+#include <sys/resource.h>
+#include <unistd.h>
+#endif
+#include <fstream>
 
 namespace ringscope {
 
@@ -25,6 +30,29 @@ void configureAllocator() {
         mallopt(M_TOP_PAD, 64 << 20);
 #endif
     });
+}
+
+double residentMemoryMiB() {
+#if defined(__linux__)
+    std::ifstream statm("/proc/self/statm");
+    long pages = 0, resident = 0;
+    if (statm >> pages >> resident) return double(resident) * double(sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
+#endif
+    return 0.0;
+}
+
+double peakResidentMemoryMiB() {
+#if defined(__unix__) || defined(__APPLE__)
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+#if defined(__APPLE__)
+    return double(u.ru_maxrss) / (1024.0 * 1024.0); // bytes on macOS
+#else
+    return double(u.ru_maxrss) / 1024.0; // kilobytes on Linux
+#endif
+#else
+    return 0.0;
+#endif
 }
 
 int configureThreads(int threads) {

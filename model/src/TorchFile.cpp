@@ -217,8 +217,14 @@ torch::Tensor TorchFile::tensor(const TensorRef& ref) {
         if (last >= available)
             fail("tensor reads element " + std::to_string(last) + " of storage '" + s.key +
                  "', which holds only " + std::to_string(available) + " (corrupt file)");
-        if (mulChecked(count, int64_t(torch::elementSize(s.dtype))) > limits_.maxTotalBytes)
-            fail("tensor larger than the configured limit");
+        // Views may repeat storage elements (stride 0); what they materialise is bounded by
+        // what the file could plausibly hold, not only by the overall limit.
+        const int64_t bytes = mulChecked(count, int64_t(torch::elementSize(s.dtype)));
+        const int64_t plausible = std::min<int64_t>(limits_.maxTotalBytes, int64_t(src_.size()) * 1100 + (64 << 20));
+        if (bytes < 0 || bytes > plausible - materializedBytes_)
+            fail("tensors larger than the file can plausibly hold (" + std::to_string(materializedBytes_ + bytes) +
+                 " bytes from a " + std::to_string(src_.size()) + "-byte file)");
+        materializedBytes_ += bytes;
     }
     if (count == 0) return torch::empty(ref.size, torch::TensorOptions().dtype(s.dtype));
     return data.as_strided(ref.size, ref.stride, s.viewOffset + ref.offset)

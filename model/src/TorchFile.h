@@ -43,6 +43,7 @@ private:
     std::map<std::string, std::pair<uint64_t, int64_t>> legacyStorages_; // key -> offset, numel
     std::map<std::string, torch::ScalarType> declared_; // storage key -> dtype
     int64_t declaredBytes_ = 0;
+    int64_t materializedBytes_ = 0; // tensors handed out so far
     std::map<std::string, torch::Tensor> loaded_;
     PyRef root_;
 };

@@ -97,7 +97,7 @@ double scheduledLr(double baseLr, int64_t step, int64_t warmup, int64_t total) {
     if (warmup > 0 && step < warmup) return baseLr * double(step + 1) / double(warmup);
     const double span = double(std::max<int64_t>(1, total - warmup));
     const double progress = std::min(1.0, double(step - warmup) / span);
-    return baseLr * 0.5 * (1.0 + std::cos(M_PI * progress));
+    return baseLr * 0.5 * (1.0 + std::cos(3.14159265358979323846 * progress));
 }
 
 EvalResult evaluate(const VisionModel& model, const Dataset& data, const InputSpec& spec, int64_t batchSize,

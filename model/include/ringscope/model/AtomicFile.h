@@ -3,6 +3,7 @@
 /// Atomic file replacement: write a temporary file beside the target, flush it, rename it over
 /// the target. A crash or kill at any moment leaves either the old or the new file, complete.
 
+#include <cstdint>
 #include <string>
 
 namespace ringscope {
@@ -11,7 +12,11 @@ namespace ringscope {
 /// previous file (if any) is then left untouched.
 void writeFileAtomically(const std::string& path, const std::string& bytes);
 
-/// Reads a whole file. Throws FileFormatError naming the path when it cannot be opened.
-std::string readWholeFile(const std::string& path);
+/// Largest file readWholeFile reads unless told otherwise (4 GiB).
+constexpr uint64_t kDefaultReadLimit = uint64_t(4) << 30;
+
+/// Reads a whole file. Throws FileFormatError naming the path when it cannot be opened or is
+/// larger than `maxBytes` (checked before anything is allocated).
+std::string readWholeFile(const std::string& path, uint64_t maxBytes = kDefaultReadLimit);
 
 } // namespace ringscope

@@ -45,8 +45,18 @@ struct InputSpec {
 /// converts gray <-> colour to spec.channels, and normalises: [channels, size, size].
 torch::Tensor preprocessImage(const cv::Mat& image, const InputSpec& spec);
 
-/// Reads an image file (PNG, JPEG, BMP, WebP, ...; gray or colour, alpha dropped).
-/// Throws FileFormatError naming the file when it is missing or not a decodable image.
-cv::Mat readImage(const std::string& path);
+/// Limits that keep a hostile image from exhausting memory. They are checked on the file size
+/// and on the dimensions in the file's header, before the decoder allocates anything.
+struct ImageLimits {
+    uint64_t maxFileBytes = uint64_t(256) << 20; ///< 256 MiB
+    int64_t maxPixels = int64_t(1) << 26;        ///< 67 megapixels (8192 x 8192)
+};
+/// Reads an image file: PNG, JPEG, BMP, WebP or PBM/PGM/PPM, 8- or 16-bit, gray or colour
+/// (the decoder keeps alpha; preprocessImage drops it). Other formats are refused before any
+/// decoder runs. Throws FileFormatError naming the file when it is missing, not one of these
+/// formats, corrupt, or over the limits.
+cv::Mat readImage(const std::string& path, const ImageLimits& limits = {});
+/// The same for an image already in memory; `name` stands for the file in messages.
+cv::Mat decodeImage(const std::string& bytes, const std::string& name, const ImageLimits& limits = {});
 
 } // namespace ringscope

@@ -17,4 +17,10 @@ void configureAllocator();
 /// Number of hardware threads (at least 1).
 int hardwareThreads();
 
+/// Resident memory of this process now, in MiB (0 where the platform does not tell).
+double residentMemoryMiB();
+
+/// Peak resident memory of this process so far, in MiB (0 where the platform does not tell).
+double peakResidentMemoryMiB();
+
 } // namespace ringscope

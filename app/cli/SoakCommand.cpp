@@ -1,0 +1,120 @@
+// ringscope-cli soak: long-running use in one process, to show that resident memory stays flat.
+// Phase 1 classifies --images images one at a time the way the app does (PNG-encoded in memory,
+// decoded and preprocessed by the shared path, traced forward pass with attention maps) with
+// every checkpoint; phase 2 opens and closes the checkpoints --cycles times (read, build the
+// model, one forward pass, destroy). Resident memory is sampled along the way and printed as
+// one JSON document: the curve, and the growth after a warm-up.
+#include "CommandSupport.h"
+#include "Commands.h"
+
+#include "ringscope/model/DataSource.h"
+#include "ringscope/model/Error.h"
+#include "ringscope/model/ForwardTrace.h"
+#include "ringscope/model/ImageTensor.h"
+#include "ringscope/model/LoadedModel.h"
+#include "ringscope/model/Runtime.h"
+
+#include <torch/types.h>
+
+#include <opencv2/imgcodecs.hpp>
+
+#include <chrono>
+#include <iostream>
+
+namespace ringscope::cli {
+namespace {
+
+struct Curve {
+    nlohmann::json points = nlohmann::json::array();
+    void sample(int64_t step, std::chrono::steady_clock::time_point start) {
+        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        points.push_back({{"step", step}, {"rss_mib", residentMemoryMiB()}, {"seconds", s}});
+    }
+    /// Growth from the first sample after `warmup` of the steps to the last, and the peak.
+    nlohmann::json summary(double warmup, double toleranceMiB) const {
+        const size_t first = std::min(points.size() - 1, size_t(double(points.size() - 1) * warmup));
+        const double start = points[first]["rss_mib"], end = points.back()["rss_mib"];
+        double peak = 0;
+        for (const auto& p : points) peak = std::max(peak, p["rss_mib"].get<double>());
+        return {{"rss_after_warmup_mib", start}, {"rss_end_mib", end}, {"rss_peak_mib", peak},
+                {"growth_after_warmup_mib", end - start}, {"flat", end - start <= toleranceMiB},
+                {"tolerance_mib", toleranceMiB}};
+    }
+};
+
+std::string encodePng(const cv::Mat& image) {
+    std::vector<uchar> buf;
+    if (!cv::imencode(".png", image, buf)) throw RingScopeError("cannot encode an image as PNG");
+    return std::string(buf.begin(), buf.end());
+}
+
+} // namespace
+
+int soakCommand(const Args& raw, std::ostream& out) {
+    CliArgs args(raw, {"images", "cycles", "data", "every", "heads", "tolerance"}, {});
+    if (args.positional().empty()) throw UsageError{"missing CHECKPOINT (one or more)"};
+    const int64_t images = args.integerOr("images", 10000), cycles = args.integerOr("cycles", 200);
+    const int64_t every = std::max<int64_t>(1, args.integerOr("every", 500));
+    const double tolerance = args.number("tolerance").value_or(32.0);
+    if (images < 0 || cycles < 0) throw UsageError{"--images and --cycles must not be negative"};
+    const std::vector<std::string> paths = args.positional();
+    const DataSource source = openDataSource(args.value("data").value_or("fashion-mnist:test"));
+    if (!source.dataset || source.dataset->size() == 0)
+        throw RingScopeError(source.spec + ": the soak needs a source of images");
+    torch::NoGradGuard noGrad;
+    const auto start = std::chrono::steady_clock::now();
+
+    // Phase 1: classify, one image at a time, with every model.
+    std::vector<LoadedModel> models;
+    for (const auto& p : paths) models.push_back(loadModelFromArgs(p, args));
+    Curve classify;
+    classify.sample(0, start);
+    int64_t agree = 0;
+    for (int64_t i = 0; i < images; ++i) {
+        const std::string png = encodePng(source.dataset->get(i % source.dataset->size()).image);
+        const cv::Mat decoded = decodeImage(png, "image " + std::to_string(i));
+        int64_t first = -1;
+        bool same = true;
+        for (const auto& m : models) {
+            ForwardTrace trace;
+            const torch::Tensor x = preprocessImage(decoded, m.metadata.inputSpec()).unsqueeze(0);
+            const int64_t cls = m.model->forward(x, {}, &trace).logits.argmax(-1).item<int64_t>();
+            same = same && (first < 0 || cls == first);
+            first = cls;
+        }
+        agree += same;
+        if ((i + 1) % every == 0 || i + 1 == images) {
+            classify.sample(i + 1, start);
+            std::cerr << "soak: classified " << (i + 1) << " / " << images << " images, RSS "
+                      << classify.points.back()["rss_mib"].get<double>() << " MiB\n";
+        }
+    }
+    models.clear();
+
+    // Phase 2: open and close the checkpoints.
+    Curve reopen;
+    reopen.sample(0, start);
+    const torch::Tensor probe = torch::zeros({1, 1, 1, 1});
+    for (int64_t c = 0; c < cycles; ++c) {
+        LoadedModel m = loadModelFromArgs(paths[size_t(c) % paths.size()], args);
+        const InputSpec spec = m.metadata.inputSpec();
+        m.model->forward(torch::zeros({1, spec.channels, spec.size, spec.size}));
+        if ((c + 1) % std::max<int64_t>(1, every / 50) == 0 || c + 1 == cycles) reopen.sample(c + 1, start);
+    }
+    std::cerr << "soak: " << cycles << " open/close cycles, RSS " << residentMemoryMiB() << " MiB\n";
+
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    nlohmann::json result{{"checkpoints", paths},
+                          {"data", source.dataset->description()},
+                          {"images", images},
+                          {"models_agree_share", images ? double(agree) / double(images) : 0.0},
+                          {"cycles", cycles},
+                          {"seconds", seconds},
+                          {"classify", {{"curve", classify.points}, {"summary", classify.summary(0.1, tolerance)}}},
+                          {"open_close", {{"curve", reopen.points}, {"summary", reopen.summary(0.1, tolerance)}}}};
+    out << result.dump() << "\n";
+    const bool flat = result["classify"]["summary"]["flat"].get<bool>() && result["open_close"]["summary"]["flat"].get<bool>();
+    return flat ? 0 : 2;
+}
+
+} // namespace ringscope::cli
