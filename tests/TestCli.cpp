@@ -193,6 +193,25 @@ private Q_SLOTS:
         QCOMPARE(j["mode"].get<std::string>(), std::string("train"));
     }
 
+    /// soak: the curve has a sample every --every images and cycles, the bundled demo models agree
+    /// on most of the bundled images, and the summary says whether memory stayed flat.
+    void soak() {
+        const std::string models = test::sourceDir() + "/resources/models/";
+        auto r = runCli({"soak", models + "vit.ringscope.pt", models + "ringformer.ringscope.pt", "--data",
+                         "folder:" + test::sourceDir() + "/resources/images", "--images", "40", "--cycles", "6",
+                         "--every", "10", "--tolerance", "512"});
+        QVERIFY2(r.exitCode == 0, r.err.c_str());
+        auto j = nlohmann::json::parse(r.out);
+        QCOMPARE(j["images"].get<int>(), 40);
+        QCOMPARE(j["classify"]["curve"].size(), size_t(5)); // 0, 10, 20, 30, 40
+        QCOMPARE(j["classify"]["curve"].back()["step"].get<int>(), 40);
+        QVERIFY(j["classify"]["curve"].back()["rss_mib"].get<double>() > 10.0);
+        QVERIFY(j["models_agree_share"].get<double>() >= 0.7);
+        QCOMPARE(j["open_close"]["curve"].back()["step"].get<int>(), 6);
+        QVERIFY(j["open_close"]["summary"]["flat"].get<bool>());
+        expectFailure({"soak", models + "vit.ringscope.pt", "--data", "folder:" + dir_ + "/no-such-folder"}, "no-such-folder");
+    }
+
     /// train writes the best and the latest epoch; --resume takes the recipe and the data from
     /// the checkpoint and continues the epoch count.
     void trainAndResume() {

@@ -42,7 +42,7 @@ StateDict tinyWeights() {
 
 /// torch.save(..., _use_new_zipfile_serialization=False) of {'a': tensor(3), 'b': view}.
 std::string legacyCheckpoint() {
-    using detail::PickleWriter;
+    using ringscope::detail::PickleWriter;
     std::string file("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.", 15);
     PickleWriter proto;
     proto.proto(2);
@@ -111,8 +111,8 @@ std::string legacyCheckpoint() {
 /// The pickles inside a zip checkpoint (`<stem>/data.pkl`).
 void pickleSeeds(const std::string& checkpoint, const std::string& name) {
     if (!fs::is_regular_file(checkpoint)) return;
-    detail::ByteSource src(checkpoint);
-    detail::ZipReader zip(src);
+    ringscope::detail::ByteSource src(checkpoint);
+    ringscope::detail::ZipReader zip(src);
     for (const auto& e : zip.entries())
         if (e.name.size() >= 8 && e.name.compare(e.name.size() - 8, 8, "data.pkl") == 0)
             put("pickle", name + ".pkl", zip.readString(e, 1u << 30));
@@ -157,6 +157,7 @@ int main(int argc, char** argv) {
     outDir = argv[1];
     const std::string fixtures = std::string(argv[2]) + "/fixtures/official/", resources = argv[3];
     const std::string tmp = outDir + "/.tmp";
+    fs::create_directories(outDir);
     try {
         // Checkpoints: small ones written by RingScope, a legacy file, and published files.
         saveRingScopeCheckpoint(tmp, tinyWeights(), {{"config", {{"heads", 2}}}});
