@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
     QApplication app(argc, argv);
     QApplication::setApplicationName("RingScope");
     QApplication::setOrganizationName("RingScope");
-    QApplication::setApplicationVersion(RINGSCOPE_VERSION);
+    QApplication::setApplicationVersion(ringscope::versionString());
     QCommandLineParser parser;
     parser.setApplicationDescription("Workbench for looking inside weight-shared vision transformers");
     parser.addHelpOption();

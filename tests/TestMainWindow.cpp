@@ -271,7 +271,9 @@ private Q_SLOTS:
     void hostileCheckpointShowsErrorAndAppKeepsWorking() {
         const QString dir = QString::fromStdString(ringscope::test::makeTempDir("gui"));
         const QString hostile = dir + "/evil.pt";
-        ringscope::test::writeBytes(hostile.toStdString(), std::string("\x80\x02" "cos\nsystem\nX\x04\x00\x00\x00" "echo\x85R.", 27));
+        // A protocol-2 pickle calling os.system("echo"): the length comes from the literal.
+        static const char evil[] = "\x80\x02" "cos\nsystem\nX\x04\x00\x00\x00" "echo\x85R.";
+        ringscope::test::writeBytes(hostile.toStdString(), std::string(evil, sizeof evil - 1));
         MainWindow w;
         w.show();
         QSignalSpy failed(&w.workspace(), &Workspace::modelLoadFailed);

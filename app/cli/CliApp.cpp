@@ -91,7 +91,7 @@ int runCliArgs(const std::vector<std::string>& args, std::ostream& out, std::ost
         return args.empty() ? 1 : 0;
     }
     if (args[0] == "--version") {
-        out << "ringscope-cli " << RINGSCOPE_VERSION << "\n";
+        out << "ringscope-cli " << ringscope::versionString() << "\n";
         return 0;
     }
     auto it = commands.find(args[0]);

@@ -24,7 +24,7 @@ AnalysisOutput::AnalysisOutput(std::string dir, std::string command) : dir_(std:
     results_["analysis"] = command_;
     results_["arrays"] = nlohmann::json::object();
     manifest_["program"] = "ringscope-cli";
-    manifest_["version"] = RINGSCOPE_VERSION;
+    manifest_["version"] = ringscope::versionString();
     manifest_["analysis"] = command_;
     manifest_["checkpoints"] = nlohmann::json::array();
     const std::time_t now = std::time(nullptr);

@@ -308,7 +308,7 @@ void MainWindow::showAbout() {
     QMessageBox::about(this, tr("About RingScope"),
                        tr("<h3>RingScope %1</h3><p>A workbench for looking inside weight-shared (recurrent) vision "
                           "transformers.</p><p>Qt %2, libtorch %3, OpenCV %4</p>")
-                           .arg(RINGSCOPE_VERSION, qVersion(), TORCH_VERSION, CV_VERSION));
+                           .arg(ringscope::versionString(), qVersion(), TORCH_VERSION, CV_VERSION));
 }
 
 void MainWindow::refreshDemoMenu() {
