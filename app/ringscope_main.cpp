@@ -27,12 +27,12 @@
 
 namespace {
 
-/// The resources folder: next to the sources in a build tree, else where the installers put it
-/// (share/ringscope beside bin/ on Linux and Windows, Contents/Resources in a macOS bundle).
+/// The resources folder: where the installers put it (share/ringscope beside bin/ on Linux and
+/// Windows, Contents/Resources in a macOS bundle), else, in a build tree, next to the sources.
 QString resourceDir() {
     const QString app = QCoreApplication::applicationDirPath();
-    for (const QString& candidate : {QString(RINGSCOPE_SOURCE_RESOURCES), app + "/../share/ringscope",
-                                     app + "/../Resources", app + "/resources"})
+    for (const QString& candidate : {app + "/../share/ringscope", app + "/../Resources", app + "/resources",
+                                     QString(RINGSCOPE_SOURCE_RESOURCES)})
         if (QFileInfo::exists(candidate + "/images")) return QDir(candidate).absolutePath();
     return {};
 }

@@ -30,7 +30,7 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/resources/models ${PROJECT_SOURCE_DIR}/r
                   ${PROJECT_SOURCE_DIR}/resources/examples
         DESTINATION ${RINGSCOPE_DATA_DESTINATION})
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${RINGSCOPE_PACKAGING_DIR}/copyright
-        DESTINATION ${CMAKE_INSTALL_DOCDIR})
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/ringscope)
 
 # Desktop integration (freedesktop): launcher, icons, AppStream, MIME type of checkpoints.
 if(UNIX AND NOT APPLE)
@@ -49,6 +49,23 @@ if(UNIX AND NOT APPLE)
             DESTINATION ${CMAKE_INSTALL_DATADIR}/metainfo)
     install(FILES ${RINGSCOPE_PACKAGING_DIR}/linux/${RINGSCOPE_APP_ID}.mime.xml
             DESTINATION ${CMAKE_INSTALL_DATADIR}/mime/packages RENAME ${RINGSCOPE_APP_ID}.xml)
+    # Manual pages and the Debian changelog, compressed as Debian wants them (gzip -9n).
+    find_program(RINGSCOPE_GZIP gzip)
+    if(RINGSCOPE_GZIP)
+        set(compressed)
+        foreach(src linux/man/ringscope.1 linux/man/ringscope-cli.1 changelog)
+            get_filename_component(name ${src} NAME)
+            set(out ${PROJECT_BINARY_DIR}/packaging/${name}.gz)
+            add_custom_command(OUTPUT ${out}
+                COMMAND ${RINGSCOPE_GZIP} -9nc ${RINGSCOPE_PACKAGING_DIR}/${src} > ${out}
+                DEPENDS ${RINGSCOPE_PACKAGING_DIR}/${src} VERBATIM)
+            list(APPEND compressed ${out})
+        endforeach()
+        add_custom_target(ringscope_packaging_docs ALL DEPENDS ${compressed})
+        install(FILES ${PROJECT_BINARY_DIR}/packaging/ringscope.1.gz ${PROJECT_BINARY_DIR}/packaging/ringscope-cli.1.gz
+                DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+        install(FILES ${PROJECT_BINARY_DIR}/packaging/changelog.gz DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/ringscope)
+    endif()
 endif()
 
 # Windows: libtorch's DLLs (upstream's documented way: every DLL in its lib/), the DLLs of the

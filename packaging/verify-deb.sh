@@ -112,6 +112,7 @@ pass "classify"
 step "GUI smoke test (offscreen)"
 in_root env QT_QPA_PLATFORM=offscreen XDG_RUNTIME_DIR=/tmp ringscope --smoke-test >"$WORK/smoke.json" 2>"$WORK/smoke.err" \
     || { cat "$WORK/smoke.err"; fail "ringscope --smoke-test"; }
+grep -q '"resources":"/usr/share/ringscope"' "$WORK/smoke.json" || fail "the app did not open the installed demo data"
 pass "$(cat "$WORK/smoke.json")"
 
 step "Desktop integration files"
@@ -120,10 +121,11 @@ for f in /usr/share/applications/io.github.ringscope.RingScope.desktop \
          /usr/share/mime/packages/io.github.ringscope.RingScope.xml \
          /usr/share/icons/hicolor/scalable/apps/io.github.ringscope.RingScope.svg \
          /usr/share/icons/hicolor/256x256/apps/io.github.ringscope.RingScope.png \
-         /usr/share/doc/ringscope/copyright; do
+         /usr/share/doc/ringscope/copyright /usr/share/doc/ringscope/changelog.gz \
+         /usr/share/man/man1/ringscope.1.gz /usr/share/man/man1/ringscope-cli.1.gz; do
     [ -f "$ROOT$f" ] || fail "$f missing"
 done
-pass "desktop entry, AppStream, MIME type, icons, copyright"
+pass "desktop entry, AppStream, MIME type, icons, copyright, changelog, manual pages"
 
 step "Remove (purge + autoremove) and compare"
 in_root env DEBIAN_FRONTEND=noninteractive apt-get purge -y -q ringscope >"$WORK/remove.log" 2>&1 || fail "apt purge"
@@ -133,9 +135,17 @@ snapshot "$WORK/after"
 if ! diff -u "$WORK/before.packages" "$WORK/after.packages" >"$WORK/packages.diff"; then
     cat "$WORK/packages.diff"; fail "the package list differs after removal"
 fi
-if ! diff -u "$WORK/before.files" "$WORK/after.files" >"$WORK/files.diff"; then
-    head -40 "$WORK/files.diff"; fail "files left behind (see $WORK/files.diff)"
+# apt's and the dependencies' own bookkeeping is not RingScope's: apt records which packages
+# were installed automatically (extended_states), and a dependency that adds a system group
+# leaves the shadow files' backups (/etc/gshadow- ...), as Debian policy keeps system groups.
+bookkeeping='^(/var/lib/apt/extended_states|/etc/(passwd|group|shadow|gshadow|subuid|subgid)-)$'
+diff "$WORK/before.files" "$WORK/after.files" | sed -n 's/^[<>] //p' >"$WORK/files.changed" || true
+grep -Ev "$bookkeeping" "$WORK/files.changed" >"$WORK/files.left" || true
+if [ -s "$WORK/files.left" ]; then
+    diff -u "$WORK/before.files" "$WORK/after.files" >"$WORK/files.diff"
+    head -40 "$WORK/files.left"; fail "files left behind or removed (see $WORK/files.diff)"
 fi
+grep -E "$bookkeeping" "$WORK/files.changed" | sed 's/^/    apt and dependency bookkeeping, not RingScope'"'"'s: /' || true
 in_root sh -c 'find / -xdev -iname "*ringscope*" -not -path "/proc/*" -not -path "/tmp/*" 2>/dev/null' >"$WORK/leftovers.txt" || true
 [ -s "$WORK/leftovers.txt" ] && { cat "$WORK/leftovers.txt"; fail "paths named ringscope remain"; }
 pass "$(wc -l <"$WORK/before.files") paths and $(wc -l <"$WORK/before.packages") packages, the same as before the install"

@@ -75,6 +75,84 @@ std::string callingPickle(const std::string& module, const std::string& name, co
     return p.take();
 }
 
+/// One tensor of a hand-built legacy file: its storage key and declared element count, a
+/// view offset (-1: no view) and the tensor's 1-d size.
+struct LegacyTensor {
+    std::string name, key;
+    int64_t rootNumel, viewOffset, size;
+};
+
+/// torch.save(..., _use_new_zipfile_serialization=False): magic, protocol, sys info, the
+/// object (storage ids with view metadata), sorted keys, then each storage as int64 element
+/// count + raw data.
+std::string legacyFile(const std::vector<LegacyTensor>& tensors,
+                       const std::vector<std::pair<std::string, std::vector<float>>>& storages) {
+    std::string file("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.", 15);
+    PickleWriter proto;
+    proto.proto(2);
+    proto.integer(1001);
+    proto.stop();
+    file += proto.take();
+    PickleWriter info;
+    info.proto(2);
+    info.json({{"protocol_version", 1001}, {"little_endian", true},
+               {"type_sizes", {{"short", 2}, {"int", 4}, {"long", 4}}}});
+    info.stop();
+    file += info.take();
+    PickleWriter obj;
+    obj.proto(2);
+    obj.orderedDict();
+    obj.mark();
+    for (const LegacyTensor& t : tensors) {
+        obj.str(t.name);
+        obj.global("torch._utils", "_rebuild_tensor_v2");
+        obj.mark();
+        obj.mark();
+        obj.str("storage");
+        obj.global("torch", "FloatStorage");
+        obj.str(t.key);
+        obj.str("cpu");
+        obj.integer(t.rootNumel);
+        if (t.viewOffset < 0) {
+            obj.none();
+        } else {
+            obj.mark();
+            obj.str(t.key + "v");
+            obj.integer(t.viewOffset);
+            obj.integer(t.size);
+            obj.tupleFromMark();
+        }
+        obj.tupleFromMark();
+        obj.op('Q');
+        obj.integer(0);
+        obj.mark();
+        obj.integer(t.size);
+        obj.tupleFromMark();
+        obj.mark();
+        obj.integer(1);
+        obj.tupleFromMark();
+        obj.boolean(false);
+        obj.orderedDict();
+        obj.tupleFromMark();
+        obj.reduce();
+    }
+    obj.setItems();
+    obj.stop();
+    file += obj.take();
+    PickleWriter keys;
+    keys.proto(2);
+    nlohmann::json names = nlohmann::json::array();
+    for (const auto& st : storages) names.push_back(st.first);
+    keys.json(names);
+    keys.stop();
+    file += keys.take();
+    for (const auto& st : storages) {
+        const int64_t n = int64_t(st.second.size());
+        file += std::string(reinterpret_cast<const char*>(&n), 8) + bytesOf(st.second);
+    }
+    return file;
+}
+
 } // namespace
 
 class TestCheckpointIO : public QObject {
@@ -291,73 +369,9 @@ private Q_SLOTS:
     }
 
     void readsLegacyFormat() {
-        // torch.save(..., _use_new_zipfile_serialization=False): magic, protocol, sys info,
-        // the object (storage ids with view metadata), sorted keys, then each storage as
-        // int64 element count + raw data.
-        std::string file("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.", 15);
-        PickleWriter proto;
-        proto.proto(2);
-        proto.integer(1001);
-        proto.stop();
-        file += proto.take();
-        PickleWriter info;
-        info.proto(2);
-        info.json({{"protocol_version", 1001}, {"little_endian", true},
-                   {"type_sizes", {{"short", 2}, {"int", 4}, {"long", 4}}}});
-        info.stop();
-        file += info.take();
-        PickleWriter obj;
-        obj.proto(2);
-        obj.orderedDict();
-        obj.mark();
-        auto legacyTensor = [&](const std::string& name, const std::string& key, int64_t rootNumel,
-                                int64_t viewOffset, std::vector<int64_t> size) {
-            obj.str(name);
-            obj.global("torch._utils", "_rebuild_tensor_v2");
-            obj.mark();
-            obj.mark();
-            obj.str("storage");
-            obj.global("torch", "FloatStorage");
-            obj.str(key);
-            obj.str("cpu");
-            obj.integer(rootNumel);
-            if (viewOffset < 0) {
-                obj.none();
-            } else {
-                obj.mark();
-                obj.str(key + "v");
-                obj.integer(viewOffset);
-                obj.integer(size[0]);
-                obj.tupleFromMark();
-            }
-            obj.tupleFromMark();
-            obj.op('Q');
-            obj.integer(0);
-            obj.mark();
-            for (int64_t s : size) obj.integer(s);
-            obj.tupleFromMark();
-            obj.mark();
-            obj.integer(1);
-            obj.tupleFromMark();
-            obj.boolean(false);
-            obj.orderedDict();
-            obj.tupleFromMark();
-            obj.reduce();
-        };
-        legacyTensor("a", "140", 3, -1, {3});
-        legacyTensor("b", "141", 4, 2, {2});  // a view of elements 2..3 of storage 141
-        obj.setItems();
-        obj.stop();
-        file += obj.take();
-        PickleWriter keys;
-        keys.proto(2);
-        keys.json({"140", "141"});
-        keys.stop();
-        file += keys.take();
-        const std::vector<float> s0{1.f, 2.f, 3.f}, s1{10.f, 11.f, 12.f, 13.f};
-        const int64_t n0 = 3, n1 = 4;
-        file += std::string(reinterpret_cast<const char*>(&n0), 8) + bytesOf(s0);
-        file += std::string(reinterpret_cast<const char*>(&n1), 8) + bytesOf(s1);
+        // "b" is a view of elements 2..3 of storage 141.
+        const std::string file = legacyFile({{"a", "140", 3, -1, 3}, {"b", "141", 4, 2, 2}},
+                                            {{"140", {1.f, 2.f, 3.f}}, {"141", {10.f, 11.f, 12.f, 13.f}}});
         const std::string path = write("legacy.pt", file);
         Checkpoint ck = loadCheckpoint(path);
         QCOMPARE(int(ck.format), int(CheckpointFormat::TorchLegacy));
@@ -365,6 +379,22 @@ private Q_SLOTS:
         QVERIFY(torch::equal(ck.weights.at("b"), torch::tensor({12.f, 13.f})));
         // Cut inside the storages: a clear error.
         expectBroken(write("legacy-cut.pt", file.substr(0, file.size() - 6)), "outside the file");
+    }
+
+    /// Empty storages (found by fuzz_checkpoint: an empty tensor has no data pointer, and the
+    /// copy from the file was handed a null destination): an empty tensor loads, and a view
+    /// that starts past the end of an empty storage is refused.
+    void legacyEmptyStorages() {
+        Checkpoint ck = loadCheckpoint(write("legacy-empty.pt", legacyFile({{"a", "140", 3, -1, 3}, {"e", "141", 0, -1, 0}},
+                                                                           {{"140", {1.f, 2.f, 3.f}}, {"141", {}}})));
+        QCOMPARE(ck.weights.at("e").numel(), int64_t(0));
+        QCOMPARE(ck.weights.at("e").sizes().vec(), std::vector<int64_t>{0});
+        QVERIFY(torch::equal(ck.weights.at("a"), torch::tensor({1.f, 2.f, 3.f})));
+        expectBroken(write("legacy-empty-view.pt", legacyFile({{"b", "141", 4, 2, 2}}, {{"141", {}}})),
+                     "storage view starts at element 2 of storage '141', which holds only 0");
+        // The fuzzer's own input (tests/fuzz/regressions/checkpoint/legacy-empty-storage.pt).
+        expectBroken(test::sourceDir() + "/tests/fuzz/regressions/checkpoint/legacy-empty-storage.pt",
+                     "storage view starts at element 2 of storage '141', which holds only 0");
     }
 
     void refusesCode_data() {

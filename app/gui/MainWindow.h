@@ -39,6 +39,8 @@ public:
     int openFiles(const QStringList& paths);
     /// Loads the bundled demo models and images (the first launch).
     void openDefaults(const QString& resourceDir);
+    /// The folder the demo models and images were opened from (empty when none was).
+    const QString& resourceDir() const { return resourceDir_; }
     /// Brings a view to the front by name ("attention", "cka").
     void showView(const QString& name);
     /// Writes the current view (or every view) with its numbers and a manifest into `dir`.

@@ -53,7 +53,8 @@ void SmokeTest::mapsPainted() {
                                   {"probability", *best}});
     }
     done_ = true;
-    const QJsonObject o{{"ok", true}, {"images", ws.imageCount()}, {"panels", int(panels.size())}, {"models", models}};
+    const QJsonObject o{{"ok", true}, {"images", ws.imageCount()}, {"panels", int(panels.size())},
+                        {"resources", window_.resourceDir()}, {"models", models}};
     std::cout << QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString() << std::endl;
     QApplication::exit(0);
 }

@@ -177,8 +177,8 @@ const torch::Tensor& TorchFile::storage(const StorageRef& ref) {
         auto it = legacyStorages_.find(ref.key);
         if (it == legacyStorages_.end()) fail("storage '" + ref.key + "' is missing");
         data = torch::empty({it->second.second}, torch::TensorOptions().dtype(ref.dtype));
-        std::memcpy(data.data_ptr(), legacyData_.data() + it->second.first,
-                    size_t(it->second.second * elem));
+        if (it->second.second > 0) // an empty tensor has no data pointer
+            std::memcpy(data.data_ptr(), legacyData_.data() + it->second.first, size_t(it->second.second * elem));
     } else {
         const ZipEntry* e = zip_->find(prefix_ + "data/" + ref.key);
         if (!e) fail("storage '" + ref.key + "' is missing from the archive (truncated file?)");
@@ -199,6 +199,9 @@ const torch::Tensor& TorchFile::storage(const StorageRef& ref) {
 torch::Tensor TorchFile::tensor(const TensorRef& ref) {
     const StorageRef& s = *ref.storage;
     const torch::Tensor& data = storage(s);
+    if (s.viewOffset > data.numel())
+        fail("storage view starts at element " + std::to_string(s.viewOffset) + " of storage '" + s.key +
+             "', which holds only " + std::to_string(data.numel()) + " (corrupt file)");
     const int64_t available = std::min<int64_t>(s.numel, data.numel() - s.viewOffset);
     if (ref.offset < 0) fail("tensor with a negative storage offset");
     int64_t last = ref.offset, count = 1;

@@ -164,7 +164,7 @@ void ZipReader::inflateInto(const std::string& packed, void* dst, const ZipEntry
     const std::string data = inflateStream(packed, false, e.size, problem);
     if (!problem.empty() || data.size() != e.size)
         throw FileFormatError(src_.path(), "zip: corrupt compressed data in '" + e.name + "'");
-    std::memcpy(dst, data.data(), data.size());
+    if (!data.empty()) std::memcpy(dst, data.data(), data.size()); // dst is null for an empty tensor
 }
 
 std::string ZipReader::readString(const ZipEntry& e, uint64_t maxBytes) {

@@ -1,18 +1,7 @@
-// The pickle subset on its own (the data.pkl of a zip checkpoint): opcodes, memo, marks, the
-// allow-list of globals and the tensor rebuild helpers, with persistent ids resolved to
-// storages of the declared size.
-#include "FuzzSupport.h"
-
-#include "PickleReader.h"
-
-#include <string_view>
+// libFuzzer target `fuzz_pickle`: ringscope::fuzz::pickle in FuzzReaders.h says what it covers.
+#include "FuzzReaders.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-    using namespace ringscope::detail;
-    PickleArena arena;
-    PickleLimits limits{100000, 100000};
-    PickleReader reader(std::string_view(reinterpret_cast<const char*>(data), size), "fuzz.pkl", arena,
-                        [&arena](const PyRef&) { return arena.make(PyKind::None); }, limits);
-    ringscope::fuzz::expectCleanRefusal([&] { reader.load(); });
+    ringscope::fuzz::pickle(data, size);
     return 0;
 }
