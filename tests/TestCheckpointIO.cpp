@@ -491,6 +491,34 @@ private Q_SLOTS:
         expectBroken(write("opcode.pt", torchZip(std::string("\x80\x02\xff.", 4), {})), "unsupported pickle opcode 0xff");
     }
 
+    /// The pickle's memo and value stack are bounded (CheckpointLimits): a file that fills
+    /// either past its limit is refused with an error saying which, naming the file.
+    void pickleLimits() {
+        CheckpointLimits limits;
+        limits.maxPickleMemo = 100;
+        limits.maxPickleStack = 100;
+        std::string memo = "\x80\x02";
+        for (int i = 0; i < 150; ++i) memo += std::string("N\x94" "0", 3); // None, MEMOIZE, POP
+        memo += ".";
+        std::string stack = "\x80\x02";
+        for (int i = 0; i < 150; ++i) stack += "N";
+        stack += ".";
+        for (const auto& [name, pickle, problem] :
+             {std::tuple<std::string, std::string, std::string>{"memo.pt", memo, "memo limit exceeded"},
+              {"stack.pt", stack, "stack limit exceeded"}}) {
+            const std::string path = write(name, torchZip(pickle, {}));
+            try {
+                loadCheckpoint(path, limits);
+                QFAIL("no error");
+            } catch (const FileFormatError& e) {
+                QVERIFY2(std::string(e.what()).find(path) == 0, e.what());
+                QVERIFY2(std::string(e.what()).find(problem) != std::string::npos, e.what());
+            }
+            // Within the default limits the same pickles are merely not checkpoints.
+            expectBroken(path, "");
+        }
+    }
+
     void brokenFiles() {
         const std::string bin = test::readBytes(fixture("vit_tiny.bin"));
         expectBroken(write("empty.pt", ""), "empty");

@@ -199,7 +199,7 @@ private Q_SLOTS:
         const std::string models = test::sourceDir() + "/resources/models/";
         auto r = runCli({"soak", models + "vit.ringscope.pt", models + "ringformer.ringscope.pt", "--data",
                          "folder:" + test::sourceDir() + "/resources/images", "--images", "40", "--cycles", "6",
-                         "--every", "10", "--tolerance", "512"});
+                         "--every", "10", "--tolerance", "512", "--out", dir_ + "/soak"});
         QVERIFY2(r.exitCode == 0, r.err.c_str());
         auto j = nlohmann::json::parse(r.out);
         QCOMPARE(j["images"].get<int>(), 40);
@@ -209,6 +209,13 @@ private Q_SLOTS:
         QVERIFY(j["models_agree_share"].get<double>() >= 0.7);
         QCOMPARE(j["open_close"]["curve"].back()["step"].get<int>(), 6);
         QVERIFY(j["open_close"]["summary"]["flat"].get<bool>());
+        // --out: the curves as arrays and figures, the same results, a manifest.
+        for (const char* f : {"soak.json", "manifest.json", "rss_classify.npy", "rss_classify.csv", "rss_classify.png",
+                              "rss_open_close.svg", "rss_open_close.pdf"})
+            QVERIFY2(QFileInfo::exists(QString::fromStdString(dir_ + "/soak/" + f)), f);
+        const auto saved = nlohmann::json::parse(test::readBytes(dir_ + "/soak/soak.json"));
+        QCOMPARE(saved["classify"]["curve"].size(), size_t(5));
+        QCOMPARE(saved["images"].get<int>(), 40);
         expectFailure({"soak", models + "vit.ringscope.pt", "--data", "folder:" + dir_ + "/no-such-folder"}, "no-such-folder");
     }
 

@@ -74,6 +74,26 @@ private Q_SLOTS:
         expectError([] { loadFashionMnist("test", "/nonexistent"); }, "apt install dataset-fashion-mnist");
     }
 
+    /// RINGSCOPE_FASHION_MNIST names another folder (Windows and macOS have no Debian package):
+    /// `fashion-mnist:test` then reads the IDX files there.
+    void fashionMnistFromEnvironment() {
+        const std::string d = dir_ + "/fmnist";
+        fs::create_directories(d);
+        std::string pixels(2 * 28 * 28, '\0');
+        pixels[28 * 28 + 5] = char(200);
+        test::writeBytes(d + "/t10k-images-idx3-ubyte", idx({2, 28, 28}, pixels));
+        test::writeBytes(d + "/t10k-labels-idx1-ubyte", idx({2}, std::string{7, 3}));
+        qputenv("RINGSCOPE_FASHION_MNIST", QByteArray::fromStdString(d));
+        const DataSource src = openDataSource("fashion-mnist:test");
+        qunsetenv("RINGSCOPE_FASHION_MNIST");
+        QCOMPARE(src.size(), int64_t(2));
+        QCOMPARE(src.dataset->get(1).label, int64_t(3));
+        QCOMPARE(int(src.dataset->get(1).image.at<uint8_t>(0, 5)), 200);
+        QCOMPARE(src.dataset->classNames()[7], std::string("Sneaker"));
+        QCOMPARE(defaultFashionMnistDir(), std::string("/usr/share/datasets/fashion-mnist"));
+        expectError([] { loadFashionMnist("test", "/nonexistent"); }, "RINGSCOPE_FASHION_MNIST");
+    }
+
     void idxFiles() {
         std::string pixels;
         for (int i = 0; i < 3 * 2 * 2; ++i) pixels.push_back(char(i * 10));

@@ -38,7 +38,7 @@ void ensureGuiApplication() {
 
 ModelArg openModelArg(const std::string& path, const CliArgs& args) {
     ModelArg m{loadModelFromArgs(path, args), path, {}};
-    m.label = familyDisplayName(m.loaded.model->config().family) + " (" + std::filesystem::path(path).filename().string() + ")";
+    m.label = familyDisplayName(m.loaded.model->config().family) + " (" + std::filesystem::u8path(path).filename().u8string() + ")";
     return m;
 }
 

@@ -68,10 +68,11 @@ std::string usageText() {
 
 SOURCE: npy:FILE, folder:DIR, fashion-mnist[:test|train], idx:IMAGES,LABELS, cifar:DIR[:test|train]
 
-  soak CHECKPOINT... [--data SOURCE] [--images N] [--cycles M] [--every K] [--tolerance MIB]
+  soak CHECKPOINT... [--data SOURCE] [--images N] [--cycles M] [--every K] [--tolerance MIB] [--out DIR]
       Classifies N images (default 10000, one at a time, traced) with every checkpoint, then
       opens and closes the checkpoints M times (default 200); prints resident memory along the
-      way as JSON. Exit status 2 when memory grew by more than MIB (default 32) after warm-up.
+      way as JSON (and, with --out, as arrays and figures in DIR). Exit status 2 when memory
+      grew by more than MIB (default 32) after warm-up.
 
   --version   print the version
   --help      print this text

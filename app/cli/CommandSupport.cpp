@@ -22,8 +22,8 @@ std::string positionalAt(const CliArgs& args, size_t index, const std::string& w
 
 void makeDirectory(const std::string& path) {
     std::error_code ec;
-    std::filesystem::create_directories(path, ec);
-    if (ec || !std::filesystem::is_directory(path))
+    std::filesystem::create_directories(std::filesystem::u8path(path), ec);
+    if (ec || !std::filesystem::is_directory(std::filesystem::u8path(path)))
         throw FileFormatError(path, "cannot create the output directory" + (ec ? ": " + ec.message() : ""));
 }
 

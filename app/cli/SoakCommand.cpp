@@ -4,8 +4,11 @@
 // every checkpoint; phase 2 opens and closes the checkpoints --cycles times (read, build the
 // model, one forward pass, destroy). Resident memory is sampled along the way and printed as
 // one JSON document: the curve, and the growth after a warm-up.
+#include "AnalysisOutput.h"
+#include "AnalyzeSupport.h"
 #include "CommandSupport.h"
 #include "Commands.h"
+#include "LinePlot.h"
 
 #include "ringscope/model/DataSource.h"
 #include "ringscope/model/Error.h"
@@ -42,6 +45,44 @@ struct Curve {
     }
 };
 
+/// The curve as [sample, 3] (step, resident MiB, seconds).
+torch::Tensor curveTensor(const nlohmann::json& points) {
+    torch::Tensor t = torch::empty({int64_t(points.size()), 3}, torch::kFloat64);
+    for (size_t i = 0; i < points.size(); ++i) {
+        t[int64_t(i)][0] = points[i]["step"].get<double>();
+        t[int64_t(i)][1] = points[i]["rss_mib"].get<double>();
+        t[int64_t(i)][2] = points[i]["seconds"].get<double>();
+    }
+    return t;
+}
+
+/// --out DIR: the two curves as arrays (.npy, .csv) and figures (.png, .svg, .pdf), the
+/// results as soak.json and a manifest with the checkpoints' SHA-256.
+void writeSoakOutput(const std::string& dir, const nlohmann::json& result, const CliArgs& args) {
+    AnalysisOutput output(dir, "soak");
+    for (const auto& p : result["checkpoints"]) output.checkpoint("model", p.get<std::string>());
+    output.results() = result;
+    const std::pair<const char*, const char*> phases[] = {{"classify", "images classified"},
+                                                          {"open_close", "checkpoints opened and closed"}};
+    for (const auto& [phase, xLabel] : phases) {
+        const torch::Tensor t = curveTensor(result[phase]["curve"]);
+        output.array(std::string("rss_") + phase, t, {{"sample", false}, {"column (1 step, 2 resident MiB, 3 seconds)"}},
+                     std::string("resident memory during ") + xLabel);
+        plots::LinePlot plot;
+        plot.setTitle(QString("Resident memory: %1").arg(xLabel));
+        plot.setAxisLabels(xLabel, "resident memory (MiB)");
+        std::vector<double> x(size_t(t.size(0))), y(size_t(t.size(0)));
+        for (int64_t i = 0; i < t.size(0); ++i) {
+            x[size_t(i)] = t[i][0].item<double>();
+            y[size_t(i)] = t[i][1].item<double>();
+        }
+        plot.addSeries("resident memory", x, y);
+        plot.fit();
+        output.figure(plot, std::string("rss_") + phase, exportOptions(args));
+    }
+    output.finish();
+}
+
 std::string encodePng(const cv::Mat& image) {
     std::vector<uchar> buf;
     if (!cv::imencode(".png", image, buf)) throw RingScopeError("cannot encode an image as PNG");
@@ -51,7 +92,7 @@ std::string encodePng(const cv::Mat& image) {
 } // namespace
 
 int soakCommand(const Args& raw, std::ostream& out) {
-    CliArgs args(raw, {"images", "cycles", "data", "every", "heads", "tolerance"}, {});
+    CliArgs args(raw, {"images", "cycles", "data", "every", "heads", "tolerance", "out", "width", "height", "dpi"}, {});
     if (args.positional().empty()) throw UsageError{"missing CHECKPOINT (one or more)"};
     const int64_t images = args.integerOr("images", 10000), cycles = args.integerOr("cycles", 200);
     const int64_t every = std::max<int64_t>(1, args.integerOr("every", 500));
@@ -61,6 +102,11 @@ int soakCommand(const Args& raw, std::ostream& out) {
     const DataSource source = openDataSource(args.value("data").value_or("fashion-mnist:test"));
     if (!source.dataset || source.dataset->size() == 0)
         throw RingScopeError(source.spec + ": the soak needs a source of images");
+    const std::optional<std::string> outDir = args.value("out");
+    if (outDir) {
+        makeDirectory(*outDir);
+        ensureGuiApplication(); // before the first sample: the plots' Qt state is not growth
+    }
     torch::NoGradGuard noGrad;
     const auto start = std::chrono::steady_clock::now();
 
@@ -112,6 +158,7 @@ int soakCommand(const Args& raw, std::ostream& out) {
                           {"seconds", seconds},
                           {"classify", {{"curve", classify.points}, {"summary", classify.summary(0.1, tolerance)}}},
                           {"open_close", {{"curve", reopen.points}, {"summary", reopen.summary(0.1, tolerance)}}}};
+    if (outDir) writeSoakOutput(*outDir, result, args);
     out << result.dump() << "\n";
     const bool flat = result["classify"]["summary"]["flat"].get<bool>() && result["open_close"]["summary"]["flat"].get<bool>();
     return flat ? 0 : 2;

@@ -18,8 +18,8 @@ namespace ringscope {
 
 AnalysisOutput::AnalysisOutput(std::string dir, std::string command) : dir_(std::move(dir)), command_(std::move(command)) {
     std::error_code ec;
-    std::filesystem::create_directories(dir_, ec);
-    if (ec || !std::filesystem::is_directory(dir_))
+    std::filesystem::create_directories(std::filesystem::u8path(dir_), ec);
+    if (ec || !std::filesystem::is_directory(std::filesystem::u8path(dir_)))
         throw FileFormatError(dir_, "cannot create the output directory" + (ec ? ": " + ec.message() : ""));
     results_["analysis"] = command_;
     results_["arrays"] = nlohmann::json::object();

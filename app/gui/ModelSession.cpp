@@ -80,7 +80,7 @@ std::shared_ptr<ModelSession> ModelSession::open(const std::string& path, std::o
     const ModelConfig& c = m.model->config();
     ModelFacts& f = s->d_->facts;
     f.path = path;
-    f.fileName = std::filesystem::path(path).filename().string();
+    f.fileName = std::filesystem::u8path(path).filename().u8string();
     f.family = familyDisplayName(c.family);
     f.summary = c.summary();
     f.applicationName = c.family == Family::ViT || c.family == Family::OWF ? "layer" : "iteration";

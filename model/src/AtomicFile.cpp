@@ -9,11 +9,15 @@
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
+#include <thread>
 
 #ifdef _WIN32
 #include <io.h>
 #else
 #include <unistd.h>
+#endif
+#ifdef __APPLE__
+#include <fcntl.h>
 #endif
 
 namespace ringscope {
@@ -25,10 +29,14 @@ namespace fs = std::filesystem;
 fs::path temporaryPathFor(const fs::path& target) {
     static std::atomic<unsigned> counter{0};
     const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-    std::ostringstream name;
-    name << "." << target.filename().string() << ".tmp-" << std::hex << stamp << "-"
-         << counter.fetch_add(1);
-    return target.parent_path() / name.str();
+    std::ostringstream suffix;
+    suffix << ".tmp-" << std::hex << stamp << "-" << counter.fetch_add(1);
+    // Built as a path, not through filename().string(): on Windows that conversion goes through
+    // the ANSI code page and throws for names it cannot represent.
+    fs::path name(".");
+    name += target.filename();
+    name += suffix.str();
+    return target.parent_path() / name;
 }
 
 /// Flushes the C stream and asks the OS to put the data on disk.
@@ -36,6 +44,10 @@ bool flushToDisk(std::FILE* f) {
     if (std::fflush(f) != 0) return false;
 #ifdef _WIN32
     return _commit(_fileno(f)) == 0;
+#elif defined(__APPLE__)
+    // fsync on macOS leaves the data in the drive's cache; F_FULLFSYNC flushes it (not every
+    // file system supports it: fall back to fsync).
+    return fcntl(fileno(f), F_FULLFSYNC) == 0 || fsync(fileno(f)) == 0;
 #else
     return fsync(fileno(f)) == 0;
 #endif
@@ -66,6 +78,14 @@ void writeFileAtomically(const std::string& path, const std::string& bytes) {
     writeTemporary(tmp, bytes, path);
     std::error_code ec;
     fs::rename(tmp, target, ec);
+#ifdef _WIN32
+    // Windows refuses to replace a file while another process (a reader, a virus scanner, the
+    // search indexer) holds it open without FILE_SHARE_DELETE: such handles are usually brief.
+    for (int attempt = 0; ec && attempt < 20; ++attempt) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        fs::rename(tmp, target, ec);
+    }
+#endif
     if (ec) {
         std::error_code ignored;
         fs::remove(tmp, ignored);

@@ -6,6 +6,7 @@
 #include "ringscope/model/Error.h"
 
 #include <cstring>
+#include <cstdlib>
 #include <filesystem>
 
 namespace ringscope {
@@ -75,7 +76,10 @@ std::unique_ptr<InMemoryDataset> loadIdxDataset(const std::string& imagesPath, c
     }
 }
 
-std::string defaultFashionMnistDir() { return "/usr/share/datasets/fashion-mnist"; }
+std::string defaultFashionMnistDir() {
+    if (const char* dir = std::getenv("RINGSCOPE_FASHION_MNIST"); dir && *dir) return dir;
+    return "/usr/share/datasets/fashion-mnist";
+}
 
 const std::vector<std::string>& fashionMnistClassNames() {
     static const std::vector<std::string> names = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -94,7 +98,8 @@ std::unique_ptr<InMemoryDataset> loadFashionMnist(const std::string& split, cons
     if (!std::filesystem::exists(std::filesystem::u8path(images), ec)) images += ".gz";
     if (!std::filesystem::exists(std::filesystem::u8path(labels), ec)) labels += ".gz";
     if (!std::filesystem::exists(std::filesystem::u8path(images), ec))
-        throw FileFormatError(images, "Fashion-MNIST not found (on Debian: apt install dataset-fashion-mnist)");
+        throw FileFormatError(images, "Fashion-MNIST not found (on Debian: apt install dataset-fashion-mnist; elsewhere "
+                                      "set RINGSCOPE_FASHION_MNIST to the folder of its four IDX files)");
     auto ds = loadIdxDataset(images, labels, fashionMnistClassNames(), "fashion-mnist:" + split);
     if (ds->numClasses() != 10) throw FileFormatError(labels, "Fashion-MNIST labels outside 0..9");
     return ds;

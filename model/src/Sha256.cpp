@@ -3,6 +3,7 @@
 #include "ringscope/model/Error.h"
 
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <vector>
 
@@ -91,7 +92,7 @@ std::string Sha256::hexDigest() {
 }
 
 std::string sha256OfFile(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
+    std::ifstream in(std::filesystem::u8path(path), std::ios::binary);
     if (!in) throw FileFormatError(path, "cannot open the file");
     Sha256 sha;
     std::vector<char> chunk(1 << 20);

@@ -21,7 +21,9 @@ std::unique_ptr<InMemoryDataset> loadIdxDataset(const std::string& imagesPath,
                                                 std::vector<std::string> classNames = {},
                                                 const std::string& name = "");
 
-/// Folder of Debian's `dataset-fashion-mnist` package.
+/// Where Fashion-MNIST is looked for: the environment variable RINGSCOPE_FASHION_MNIST when set
+/// (a folder holding the four IDX files, plain or gzip), else the folder of Debian's
+/// `dataset-fashion-mnist` package.
 std::string defaultFashionMnistDir();
 
 /// The 10 Fashion-MNIST class names in label order ("T-shirt/top", "Trouser", ...).
