@@ -2,6 +2,7 @@
 #include <torch/types.h>
 
 #include "AppBenchmark.h"
+#include "AppSoak.h"
 #include "BackgroundJob.h"
 #include "CkaView.h"
 #include "LevelsView.h"
@@ -60,6 +61,10 @@ int main(int argc, char** argv) {
     parser.addOption({"benchmark", "Print launch, scrubbing and CKA timings on the demo models as JSON and quit."});
     parser.addOption({"smoke-test", "Check that the demo models load and their attention maps are drawn; print JSON and "
                                     "quit with status 0 (1 on failure)."});
+    parser.addOption({"soak", "Soak check: step through N images (written from Fashion-MNIST), then close and reopen "
+                              "slot B --soak-cycles times; print resident memory as JSON and quit with status 0 when "
+                              "it stayed flat (2 when not).", "N"});
+    parser.addOption({"soak-cycles", "Open/close cycles of --soak (default 200).", "M", "200"});
     parser.addPositionalArgument("files", "Checkpoints and images to open.", "[files...]");
     parser.process(app);
     ringscope::configureThreads();
@@ -75,6 +80,14 @@ int main(int argc, char** argv) {
             return 1;
         }
         smokeTest = std::make_unique<ringscope::gui::SmokeTest>(window, 120000);
+    }
+    std::unique_ptr<ringscope::gui::AppSoak> soak;
+    if (parser.isSet("soak")) {
+        ringscope::gui::SoakOptions o;
+        o.images = std::max(1, parser.value("soak").toInt());
+        o.cycles = std::max(0, parser.value("soak-cycles").toInt());
+        o.every = std::max(1, std::min(500, o.images / 20));
+        soak = std::make_unique<ringscope::gui::AppSoak>(window, o);
     }
     window.show();
     if (!parser.isSet("empty")) window.openDefaults(resourceDir());

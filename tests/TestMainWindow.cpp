@@ -23,6 +23,7 @@
 #include "MessageBar.h"
 #include "Workspace.h"
 
+#include <QDir>
 #include <QDropEvent>
 #include <QMimeData>
 #include <QSignalSpy>
@@ -266,6 +267,36 @@ private Q_SLOTS:
         QCOMPARE(w.workspace().imageCount(), 1);
         QVERIFY(waitForMaps(w, 1));
         delete mime;
+    }
+
+    /// Browsing more images than the analysis cache holds: the cache stays within its budget,
+    /// and an image whose analysis was evicted is computed again, to the same numbers.
+    void browsingStaysWithinTheCacheBudget() {
+        MainWindow w;
+        w.show();
+        Workspace& ws = w.workspace();
+        QSignalSpy loaded(&ws, &Workspace::modelChanged);
+        w.openModel(0, example());
+        QVERIFY(loaded.wait(20000));
+        QStringList images;
+        for (const QString& f : QDir(imageFile("")).entryList({"*.png"}, QDir::Files)) images << imageFile(f);
+        QCOMPARE(images.size(), 10);
+        QCOMPARE(ws.addImages(images), 10);
+        QVERIFY(waitForMaps(w, 1));
+        const std::vector<float> first = ws.analysis(0, 0)->attention;
+        const size_t one = AnalysisCache::bytesOf(*ws.analysis(0, 0));
+        ws.analysisCache().setBudget(3 * one);
+        for (int i = 1; i < images.size(); ++i) {
+            ws.setCurrentImage(i);
+            QTRY_VERIFY_WITH_TIMEOUT(ws.analysis(0, i) != nullptr, 20000);
+            QVERIFY(ws.analysisCache().bytes() <= 3 * one);
+        }
+        QCOMPARE(ws.analysisCache().size(), 3);
+        QVERIFY(!ws.analysisCache().find(0, 0));
+        ws.setCurrentImage(0);
+        QTRY_VERIFY_WITH_TIMEOUT(ws.analysis(0, 0) != nullptr, 20000);
+        QCOMPARE(ws.analysis(0, 0)->attention, first);
+        QVERIFY(waitForMaps(w, 1));
     }
 
     void hostileCheckpointShowsErrorAndAppKeepsWorking() {

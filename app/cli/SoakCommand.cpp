@@ -15,6 +15,7 @@
 #include "ringscope/model/ForwardTrace.h"
 #include "ringscope/model/ImageTensor.h"
 #include "ringscope/model/LoadedModel.h"
+#include "ringscope/model/MemoryCurve.h"
 #include "ringscope/model/Runtime.h"
 
 #include <torch/types.h>
@@ -27,31 +28,14 @@
 namespace ringscope::cli {
 namespace {
 
-struct Curve {
-    nlohmann::json points = nlohmann::json::array();
-    void sample(int64_t step, std::chrono::steady_clock::time_point start) {
-        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        points.push_back({{"step", step}, {"rss_mib", residentMemoryMiB()}, {"seconds", s}});
-    }
-    /// Growth from the first sample after `warmup` of the steps to the last, and the peak.
-    nlohmann::json summary(double warmup, double toleranceMiB) const {
-        const size_t first = std::min(points.size() - 1, size_t(double(points.size() - 1) * warmup));
-        const double start = points[first]["rss_mib"], end = points.back()["rss_mib"];
-        double peak = 0;
-        for (const auto& p : points) peak = std::max(peak, p["rss_mib"].get<double>());
-        return {{"rss_after_warmup_mib", start}, {"rss_end_mib", end}, {"rss_peak_mib", peak},
-                {"growth_after_warmup_mib", end - start}, {"flat", end - start <= toleranceMiB},
-                {"tolerance_mib", toleranceMiB}};
-    }
-};
-
-/// The curve as [sample, 3] (step, resident MiB, seconds).
+/// The curve as [sample, 4] (step, resident MiB, heap in use MiB, seconds).
 torch::Tensor curveTensor(const nlohmann::json& points) {
-    torch::Tensor t = torch::empty({int64_t(points.size()), 3}, torch::kFloat64);
+    torch::Tensor t = torch::empty({int64_t(points.size()), 4}, torch::kFloat64);
     for (size_t i = 0; i < points.size(); ++i) {
         t[int64_t(i)][0] = points[i]["step"].get<double>();
         t[int64_t(i)][1] = points[i]["rss_mib"].get<double>();
-        t[int64_t(i)][2] = points[i]["seconds"].get<double>();
+        t[int64_t(i)][2] = points[i]["heap_mib"].get<double>();
+        t[int64_t(i)][3] = points[i]["seconds"].get<double>();
     }
     return t;
 }
@@ -66,17 +50,19 @@ void writeSoakOutput(const std::string& dir, const nlohmann::json& result, const
                                                           {"open_close", "checkpoints opened and closed"}};
     for (const auto& [phase, xLabel] : phases) {
         const torch::Tensor t = curveTensor(result[phase]["curve"]);
-        output.array(std::string("rss_") + phase, t, {{"sample", false}, {"column (1 step, 2 resident MiB, 3 seconds)"}},
+        output.array(std::string("rss_") + phase, t, {{"sample", false}, {"column (1 step, 2 resident MiB, 3 heap in use MiB, 4 seconds)"}},
                      std::string("resident memory during ") + xLabel);
         plots::LinePlot plot;
-        plot.setTitle(QString("Resident memory: %1").arg(xLabel));
-        plot.setAxisLabels(xLabel, "resident memory (MiB)");
-        std::vector<double> x(size_t(t.size(0))), y(size_t(t.size(0)));
+        plot.setTitle(QString("Memory: %1").arg(xLabel));
+        plot.setAxisLabels(xLabel, "memory (MiB)");
+        std::vector<double> x(size_t(t.size(0))), rss(x.size()), heap(x.size());
         for (int64_t i = 0; i < t.size(0); ++i) {
             x[size_t(i)] = t[i][0].item<double>();
-            y[size_t(i)] = t[i][1].item<double>();
+            rss[size_t(i)] = t[i][1].item<double>();
+            heap[size_t(i)] = t[i][2].item<double>();
         }
-        plot.addSeries("resident memory", x, y);
+        plot.addSeries("resident memory", x, rss);
+        plot.addSeries("C heap in use", x, heap);
         plot.fit();
         output.figure(plot, std::string("rss_") + phase, exportOptions(args));
     }
@@ -113,8 +99,8 @@ int soakCommand(const Args& raw, std::ostream& out) {
     // Phase 1: classify, one image at a time, with every model.
     std::vector<LoadedModel> models;
     for (const auto& p : paths) models.push_back(loadModelFromArgs(p, args));
-    Curve classify;
-    classify.sample(0, start);
+    MemoryCurve classify;
+    classify.sample(0);
     int64_t agree = 0;
     for (int64_t i = 0; i < images; ++i) {
         const std::string png = encodePng(source.dataset->get(i % source.dataset->size()).image);
@@ -130,22 +116,23 @@ int soakCommand(const Args& raw, std::ostream& out) {
         }
         agree += same;
         if ((i + 1) % every == 0 || i + 1 == images) {
-            classify.sample(i + 1, start);
+            classify.sample(i + 1);
             std::cerr << "soak: classified " << (i + 1) << " / " << images << " images, RSS "
-                      << classify.points.back()["rss_mib"].get<double>() << " MiB\n";
+                      << classify.points().back().rssMiB << " MiB, heap in use " << classify.points().back().heapMiB
+                      << " MiB\n";
         }
     }
     models.clear();
 
     // Phase 2: open and close the checkpoints.
-    Curve reopen;
-    reopen.sample(0, start);
+    MemoryCurve reopen;
+    reopen.sample(0);
     const torch::Tensor probe = torch::zeros({1, 1, 1, 1});
     for (int64_t c = 0; c < cycles; ++c) {
         LoadedModel m = loadModelFromArgs(paths[size_t(c) % paths.size()], args);
         const InputSpec spec = m.metadata.inputSpec();
         m.model->forward(torch::zeros({1, spec.channels, spec.size, spec.size}));
-        if ((c + 1) % std::max<int64_t>(1, every / 50) == 0 || c + 1 == cycles) reopen.sample(c + 1, start);
+        if ((c + 1) % std::max<int64_t>(1, every / 50) == 0 || c + 1 == cycles) reopen.sample(c + 1);
     }
     std::cerr << "soak: " << cycles << " open/close cycles, RSS " << residentMemoryMiB() << " MiB\n";
 
@@ -156,11 +143,11 @@ int soakCommand(const Args& raw, std::ostream& out) {
                           {"models_agree_share", images ? double(agree) / double(images) : 0.0},
                           {"cycles", cycles},
                           {"seconds", seconds},
-                          {"classify", {{"curve", classify.points}, {"summary", classify.summary(0.1, tolerance)}}},
-                          {"open_close", {{"curve", reopen.points}, {"summary", reopen.summary(0.1, tolerance)}}}};
+                          {"classify", {{"curve", classify.pointsJson()}, {"summary", classify.summary(0.1, tolerance)}}},
+                          {"open_close", {{"curve", reopen.pointsJson()}, {"summary", reopen.summary(0.1, tolerance)}}}};
     if (outDir) writeSoakOutput(*outDir, result, args);
     out << result.dump() << "\n";
-    const bool flat = result["classify"]["summary"]["flat"].get<bool>() && result["open_close"]["summary"]["flat"].get<bool>();
+    const bool flat = classify.flat(0.1, tolerance) && reopen.flat(0.1, tolerance);
     return flat ? 0 : 2;
 }
 

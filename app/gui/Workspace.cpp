@@ -14,7 +14,12 @@
 
 namespace ringscope::gui {
 
-Workspace::Workspace(QObject* parent) : QObject(parent), slots_(kSlots) {}
+Workspace::Workspace(QObject* parent) : QObject(parent), slots_(kSlots) {
+    // RINGSCOPE_ANALYSIS_CACHE_MIB overrides the analysis cache's budget (default 512 MiB).
+    bool ok = false;
+    const int mib = qEnvironmentVariableIntValue("RINGSCOPE_ANALYSIS_CACHE_MIB", &ok);
+    if (ok && mib > 0) cache_.setBudget(size_t(mib) << 20);
+}
 
 Workspace::~Workspace() {
     // Workers hold their own references to sessions and images; results that arrive after
@@ -68,7 +73,7 @@ void Workspace::openModel(int slot, const QString& path, std::optional<int> head
             return;
         }
         s.session = session;
-        for (auto it = cache_.begin(); it != cache_.end();) it = int(it.key() >> 32) == slot ? cache_.erase(it) : ++it;
+        cache_.dropSlot(slot);
         if (application_ >= maxApplications()) setApplication(maxApplications() - 1);
         Q_EMIT modelChanged(slot);
     });
@@ -90,7 +95,7 @@ void Workspace::closeModel(int slot) {
     ++s.generation;
     s.session.reset();
     s.loading = false;
-    for (auto it = cache_.begin(); it != cache_.end();) it = int(it.key() >> 32) == slot ? cache_.erase(it) : ++it;
+    cache_.dropSlot(slot);
     Q_EMIT modelChanged(slot);
 }
 
@@ -154,7 +159,7 @@ void Workspace::setRollout(bool on) {
 const ImageAnalysis* Workspace::analysis(int slot, int image) {
     if (!model(slot) || image < 0 || image >= imageCount()) return nullptr;
     const quint64 k = key(slot, image);
-    if (auto it = cache_.find(k); it != cache_.end()) return it->get();
+    if (const ImageAnalysis* cached = cache_.find(slot, image)) return cached;
     if (!pending_.contains(k)) compute(slot, image);
     return nullptr;
 }
@@ -173,7 +178,7 @@ void Workspace::compute(int slot, int image) {
         pending_.remove(k);
         if (slots_[size_t(slot)].generation != generation || image >= imageCount()) return;
         if (auto r = watcher->result()) {
-            cache_.insert(k, r);
+            cache_.insert(slot, image, r, currentImage_);
             Q_EMIT analysisReady(slot, image);
         } else {
             Q_EMIT problem(name + ": " + *error);

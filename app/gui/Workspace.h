@@ -3,6 +3,7 @@
 // selection (image, application, head, query token, raw/rollout) that every view follows, and
 // the per-image analyses, computed off the GUI thread and cached. Emits fine-grained signals.
 
+#include "AnalysisCache.h"
 #include "ModelSession.h"
 
 #include <QFutureWatcher>
@@ -75,6 +76,8 @@ public:
     /// The analysis of `image` by the model in `slot`, or null while it is being computed
     /// (analysisReady follows).
     const ImageAnalysis* analysis(int slot, int image);
+    /// The cache of analyses (bounded in bytes; see AnalysisCache).
+    AnalysisCache& analysisCache() { return cache_; }
 
 Q_SIGNALS:
     void modelChanged(int slot);
@@ -99,7 +102,7 @@ private:
 
     std::vector<Slot> slots_;
     std::vector<WorkspaceImage> images_;
-    QHash<quint64, std::shared_ptr<ImageAnalysis>> cache_;
+    AnalysisCache cache_;
     QHash<quint64, bool> pending_;
     int currentImage_ = -1, application_ = 0, head_ = kHeadMean, query_ = 0;
     bool rollout_ = false;

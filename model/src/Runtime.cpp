@@ -55,6 +55,15 @@ double peakResidentMemoryMiB() {
 #endif
 }
 
+double heapInUseMiB() {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+    const struct mallinfo2 m = mallinfo2();
+    return double(m.uordblks + m.hblkhd) / (1024.0 * 1024.0);
+#else
+    return 0.0;
+#endif
+}
+
 int configureThreads(int threads) {
     configureAllocator();
     const int n = threads > 0 ? threads : hardwareThreads();

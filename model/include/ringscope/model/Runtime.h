@@ -23,4 +23,9 @@ double residentMemoryMiB();
 /// Peak resident memory of this process so far, in MiB (0 where the platform does not tell).
 double peakResidentMemoryMiB();
 
+/// Bytes the C heap has handed out and not taken back, in MiB (glibc's mallinfo2; 0 elsewhere).
+/// Unlike resident memory, it does not count free memory the heap keeps for reuse, so it tells
+/// growth of live data from fragmentation.
+double heapInUseMiB();
+
 } // namespace ringscope
