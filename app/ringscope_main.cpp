@@ -21,6 +21,7 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFileInfo>
+#include <QIcon>
 #include <QTimer>
 
 #include <iostream>
@@ -47,6 +48,11 @@ int main(int argc, char** argv) {
     QApplication::setApplicationName("RingScope");
     QApplication::setOrganizationName("RingScope");
     QApplication::setApplicationVersion(ringscope::versionString());
+    // The desktop entry's name (Wayland matches windows to it) and the window icon.
+    QGuiApplication::setDesktopFileName("io.github.ringscope.RingScope");
+    QIcon icon;
+    for (int size : {16, 32, 48, 64, 128, 256}) icon.addFile(QString(":/icons/ringscope-%1.png").arg(size), QSize(size, size));
+    QApplication::setWindowIcon(icon);
     QCommandLineParser parser;
     parser.setApplicationDescription("Workbench for looking inside weight-shared vision transformers");
     parser.addHelpOption();

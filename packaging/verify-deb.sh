@@ -9,7 +9,7 @@
 #      smoke test, and the desktop entry, icons, AppStream and MIME files in place;
 #   5. apt purges the package and autoremoves its dependencies; the file tree and the package
 #      list must then equal the ones before the install (nothing left behind).
-# Needs root, debootstrap, and network access to a Debian mirror ($MIRROR). Prints PASS/FAIL per
+# Needs root, debootstrap, and network access to a Debian mirror ($MIRROR, $SECURITY_MIRROR). Prints PASS/FAIL per
 # step and exits non-zero on the first failure. $WORK defaults to /var/tmp/ringscope-verify-deb.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +17,7 @@ SRC=$PWD
 BUILD=${1:-build/release}
 WORK=${WORK:-/var/tmp/ringscope-verify-deb}
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
+SECURITY_MIRROR=${SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 SHARED=${RINGSCOPE_SHARED_DIR:-$SRC/../shared}
 FIXTURES=$SHARED/fixtures/official
 ROOT=$WORK/root
@@ -56,8 +57,17 @@ mount --bind /sys "$ROOT/sys"
 mount --bind /dev "$ROOT/dev"
 mount --bind /dev/pts "$ROOT/dev/pts"
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf" 2>/dev/null || true
+# What a Debian 12 installation has: the release, its updates and the security archive.
+cat >"$ROOT/etc/apt/sources.list" <<EOF
+deb $MIRROR bookworm main
+deb $MIRROR bookworm-updates main
+deb $SECURITY_MIRROR bookworm-security main
+EOF
 in_root() { chroot "$ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"; }
 in_root apt-get update -qq >/dev/null
+# Up to date, as a maintained installation is (so that the install below adds packages only).
+in_root env DEBIAN_FRONTEND=noninteractive apt-get upgrade -y -qq >"$WORK/upgrade.log" 2>&1 ||
+    { tail -20 "$WORK/upgrade.log"; fail "apt upgrade in the clean root"; }
 pass "$(in_root sh -c '. /etc/os-release; echo $PRETTY_NAME'), $(in_root dpkg-query -W -f='.\n' | wc -l) packages"
 
 # What the root holds: every path outside the volatile places, and the installed packages.
