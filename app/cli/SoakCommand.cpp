@@ -22,6 +22,7 @@
 
 #include <opencv2/imgcodecs.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 
@@ -61,9 +62,12 @@ void writeSoakOutput(const std::string& dir, const nlohmann::json& result, const
             rss[size_t(i)] = t[i][1].item<double>();
             heap[size_t(i)] = t[i][2].item<double>();
         }
+        plot.setLegendOutside(true);
         plot.addSeries("resident memory", x, rss);
         plot.addSeries("C heap in use", x, heap);
         plot.fit();
+        // From zero, so that the flat part is seen at its true size.
+        plot.yAxis->setRange(0, std::max(1.0, *std::max_element(rss.begin(), rss.end()) * 1.08));
         output.figure(plot, std::string("rss_") + phase, exportOptions(args));
     }
     output.finish();

@@ -76,16 +76,24 @@ void LinePlot::setLogY(bool log) {
 }
 
 void LinePlot::setLegendOutside(bool outside) {
+    if (outside == (legendColumn_ != nullptr)) return;
     QCPLayoutGrid* grid = plotLayout();
-    const bool inColumn = legend->layout() == grid;
-    if (outside == inColumn) return;
     if (outside) {
         axisRect()->insetLayout()->take(legend);
-        grid->addElement(1, 1, legend);
+        axisRect()->insetLayout()->simplify();
+        legendColumn_ = new QCPLayoutGrid;
+        grid->addElement(1, 1, legendColumn_);
         grid->setColumnStretchFactor(1, 0.001);
+        legendColumn_->addElement(0, 0, legend);
+        legendColumn_->addElement(1, 0, new QCPLayoutElement(this)); // takes the height left over
+        legendColumn_->setRowStretchFactor(0, 0.001);
+        legendColumn_->setRowStretchFactor(1, 1);
+        legendColumn_->setMargins(QMargins(4, 0, 10, 0)); // room for the border at the edge
         legend->setMargins(QMargins(6, 0, 6, 0));
     } else {
-        grid->take(legend);
+        legendColumn_->take(legend);
+        grid->remove(legendColumn_); // deletes the column and its filler
+        legendColumn_ = nullptr;
         grid->simplify();
         axisRect()->insetLayout()->addElement(legend, Qt::AlignTop | Qt::AlignRight);
     }

@@ -39,6 +39,9 @@ protected:
 
 private:
     std::vector<QCPGraph*> lines_;
+    /// The column right of the plot holding the legend above an empty filler, so that the
+    /// legend keeps its own height (setLegendOutside(true)); null while the legend is inside.
+    QCPLayoutGrid* legendColumn_ = nullptr;
 };
 
 } // namespace ringscope::plots
