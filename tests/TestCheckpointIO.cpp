@@ -1,5 +1,6 @@
 // Checkpoint reading and writing: the published code's files, round trips, and hostile or
 // broken files (which must give a clear error naming the file, never a crash or execution).
+#include "LegacyCheckpoint.h"
 #include "TestSupport.h"
 
 #include "PickleWriter.h"
@@ -73,84 +74,6 @@ std::string callingPickle(const std::string& module, const std::string& name, co
     p.reduce();
     p.stop();
     return p.take();
-}
-
-/// One tensor of a hand-built legacy file: its storage key and declared element count, a
-/// view offset (-1: no view) and the tensor's 1-d size.
-struct LegacyTensor {
-    std::string name, key;
-    int64_t rootNumel, viewOffset, size;
-};
-
-/// torch.save(..., _use_new_zipfile_serialization=False): magic, protocol, sys info, the
-/// object (storage ids with view metadata), sorted keys, then each storage as int64 element
-/// count + raw data.
-std::string legacyFile(const std::vector<LegacyTensor>& tensors,
-                       const std::vector<std::pair<std::string, std::vector<float>>>& storages) {
-    std::string file("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.", 15);
-    PickleWriter proto;
-    proto.proto(2);
-    proto.integer(1001);
-    proto.stop();
-    file += proto.take();
-    PickleWriter info;
-    info.proto(2);
-    info.json({{"protocol_version", 1001}, {"little_endian", true},
-               {"type_sizes", {{"short", 2}, {"int", 4}, {"long", 4}}}});
-    info.stop();
-    file += info.take();
-    PickleWriter obj;
-    obj.proto(2);
-    obj.orderedDict();
-    obj.mark();
-    for (const LegacyTensor& t : tensors) {
-        obj.str(t.name);
-        obj.global("torch._utils", "_rebuild_tensor_v2");
-        obj.mark();
-        obj.mark();
-        obj.str("storage");
-        obj.global("torch", "FloatStorage");
-        obj.str(t.key);
-        obj.str("cpu");
-        obj.integer(t.rootNumel);
-        if (t.viewOffset < 0) {
-            obj.none();
-        } else {
-            obj.mark();
-            obj.str(t.key + "v");
-            obj.integer(t.viewOffset);
-            obj.integer(t.size);
-            obj.tupleFromMark();
-        }
-        obj.tupleFromMark();
-        obj.op('Q');
-        obj.integer(0);
-        obj.mark();
-        obj.integer(t.size);
-        obj.tupleFromMark();
-        obj.mark();
-        obj.integer(1);
-        obj.tupleFromMark();
-        obj.boolean(false);
-        obj.orderedDict();
-        obj.tupleFromMark();
-        obj.reduce();
-    }
-    obj.setItems();
-    obj.stop();
-    file += obj.take();
-    PickleWriter keys;
-    keys.proto(2);
-    nlohmann::json names = nlohmann::json::array();
-    for (const auto& st : storages) names.push_back(st.first);
-    keys.json(names);
-    keys.stop();
-    file += keys.take();
-    for (const auto& st : storages) {
-        const int64_t n = int64_t(st.second.size());
-        file += std::string(reinterpret_cast<const char*>(&n), 8) + bytesOf(st.second);
-    }
-    return file;
 }
 
 } // namespace
@@ -370,7 +293,7 @@ private Q_SLOTS:
 
     void readsLegacyFormat() {
         // "b" is a view of elements 2..3 of storage 141.
-        const std::string file = legacyFile({{"a", "140", 3, -1, 3}, {"b", "141", 4, 2, 2}},
+        const std::string file = test::legacyFile({{"a", "140", 3, -1, 3}, {"b", "141", 4, 2, 2}},
                                             {{"140", {1.f, 2.f, 3.f}}, {"141", {10.f, 11.f, 12.f, 13.f}}});
         const std::string path = write("legacy.pt", file);
         Checkpoint ck = loadCheckpoint(path);
@@ -385,12 +308,12 @@ private Q_SLOTS:
     /// copy from the file was handed a null destination): an empty tensor loads, and a view
     /// that starts past the end of an empty storage is refused.
     void legacyEmptyStorages() {
-        Checkpoint ck = loadCheckpoint(write("legacy-empty.pt", legacyFile({{"a", "140", 3, -1, 3}, {"e", "141", 0, -1, 0}},
+        Checkpoint ck = loadCheckpoint(write("legacy-empty.pt", test::legacyFile({{"a", "140", 3, -1, 3}, {"e", "141", 0, -1, 0}},
                                                                            {{"140", {1.f, 2.f, 3.f}}, {"141", {}}})));
         QCOMPARE(ck.weights.at("e").numel(), int64_t(0));
         QCOMPARE(ck.weights.at("e").sizes().vec(), std::vector<int64_t>{0});
         QVERIFY(torch::equal(ck.weights.at("a"), torch::tensor({1.f, 2.f, 3.f})));
-        expectBroken(write("legacy-empty-view.pt", legacyFile({{"b", "141", 4, 2, 2}}, {{"141", {}}})),
+        expectBroken(write("legacy-empty-view.pt", test::legacyFile({{"b", "141", 4, 2, 2}}, {{"141", {}}})),
                      "storage view starts at element 2 of storage '141', which holds only 0");
         // The fuzzer's own input (tests/fuzz/regressions/checkpoint/legacy-empty-storage.pt).
         expectBroken(test::sourceDir() + "/tests/fuzz/regressions/checkpoint/legacy-empty-storage.pt",

@@ -2,7 +2,7 @@
 // OUT/<target>/ from the published fixtures, the bundled demo files, Fashion-MNIST (when
 // installed) and small files made with RingScope's own writers (legacy checkpoint, training
 // container, safetensors, every image format).
-#include "PickleWriter.h"
+#include "LegacyCheckpoint.h"
 #include "ZipArchive.h"
 
 #include "ringscope/model/AtomicFile.h"
@@ -42,70 +42,8 @@ StateDict tinyWeights() {
 
 /// torch.save(..., _use_new_zipfile_serialization=False) of {'a': tensor(3), 'b': view}.
 std::string legacyCheckpoint() {
-    using ringscope::detail::PickleWriter;
-    std::string file("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.", 15);
-    PickleWriter proto;
-    proto.proto(2);
-    proto.integer(1001);
-    proto.stop();
-    file += proto.take();
-    PickleWriter info;
-    info.proto(2);
-    info.json({{"protocol_version", 1001}, {"little_endian", true}, {"type_sizes", {{"short", 2}, {"int", 4}, {"long", 4}}}});
-    info.stop();
-    file += info.take();
-    PickleWriter obj;
-    obj.proto(2);
-    obj.orderedDict();
-    obj.mark();
-    auto tensor = [&](const std::string& name, const std::string& key, int64_t numel, int64_t viewOffset, int64_t size) {
-        obj.str(name);
-        obj.global("torch._utils", "_rebuild_tensor_v2");
-        obj.mark();
-        obj.mark();
-        obj.str("storage");
-        obj.global("torch", "FloatStorage");
-        obj.str(key);
-        obj.str("cpu");
-        obj.integer(numel);
-        if (viewOffset < 0) {
-            obj.none();
-        } else {
-            obj.mark();
-            obj.str(key + "v");
-            obj.integer(viewOffset);
-            obj.integer(size);
-            obj.tupleFromMark();
-        }
-        obj.tupleFromMark();
-        obj.op('Q');
-        obj.integer(0);
-        obj.mark();
-        obj.integer(size);
-        obj.tupleFromMark();
-        obj.mark();
-        obj.integer(1);
-        obj.tupleFromMark();
-        obj.boolean(false);
-        obj.orderedDict();
-        obj.tupleFromMark();
-        obj.reduce();
-    };
-    tensor("a", "140", 3, -1, 3);
-    tensor("b", "141", 4, 2, 2);
-    obj.setItems();
-    obj.stop();
-    file += obj.take();
-    PickleWriter keys;
-    keys.proto(2);
-    keys.json({"140", "141"});
-    keys.stop();
-    file += keys.take();
-    const float s0[] = {1, 2, 3}, s1[] = {10, 11, 12, 13};
-    const int64_t n0 = 3, n1 = 4;
-    file += std::string(reinterpret_cast<const char*>(&n0), 8) + std::string(reinterpret_cast<const char*>(s0), 12);
-    file += std::string(reinterpret_cast<const char*>(&n1), 8) + std::string(reinterpret_cast<const char*>(s1), 16);
-    return file;
+    return ringscope::test::legacyFile({{"a", "140", 3, -1, 3}, {"b", "141", 4, 2, 2}},
+                                       {{"140", {1, 2, 3}}, {"141", {10, 11, 12, 13}}});
 }
 
 /// The pickles inside a zip checkpoint (`<stem>/data.pkl`).
