@@ -32,14 +32,16 @@ class TestAnalysisCache : public QObject {
 
 private Q_SLOTS:
     void bytesOfAnAnalysis() {
-        QCOMPARE(AnalysisCache::bytesOf(*analysis(1)), sizeof(ImageAnalysis) + 60000 * sizeof(float) + 70 * sizeof(double));
+        QCOMPARE(AnalysisCache::bytesOf(*analysis(1)),
+                 sizeof(ImageAnalysis) + 60000 * sizeof(float) + 70 * sizeof(double));
     }
 
     void leastRecentlyUsedGoFirst() {
         const size_t one = AnalysisCache::bytesOf(*analysis(0));
         AnalysisCache cache;
         cache.setBudget(3 * one);
-        for (int i = 0; i < 3; ++i) cache.insert(0, i, analysis(float(i)), i);
+        for (int i = 0; i < 3; ++i)
+            cache.insert(0, i, analysis(float(i)), i);
         QCOMPARE(cache.size(), 3);
         QCOMPARE(cache.bytes(), 3 * one);
         // Image 0 used again: image 1 is now the least recently used and goes when 3 comes.

@@ -25,7 +25,8 @@ private Q_SLOTS:
     /// test reads it.
     void foldersAreTargets() {
         std::set<std::string> targets;
-        for (const auto& t : fuzz::kTargets) targets.insert(t.name);
+        for (const auto& t : fuzz::kTargets)
+            targets.insert(t.name);
         for (const auto& e : fs::directory_iterator(regressionsDir()))
             if (e.is_directory())
                 QVERIFY2(targets.count(e.path().filename().string()), e.path().string().c_str());
@@ -41,7 +42,8 @@ private Q_SLOTS:
             for (const auto& e : fs::directory_iterator(dir)) {
                 if (!e.is_regular_file()) continue;
                 const std::string name = std::string(t.name) + "/" + e.path().filename().string();
-                QTest::newRow(name.c_str()) << QString(t.name) << QString::fromStdString(e.path().string());
+                QTest::newRow(name.c_str())
+                    << QString(t.name) << QString::fromStdString(e.path().string());
                 ++rows;
             }
         }
@@ -57,10 +59,12 @@ private Q_SLOTS:
         const auto* t = std::find_if(std::begin(fuzz::kTargets), std::end(fuzz::kTargets),
                                      [&](const fuzz::Target& x) { return target == x.name; });
         QVERIFY(t != std::end(fuzz::kTargets));
-        const fuzz::Outcome o = t->run(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+        const fuzz::Outcome o =
+            t->run(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
         if (o.refused) QVERIFY2(!o.message.empty(), "a refusal without a message");
         static const std::map<std::string, std::string> expected{
-            {"legacy-empty-storage.pt", "storage view starts at element 2 of storage '141', which holds only 0"},
+            {"legacy-empty-storage.pt",
+             "storage view starts at element 2 of storage '141', which holds only 0"},
         };
         const auto known = expected.find(fs::path(file.toStdString()).filename().string());
         if (known != expected.end()) {

@@ -14,7 +14,8 @@ const ImageAnalysis* AnalysisCache::find(int slot, int image) {
     return it->analysis.get();
 }
 
-void AnalysisCache::insert(int slot, int image, std::shared_ptr<const ImageAnalysis> analysis, int keepImage) {
+void AnalysisCache::insert(int slot, int image, std::shared_ptr<const ImageAnalysis> analysis,
+                           int keepImage) {
     const quint64 k = key(slot, image);
     if (auto old = entries_.find(k); old != entries_.end()) {
         bytes_ -= old->bytes;

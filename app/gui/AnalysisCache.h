@@ -42,7 +42,9 @@ private:
         size_t bytes = 0;
         quint64 lastUse = 0;
     };
-    static quint64 key(int slot, int image) { return (quint64(quint32(slot)) << 32) | quint32(image); }
+    static quint64 key(int slot, int image) {
+        return (quint64(quint32(slot)) << 32) | quint32(image);
+    }
     void dropIf(const std::function<bool(quint64)>& drop);
     void evict(int keepImage);
 

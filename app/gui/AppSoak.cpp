@@ -25,7 +25,8 @@ AppSoak::AppSoak(MainWindow& window, SoakOptions options, QObject* parent)
     Workspace& ws = window_.workspace();
     connect(&ws, &Workspace::analysisReady, this, &AppSoak::analysisReady);
     connect(&ws, &Workspace::modelChanged, this, &AppSoak::modelChanged);
-    connect(&ws, &Workspace::modelLoadFailed, this, [this](int, const QString& message) { fail(message); });
+    connect(&ws, &Workspace::modelLoadFailed, this,
+            [this](int, const QString& message) { fail(message); });
     connect(&ws, &Workspace::problem, this, [this](const QString& message) { fail(message); });
 }
 
@@ -52,7 +53,8 @@ QStringList AppSoak::writeImages() {
         data = loadFashionMnist("test");
     } catch (const std::exception&) {
     }
-    const QStringList bundled = QDir(window_.resourceDir() + "/images").entryList({"*.png"}, QDir::Files);
+    const QStringList bundled =
+        QDir(window_.resourceDir() + "/images").entryList({"*.png"}, QDir::Files);
     for (int i = 0; i < options_.images; ++i) {
         const QString path = folder_.filePath(QString("image-%1.png").arg(i, 5, 10, QChar('0')));
         if (data) {
@@ -74,7 +76,8 @@ void AppSoak::start() {
     const QStringList paths = writeImages();
     ws.clearImages();
     if (ws.addImages(paths) != options_.images) return fail("not every image could be added");
-    std::cerr << "soak: " << options_.images << " images in the strip, RSS " << residentMemoryMiB() << " MiB\n";
+    std::cerr << "soak: " << options_.images << " images in the strip, RSS " << residentMemoryMiB()
+              << " MiB\n";
     browse_.sample(0);
     image_ = -1;
     nextImage();
@@ -102,14 +105,16 @@ void AppSoak::analysisReady(int slot, int image) {
     if (phase_ == Phase::Browsing) {
         if ((image_ + 1) % options_.every == 0 || image_ + 1 == options_.images) {
             browse_.sample(image_ + 1);
-            std::cerr << "soak: " << (image_ + 1) << " images shown, RSS " << browse_.points().back().rssMiB
-                      << " MiB, heap in use " << browse_.points().back().heapMiB << " MiB, analysis cache "
+            std::cerr << "soak: " << (image_ + 1) << " images shown, RSS "
+                      << browse_.points().back().rssMiB << " MiB, heap in use "
+                      << browse_.points().back().heapMiB << " MiB, analysis cache "
                       << (window_.workspace().analysisCache().bytes() >> 20) << " MiB\n";
         }
         QTimer::singleShot(0, this, &AppSoak::nextImage);
     } else if (phase_ == Phase::Reopening) {
         ++cycle_;
-        if (cycle_ % std::max(1, options_.every / 50) == 0 || cycle_ == options_.cycles) reopen_.sample(cycle_);
+        if (cycle_ % std::max(1, options_.every / 50) == 0 || cycle_ == options_.cycles)
+            reopen_.sample(cycle_);
         QTimer::singleShot(0, this, &AppSoak::nextCycle);
     }
 }
@@ -123,13 +128,19 @@ void AppSoak::nextCycle() {
 
 void AppSoak::finish() {
     phase_ = Phase::Done;
-    const bool flat = browse_.flat(options_.warmup, options_.toleranceMiB) && reopen_.flat(options_.warmup, options_.toleranceMiB);
+    const bool flat = browse_.flat(options_.warmup, options_.toleranceMiB) &&
+                      reopen_.flat(options_.warmup, options_.toleranceMiB);
     const nlohmann::json result{
         {"images", options_.images},
         {"cycles", options_.cycles},
-        {"analysis_cache_budget_mib", double(window_.workspace().analysisCache().budget()) / (1 << 20)},
-        {"browse", {{"curve", browse_.pointsJson()}, {"summary", browse_.summary(options_.warmup, options_.toleranceMiB)}}},
-        {"open_close", {{"curve", reopen_.pointsJson()}, {"summary", reopen_.summary(options_.warmup, options_.toleranceMiB)}}}};
+        {"analysis_cache_budget_mib",
+         double(window_.workspace().analysisCache().budget()) / (1 << 20)},
+        {"browse",
+         {{"curve", browse_.pointsJson()},
+          {"summary", browse_.summary(options_.warmup, options_.toleranceMiB)}}},
+        {"open_close",
+         {{"curve", reopen_.pointsJson()},
+          {"summary", reopen_.summary(options_.warmup, options_.toleranceMiB)}}}};
     std::cout << result.dump() << std::endl;
     QApplication::exit(flat ? 0 : 2);
 }

@@ -9,27 +9,37 @@ namespace ringscope {
 MemoryCurve::MemoryCurve() : start_(std::chrono::steady_clock::now()) {}
 
 void MemoryCurve::sample(int64_t step) {
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     points_.push_back({step, residentMemoryMiB(), heapInUseMiB(), s});
 }
 
 nlohmann::json MemoryCurve::summary(double warmupFraction, double toleranceMiB) const {
     if (points_.empty()) return {{"samples", 0}};
-    const size_t first = std::min(points_.size() - 1, size_t(double(points_.size() - 1) * warmupFraction + 0.5));
+    const size_t first =
+        std::min(points_.size() - 1, size_t(double(points_.size() - 1) * warmupFraction + 0.5));
     const double start = points_[first].rssMiB, end = points_.back().rssMiB;
     double peak = 0;
-    for (const Point& p : points_) peak = std::max(peak, p.rssMiB);
-    return {{"samples", points_.size()},      {"warmup_steps", points_[first].step},
+    for (const Point& p : points_)
+        peak = std::max(peak, p.rssMiB);
+    return {{"samples", points_.size()},
+            {"warmup_steps", points_[first].step},
             {"heap_growth_after_warmup_mib", points_.back().heapMiB - points_[first].heapMiB},
-            {"rss_after_warmup_mib", start},  {"rss_end_mib", end},
-            {"rss_peak_mib", peak},           {"growth_after_warmup_mib", end - start},
-            {"flat", end - start <= toleranceMiB}, {"tolerance_mib", toleranceMiB}};
+            {"rss_after_warmup_mib", start},
+            {"rss_end_mib", end},
+            {"rss_peak_mib", peak},
+            {"growth_after_warmup_mib", end - start},
+            {"flat", end - start <= toleranceMiB},
+            {"tolerance_mib", toleranceMiB}};
 }
 
 nlohmann::json MemoryCurve::pointsJson() const {
     nlohmann::json out = nlohmann::json::array();
     for (const Point& p : points_)
-        out.push_back({{"step", p.step}, {"rss_mib", p.rssMiB}, {"heap_mib", p.heapMiB}, {"seconds", p.seconds}});
+        out.push_back({{"step", p.step},
+                       {"rss_mib", p.rssMiB},
+                       {"heap_mib", p.heapMiB},
+                       {"seconds", p.seconds}});
     return out;
 }
 

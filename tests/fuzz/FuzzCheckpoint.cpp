@@ -1,4 +1,5 @@
-// libFuzzer target `fuzz_checkpoint`: ringscope::fuzz::checkpoint in FuzzReaders.h says what it covers.
+// libFuzzer target `fuzz_checkpoint`: ringscope::fuzz::checkpoint in FuzzReaders.h says what it
+// covers.
 #include "FuzzReaders.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -46,8 +46,7 @@ inline void writeInput(const std::string& path, const uint8_t* data, size_t size
 }
 
 /// Runs `read`, turning the errors a reader is allowed to report into an Outcome.
-template <class Read>
-Outcome expectCleanRefusal(Read&& read) {
+template <class Read> Outcome expectCleanRefusal(Read&& read) {
     try {
         read();
         return {};
@@ -72,8 +71,9 @@ inline Outcome pickle(const uint8_t* data, size_t size) {
     using namespace ringscope::detail;
     PickleArena arena;
     PickleLimits limits{100000, 100000};
-    PickleReader reader(std::string_view(reinterpret_cast<const char*>(data), size), "fuzz.pkl", arena,
-                        [&arena](const PyRef&) { return arena.make(PyKind::None); }, limits);
+    PickleReader reader(
+        std::string_view(reinterpret_cast<const char*>(data), size), "fuzz.pkl", arena,
+        [&arena](const PyRef&) { return arena.make(PyKind::None); }, limits);
     return expectCleanRefusal([&] { reader.load(); });
 }
 
@@ -137,8 +137,12 @@ struct Target {
     const char* name;
     Outcome (*run)(const uint8_t*, size_t);
 };
-inline constexpr Target kTargets[] = {{"checkpoint", checkpoint}, {"pickle", pickle}, {"safetensors", safetensors},
-                                      {"npy", npy},               {"idx", idx},       {"cifar", cifar},
+inline constexpr Target kTargets[] = {{"checkpoint", checkpoint},
+                                      {"pickle", pickle},
+                                      {"safetensors", safetensors},
+                                      {"npy", npy},
+                                      {"idx", idx},
+                                      {"cifar", cifar},
                                       {"image", image}};
 
 } // namespace ringscope::fuzz

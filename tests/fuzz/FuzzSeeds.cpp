@@ -30,7 +30,8 @@ void put(const std::string& target, const std::string& name, const std::string& 
 }
 
 void copyIfExists(const std::string& target, const std::string& path) {
-    if (fs::is_regular_file(path)) put(target, fs::path(path).filename().string(), readWholeFile(path));
+    if (fs::is_regular_file(path))
+        put(target, fs::path(path).filename().string(), readWholeFile(path));
 }
 
 StateDict tinyWeights() {
@@ -69,9 +70,13 @@ std::string gzip(const std::string& raw) {
 std::string idxImages(int n, int h, int w) {
     std::string b("\0\0\x08\x03", 4);
     for (int d : {n, h, w}) {
-        b.push_back(char(d >> 24)); b.push_back(char(d >> 16)); b.push_back(char(d >> 8)); b.push_back(char(d));
+        b.push_back(char(d >> 24));
+        b.push_back(char(d >> 16));
+        b.push_back(char(d >> 8));
+        b.push_back(char(d));
     }
-    for (int i = 0; i < n * h * w; ++i) b.push_back(char((i * 37) & 0xff));
+    for (int i = 0; i < n * h * w; ++i)
+        b.push_back(char((i * 37) & 0xff));
     return b;
 }
 
@@ -80,7 +85,8 @@ std::string cifarRecords(bool cifar100, int n) {
     for (int r = 0; r < n; ++r) {
         if (cifar100) b.push_back(char(r % 20));
         b.push_back(char(r % 10));
-        for (int p = 0; p < 3072; ++p) b.push_back(char((p * 7 + r) & 0xff));
+        for (int p = 0; p < 3072; ++p)
+            b.push_back(char((p * 7 + r) & 0xff));
     }
     return b;
 }
@@ -104,7 +110,8 @@ int main(int argc, char** argv) {
         state.epoch = 3;
         state.globalStep = 30;
         state.bestAccuracy = 0.5;
-        for (const auto& e : tinyWeights()) state.moments.push_back({2, torch::zeros_like(e.second), torch::ones_like(e.second)});
+        for (const auto& e : tinyWeights())
+            state.moments.push_back({2, torch::zeros_like(e.second), torch::ones_like(e.second)});
         saveTrainingCheckpoint(tmp, tinyWeights(), {{"config", {{"heads", 2}}}}, state);
         put("checkpoint", "tiny-training.pt", readWholeFile(tmp));
         put("checkpoint", "legacy.pt", legacyCheckpoint());
@@ -113,7 +120,8 @@ int main(int argc, char** argv) {
         put("safetensors", "tiny.safetensors", readWholeFile(tmp));
         copyIfExists("checkpoint", fixtures + "uit_static_tiny.state_dict.pt");
         copyIfExists("checkpoint", fixtures + "ringformer_tiny.bin");
-        saveSafeTensors(tmp, loadCheckpoint(fixtures + "ringformer_tiny.state_dict.pt").weights, {{"source", "fixture"}});
+        saveSafeTensors(tmp, loadCheckpoint(fixtures + "ringformer_tiny.state_dict.pt").weights,
+                        {{"source", "fixture"}});
         put("safetensors", "ringformer_tiny.safetensors", readWholeFile(tmp));
         // Pickles.
         pickleSeeds(outDir + "/checkpoint/tiny.ringscope.pt", "tiny");
@@ -121,7 +129,9 @@ int main(int argc, char** argv) {
         pickleSeeds(fixtures + "ringformer_tiny.bin", "ringformer_tiny.bin");
         put("pickle", "legacy-object.pkl", legacyCheckpoint().substr(15));
         // .npy
-        for (const char* f : {"ringformer_tiny.logits.npy", "owf_tiny.input.npy", "vit_tiny.mad.npy"}) copyIfExists("npy", fixtures + f);
+        for (const char* f :
+             {"ringformer_tiny.logits.npy", "owf_tiny.input.npy", "vit_tiny.mad.npy"})
+            copyIfExists("npy", fixtures + f);
         saveNpy(tmp, torch::arange(6, torch::kInt64).reshape({2, 3}));
         put("npy", "int64.npy", readWholeFile(tmp));
         // IDX
@@ -132,14 +142,16 @@ int main(int argc, char** argv) {
         put("cifar", "cifar10.bin", cifarRecords(false, 2));
         put("cifar", "cifar100.bin", cifarRecords(true, 2));
         // Images: the bundled PNGs and every other accepted format.
-        for (const auto& e : fs::directory_iterator(resources + "/images")) copyIfExists("image", e.path().string());
+        for (const auto& e : fs::directory_iterator(resources + "/images"))
+            copyIfExists("image", e.path().string());
         const cv::Mat img = readImage(resources + "/images/sneaker.png");
         cv::Mat colour;
         cv::merge(std::vector<cv::Mat>{img, 255 - img, img / 2}, colour);
         for (const char* ext : {".jpg", ".bmp", ".webp", ".pgm", ".ppm", ".png"}) {
             std::vector<uchar> buf;
             const cv::Mat& m = std::string(ext) == ".pgm" ? img : colour;
-            if (cv::imencode(ext, m, buf)) put("image", std::string("encoded") + ext, std::string(buf.begin(), buf.end()));
+            if (cv::imencode(ext, m, buf))
+                put("image", std::string("encoded") + ext, std::string(buf.begin(), buf.end()));
         }
         fs::remove(tmp);
     } catch (const std::exception& e) {
@@ -149,6 +161,7 @@ int main(int argc, char** argv) {
     for (const auto& d : fs::directory_iterator(outDir))
         if (d.is_directory())
             std::cout << d.path().filename().string() << ": "
-                      << std::distance(fs::directory_iterator(d.path()), fs::directory_iterator{}) << " seeds\n";
+                      << std::distance(fs::directory_iterator(d.path()), fs::directory_iterator{})
+                      << " seeds\n";
     return 0;
 }

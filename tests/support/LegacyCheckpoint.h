@@ -23,8 +23,9 @@ struct LegacyTensor {
 /// torch.save(..., _use_new_zipfile_serialization=False): magic, protocol, sys info, the
 /// object (storage ids with view metadata), sorted keys, then each storage as int64 element
 /// count + raw data.
-inline std::string legacyFile(const std::vector<LegacyTensor>& tensors,
-                              const std::vector<std::pair<std::string, std::vector<float>>>& storages) {
+inline std::string
+legacyFile(const std::vector<LegacyTensor>& tensors,
+           const std::vector<std::pair<std::string, std::vector<float>>>& storages) {
     std::string file("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.", 15);
     detail::PickleWriter proto;
     proto.proto(2);
@@ -33,7 +34,8 @@ inline std::string legacyFile(const std::vector<LegacyTensor>& tensors,
     file += proto.take();
     detail::PickleWriter info;
     info.proto(2);
-    info.json({{"protocol_version", 1001}, {"little_endian", true},
+    info.json({{"protocol_version", 1001},
+               {"little_endian", true},
                {"type_sizes", {{"short", 2}, {"int", 4}, {"long", 4}}}});
     info.stop();
     file += info.take();
@@ -80,13 +82,16 @@ inline std::string legacyFile(const std::vector<LegacyTensor>& tensors,
     detail::PickleWriter keys;
     keys.proto(2);
     nlohmann::json names = nlohmann::json::array();
-    for (const auto& st : storages) names.push_back(st.first);
+    for (const auto& st : storages)
+        names.push_back(st.first);
     keys.json(names);
     keys.stop();
     file += keys.take();
     for (const auto& st : storages) {
         const int64_t n = int64_t(st.second.size());
-        file += std::string(reinterpret_cast<const char*>(&n), 8) + std::string(reinterpret_cast<const char*>(st.second.data()), st.second.size() * sizeof(float));
+        file += std::string(reinterpret_cast<const char*>(&n), 8) +
+                std::string(reinterpret_cast<const char*>(st.second.data()),
+                            st.second.size() * sizeof(float));
     }
     return file;
 }
