@@ -102,6 +102,18 @@ private Q_SLOTS:
                       "none.npy");
     }
 
+    /// --out under a regular file: refused, naming the folder (run and analyze share the check).
+    void outputDirectoryThatCannotBeMade() {
+        test::writeBytes(dir_ + "/plain-file", "not a folder");
+        const std::string out = dir_ + "/plain-file/out";
+        expectFailure({"run", fixture("vit_tiny.bin"), "--input", fixture("vit_tiny.input.npy"), "--out", out, "--heads",
+                       "4"},
+                      out + ": cannot create the output directory");
+        expectFailure({"analyze", "mad", fixture("vit_tiny.bin"), "--heads", "4", "--data", "npy:" + fixture("vit_tiny.input.npy"),
+                       "--out", out},
+                      out + ": cannot create the output directory");
+    }
+
     void convertRoundTrips() {
         for (const std::string to : {"safetensors", "ringscope"}) {
             const std::string out = dir_ + "/converted." + (to == "safetensors" ? "safetensors" : "pt");

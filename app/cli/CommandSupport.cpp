@@ -2,8 +2,6 @@
 
 #include "ringscope/model/Error.h"
 
-#include <filesystem>
-
 namespace ringscope::cli {
 
 LoadedModel loadModelFromArgs(const std::string& path, const CliArgs& args) {
@@ -18,13 +16,6 @@ LoadedModel loadModelFromArgs(const std::string& path, const CliArgs& args) {
 std::string positionalAt(const CliArgs& args, size_t index, const std::string& what) {
     if (args.positional().size() <= index) throw UsageError{"missing " + what};
     return args.positional()[index];
-}
-
-void makeDirectory(const std::string& path) {
-    std::error_code ec;
-    std::filesystem::create_directories(std::filesystem::u8path(path), ec);
-    if (ec || !std::filesystem::is_directory(std::filesystem::u8path(path)))
-        throw FileFormatError(path, "cannot create the output directory" + (ec ? ": " + ec.message() : ""));
 }
 
 } // namespace ringscope::cli

@@ -22,7 +22,4 @@ std::string positionalAt(const CliArgs& args, size_t index, const std::string& w
 /// channels, classes and dropout). Throws UsageError.
 ModelConfig modelConfigFromArgs(const CliArgs& args, const std::optional<ModelConfig>& defaults);
 
-/// Creates a directory (and parents); throws FileFormatError naming it on failure.
-void makeDirectory(const std::string& path);
-
 } // namespace ringscope::cli

@@ -1,6 +1,7 @@
 #include "CommandSupport.h"
 #include "Commands.h"
 
+#include "ringscope/model/AtomicFile.h"
 #include "ringscope/model/Error.h"
 #include "ringscope/model/Npy.h"
 #include "ringscope/model/ParameterLayout.h"
@@ -31,7 +32,7 @@ int runCommand(const Args& raw, std::ostream& out) {
     ForwardTrace trace;
     trace.recordSignals = false;
     ForwardOutput result = loaded.model->forward(input, {}, &trace);
-    makeDirectory(outDir);
+    makeOutputDirectory(outDir);
     saveNpy(outDir + "/logits.npy", result.logits);
     saveNpy(outDir + "/encoded.npy", result.encoded);
     saveNpy(outDir + "/attention.npy", torch::stack(trace.attention));

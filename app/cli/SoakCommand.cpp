@@ -10,6 +10,7 @@
 #include "Commands.h"
 #include "LinePlot.h"
 
+#include "ringscope/model/AtomicFile.h"
 #include "ringscope/model/DataSource.h"
 #include "ringscope/model/Error.h"
 #include "ringscope/model/ForwardTrace.h"
@@ -25,43 +26,34 @@
 #include <algorithm>
 #include <chrono>
 #include <iostream>
+#include <tuple>
 
 namespace ringscope::cli {
 namespace {
 
-/// The curve as [sample, 4] (step, resident MiB, heap in use MiB, seconds).
-torch::Tensor curveTensor(const nlohmann::json& points) {
-    torch::Tensor t = torch::empty({int64_t(points.size()), 4}, torch::kFloat64);
-    for (size_t i = 0; i < points.size(); ++i) {
-        t[int64_t(i)][0] = points[i]["step"].get<double>();
-        t[int64_t(i)][1] = points[i]["rss_mib"].get<double>();
-        t[int64_t(i)][2] = points[i]["heap_mib"].get<double>();
-        t[int64_t(i)][3] = points[i]["seconds"].get<double>();
-    }
-    return t;
-}
-
 /// --out DIR: the two curves as arrays (.npy, .csv) and figures (.png, .svg, .pdf), the
 /// results as soak.json and a manifest with the checkpoints' SHA-256.
-void writeSoakOutput(const std::string& dir, const nlohmann::json& result, const CliArgs& args) {
+void writeSoakOutput(const std::string& dir, const nlohmann::json& result, const MemoryCurve& classify,
+                     const MemoryCurve& reopen, const CliArgs& args) {
     AnalysisOutput output(dir, "soak");
     for (const auto& p : result["checkpoints"]) output.checkpoint("model", p.get<std::string>());
     output.results() = result;
-    const std::pair<const char*, const char*> phases[] = {{"classify", "images classified"},
-                                                          {"open_close", "checkpoints opened and closed"}};
-    for (const auto& [phase, xLabel] : phases) {
-        const torch::Tensor t = curveTensor(result[phase]["curve"]);
+    const std::tuple<const char*, const char*, const MemoryCurve&> phases[] = {
+        {"classify", "images classified", classify}, {"open_close", "checkpoints opened and closed", reopen}};
+    for (const auto& [phase, xLabel, curve] : phases) {
+        std::vector<double> rows, x, rss, heap; // rows: [sample, 4] (step, resident, heap, seconds)
+        for (const MemoryCurve::Point& p : curve.points()) {
+            rows.insert(rows.end(), {double(p.step), p.rssMiB, p.heapMiB, p.seconds});
+            x.push_back(double(p.step));
+            rss.push_back(p.rssMiB);
+            heap.push_back(p.heapMiB);
+        }
+        const torch::Tensor t = torch::tensor(rows, torch::kFloat64).reshape({int64_t(x.size()), 4});
         output.array(std::string("rss_") + phase, t, {{"sample", false}, {"column (1 step, 2 resident MiB, 3 heap in use MiB, 4 seconds)"}},
                      std::string("resident memory during ") + xLabel);
         plots::LinePlot plot;
         plot.setTitle(QString("Memory: %1").arg(xLabel));
         plot.setAxisLabels(xLabel, "memory (MiB)");
-        std::vector<double> x(size_t(t.size(0))), rss(x.size()), heap(x.size());
-        for (int64_t i = 0; i < t.size(0); ++i) {
-            x[size_t(i)] = t[i][0].item<double>();
-            rss[size_t(i)] = t[i][1].item<double>();
-            heap[size_t(i)] = t[i][2].item<double>();
-        }
         plot.setLegendOutside(true);
         plot.addSeries("resident memory", x, rss);
         plot.addSeries("C heap in use", x, heap);
@@ -94,7 +86,7 @@ int soakCommand(const Args& raw, std::ostream& out) {
         throw RingScopeError(source.spec + ": the soak needs a source of images");
     const std::optional<std::string> outDir = args.value("out");
     if (outDir) {
-        makeDirectory(*outDir);
+        makeOutputDirectory(*outDir);
         ensureGuiApplication(); // before the first sample: the plots' Qt state is not growth
     }
     torch::NoGradGuard noGrad;
@@ -149,7 +141,7 @@ int soakCommand(const Args& raw, std::ostream& out) {
                           {"seconds", seconds},
                           {"classify", {{"curve", classify.pointsJson()}, {"summary", classify.summary(0.1, tolerance)}}},
                           {"open_close", {{"curve", reopen.pointsJson()}, {"summary", reopen.summary(0.1, tolerance)}}}};
-    if (outDir) writeSoakOutput(*outDir, result, args);
+    if (outDir) writeSoakOutput(*outDir, result, classify, reopen, args);
     out << result.dump() << "\n";
     const bool flat = classify.flat(0.1, tolerance) && reopen.flat(0.1, tolerance);
     return flat ? 0 : 2;

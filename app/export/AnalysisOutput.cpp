@@ -9,7 +9,6 @@
 #include "Figure.h"
 
 #include <chrono>
-#include <filesystem>
 #include <cmath>
 #include <ctime>
 #include <sstream>
@@ -17,10 +16,7 @@
 namespace ringscope {
 
 AnalysisOutput::AnalysisOutput(std::string dir, std::string command) : dir_(std::move(dir)), command_(std::move(command)) {
-    std::error_code ec;
-    std::filesystem::create_directories(std::filesystem::u8path(dir_), ec);
-    if (ec || !std::filesystem::is_directory(std::filesystem::u8path(dir_)))
-        throw FileFormatError(dir_, "cannot create the output directory" + (ec ? ": " + ec.message() : ""));
+    makeOutputDirectory(dir_);
     results_["analysis"] = command_;
     results_["arrays"] = nlohmann::json::object();
     manifest_["program"] = "ringscope-cli";

@@ -40,19 +40,15 @@ void AnalysisCache::evict(int keepImage) {
     }
 }
 
-void AnalysisCache::dropIf(const std::function<bool(quint64)>& drop) {
+void AnalysisCache::dropSlot(int slot) {
     for (auto it = entries_.begin(); it != entries_.end();) {
-        if (drop(it.key())) {
+        if (int(it.key() >> 32) == slot) {
             bytes_ -= it->bytes;
             it = entries_.erase(it);
         } else {
             ++it;
         }
     }
-}
-
-void AnalysisCache::dropSlot(int slot) {
-    dropIf([slot](quint64 k) { return int(k >> 32) == slot; });
 }
 
 void AnalysisCache::clear() {

@@ -9,7 +9,6 @@
 #include <QHash>
 
 #include <cstddef>
-#include <functional>
 #include <memory>
 
 namespace ringscope::gui {
@@ -36,16 +35,17 @@ public:
     size_t bytes() const { return bytes_; }
     int size() const { return int(entries_.size()); }
 
+    /// The key of (slot, image): the slot in the high 32 bits, the image in the low ones.
+    static quint64 key(int slot, int image) {
+        return (quint64(quint32(slot)) << 32) | quint32(image);
+    }
+
 private:
     struct Entry {
         std::shared_ptr<const ImageAnalysis> analysis;
         size_t bytes = 0;
         quint64 lastUse = 0;
     };
-    static quint64 key(int slot, int image) {
-        return (quint64(quint32(slot)) << 32) | quint32(image);
-    }
-    void dropIf(const std::function<bool(quint64)>& drop);
     void evict(int keepImage);
 
     QHash<quint64, Entry> entries_;

@@ -158,14 +158,14 @@ void Workspace::setRollout(bool on) {
 
 const ImageAnalysis* Workspace::analysis(int slot, int image) {
     if (!model(slot) || image < 0 || image >= imageCount()) return nullptr;
-    const quint64 k = key(slot, image);
+    const quint64 k = AnalysisCache::key(slot, image);
     if (const ImageAnalysis* cached = cache_.find(slot, image)) return cached;
     if (!pending_.contains(k)) compute(slot, image);
     return nullptr;
 }
 
 void Workspace::compute(int slot, int image) {
-    const quint64 k = key(slot, image);
+    const quint64 k = AnalysisCache::key(slot, image);
     pending_.insert(k, true);
     const int generation = slots_[size_t(slot)].generation;
     std::shared_ptr<const ModelSession> session = slots_[size_t(slot)].session;

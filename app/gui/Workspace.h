@@ -97,7 +97,6 @@ private:
         bool loading = false;
         int generation = 0; ///< bumps on every change, so late results of old models are dropped
     };
-    static quint64 key(int slot, int image) { return (quint64(slot) << 32) | quint32(image); }
     void compute(int slot, int image);
 
     std::vector<Slot> slots_;

@@ -101,4 +101,12 @@ std::string readWholeFile(const std::string& path, uint64_t maxBytes) {
     return source.readString(0, source.size());
 }
 
+void makeOutputDirectory(const std::string& path) {
+    std::error_code ec;
+    fs::create_directories(fs::u8path(path), ec);
+    if (ec || !fs::is_directory(fs::u8path(path)))
+        throw FileFormatError(path, "cannot create the output directory" +
+                                        (ec ? ": " + ec.message() : ""));
+}
+
 } // namespace ringscope

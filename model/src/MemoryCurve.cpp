@@ -14,10 +14,13 @@ void MemoryCurve::sample(int64_t step) {
     points_.push_back({step, residentMemoryMiB(), heapInUseMiB(), s});
 }
 
+size_t MemoryCurve::firstAfterWarmup(double warmupFraction) const {
+    return std::min(points_.size() - 1, size_t(double(points_.size() - 1) * warmupFraction + 0.5));
+}
+
 nlohmann::json MemoryCurve::summary(double warmupFraction, double toleranceMiB) const {
     if (points_.empty()) return {{"samples", 0}};
-    const size_t first =
-        std::min(points_.size() - 1, size_t(double(points_.size() - 1) * warmupFraction + 0.5));
+    const size_t first = firstAfterWarmup(warmupFraction);
     const double start = points_[first].rssMiB, end = points_.back().rssMiB;
     double peak = 0;
     for (const Point& p : points_)
@@ -29,7 +32,7 @@ nlohmann::json MemoryCurve::summary(double warmupFraction, double toleranceMiB) 
             {"rss_end_mib", end},
             {"rss_peak_mib", peak},
             {"growth_after_warmup_mib", end - start},
-            {"flat", end - start <= toleranceMiB},
+            {"flat", flat(warmupFraction, toleranceMiB)},
             {"tolerance_mib", toleranceMiB}};
 }
 
@@ -44,8 +47,8 @@ nlohmann::json MemoryCurve::pointsJson() const {
 }
 
 bool MemoryCurve::flat(double warmupFraction, double toleranceMiB) const {
-    const nlohmann::json s = summary(warmupFraction, toleranceMiB);
-    return s.contains("flat") && s["flat"].get<bool>();
+    if (points_.empty()) return false;
+    return points_.back().rssMiB - points_[firstAfterWarmup(warmupFraction)].rssMiB <= toleranceMiB;
 }
 
 } // namespace ringscope

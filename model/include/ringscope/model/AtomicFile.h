@@ -12,6 +12,10 @@ namespace ringscope {
 /// previous file (if any) is then left untouched.
 void writeFileAtomically(const std::string& path, const std::string& bytes);
 
+/// Creates the folder `path` (and its parents) for a command's output. Throws FileFormatError
+/// naming it ("cannot create the output directory") when it cannot be made or is not a folder.
+void makeOutputDirectory(const std::string& path);
+
 /// Largest file readWholeFile reads unless told otherwise (4 GiB).
 constexpr uint64_t kDefaultReadLimit = uint64_t(4) << 30;
 

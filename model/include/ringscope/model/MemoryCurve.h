@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -35,6 +36,9 @@ public:
     bool flat(double warmupFraction, double toleranceMiB) const;
 
 private:
+    /// Index of the first sample at or after `warmupFraction` of the samples (points_ not empty).
+    size_t firstAfterWarmup(double warmupFraction) const;
+
     std::chrono::steady_clock::time_point start_;
     std::vector<Point> points_;
 };
