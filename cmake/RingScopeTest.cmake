@@ -7,6 +7,6 @@ function(ringscope_add_test)
     target_link_libraries(${T_NAME} PRIVATE Qt6::Test ringscope_test_support ${T_LIBS})
     add_test(NAME ${T_NAME} COMMAND ${T_NAME})
     set_tests_properties(${T_NAME} PROPERTIES
-        ENVIRONMENT "QT_QPA_PLATFORM=offscreen;RINGSCOPE_TEST_DATA=${PROJECT_SOURCE_DIR}/tests/data;RINGSCOPE_SHARED_DIR=${RINGSCOPE_SHARED_DIR};RINGSCOPE_CLI=$<TARGET_FILE:ringscope-cli>;RINGSCOPE_SOURCE_DIR=${PROJECT_SOURCE_DIR}"
+        ENVIRONMENT "QT_QPA_PLATFORM=offscreen;RINGSCOPE_TEST_DATA=${PROJECT_SOURCE_DIR}/tests/data;RINGSCOPE_CLI=$<TARGET_FILE:ringscope-cli>;RINGSCOPE_SOURCE_DIR=${PROJECT_SOURCE_DIR}"
         TIMEOUT 600)
 endfunction()

@@ -18,8 +18,7 @@ BUILD=${1:-build/release}
 WORK=${WORK:-/var/tmp/ringscope-verify-deb}
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
 SECURITY_MIRROR=${SECURITY_MIRROR:-http://deb.debian.org/debian-security}
-SHARED=${RINGSCOPE_SHARED_DIR:-$SRC/../shared}
-FIXTURES=$SHARED/fixtures/official
+FIXTURES=$SRC/tests/data/official
 ROOT=$WORK/root
 
 step() { printf '\n== %s\n' "$*"; }

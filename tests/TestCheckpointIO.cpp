@@ -320,6 +320,41 @@ private Q_SLOTS:
                      "storage view starts at element 2 of storage '141', which holds only 0");
     }
 
+    /// Tied weights: 20,000 tensors over one 160 KB float16 storage (3.2 GB if each were its
+    /// own copy). The storage is read and converted to float32 once; every tensor is a view
+    /// on it, and a model built from such weights owns copies of its own.
+    void sharedStoragesAreViews() {
+        constexpr int kTensors = 20000;
+        constexpr int64_t kNumel = 80000; // float16: 160 KB
+        ringscope::detail::PickleWriter p;
+        p.proto(2);
+        p.orderedDict();
+        p.mark();
+        for (int i = 0; i < kTensors; ++i) {
+            p.str("tied." + std::to_string(i));
+            p.tensor("0", {kNumel}, "HalfStorage");
+        }
+        p.setItems();
+        p.stop();
+        const std::string pickle = p.take();
+        std::vector<uint16_t> half(size_t(kNumel), 0x3c00); // 1.0
+        half[7] = 0xc100;                                   // -2.5
+        ringscope::detail::ZipWriter zip;
+        zip.add("tied/data.pkl", pickle.data(), pickle.size());
+        zip.add("tied/data/0", half.data(), half.size() * 2);
+        const std::string path = write("tied.pt", zip.finish());
+        const Checkpoint ck = loadCheckpoint(path);
+        QCOMPARE(int(ck.weights.size()), kTensors);
+        const void* shared = ck.weights.at("tied.0").data_ptr();
+        for (const auto& [name, t] : ck.weights) {
+            QCOMPARE(t.scalar_type(), torch::kFloat32);
+            QCOMPARE(t.data_ptr(), shared);
+        }
+        QCOMPARE(ck.weights.at("tied.19999")[7].item<float>(), -2.5f);
+        QCOMPARE(ck.weights.at("tied.123").sum().item<double>(), double(kNumel - 1) - 2.5);
+        QCOMPARE(ck.storedDtypes, std::vector<std::string>{"float16"});
+    }
+
     void refusesCode_data() {
         QTest::addColumn<QString>("module");
         QTest::addColumn<QString>("name");
@@ -481,11 +516,33 @@ private Q_SLOTS:
         expectBroken(write("st-oob.safetensors", st(R"({"w":{"dtype":"F32","shape":[8],"data_offsets":[0,32]}})", four)),
                      "outside the file");
         expectBroken(write("st-json.safetensors", st(R"({"w":{"dtype":"F32",)", four)), "not valid JSON");
+        // The reference implementation's rules: the tensors tile the data section exactly.
+        expectBroken(write("st-overlap.safetensors",
+                           st(R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},)"
+                              R"("b":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", four)),
+                     "safetensors: tensor 'b' overlaps tensor 'a'");
+        expectBroken(write("st-hole.safetensors",
+                           st(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                              R"("b":{"dtype":"F32","shape":[1],"data_offsets":[12,16]}})", four)),
+                     "4 bytes before tensor 'b' belong to no tensor");
+        expectBroken(write("st-tail.safetensors", st(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", four)),
+                     "the tensors cover 8 of the 16 bytes of the data section");
         Checkpoint ok = loadCheckpoint(
             write("st-ok.safetensors", st(R"({"w":{"dtype":"F16","shape":[2,1],"data_offsets":[0,4]}})",
                                           std::string("\x00\x3c\x00\xc1", 4))));
         QCOMPARE(ok.weights.at("w")[1][0].item<float>(), -2.5f);
         QVERIFY(ok.metadata.is_null());
+        // White space before the JSON object, as well as after it, is valid.
+        Checkpoint padded = loadCheckpoint(write(
+            "st-padded.safetensors",
+            st("  \n {\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}   ", four)));
+        QCOMPARE(padded.weights.at("w").sizes().vec(), std::vector<int64_t>({4}));
+        // Zero-size tensors take no bytes and may stand anywhere in the order.
+        Checkpoint empty = loadCheckpoint(
+            write("st-empty.safetensors", st(R"({"e":{"dtype":"F32","shape":[0],"data_offsets":[16,16]},)"
+                                             R"("w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})",
+                                             four)));
+        QCOMPARE(empty.weights.at("e").numel(), int64_t(0));
     }
 
     void mutatedFilesNeverCrash() {

@@ -234,7 +234,7 @@ private Q_SLOTS:
     /// train writes the best and the latest epoch; --resume takes the recipe and the data from
     /// the checkpoint and continues the epoch count.
     void trainAndResume() {
-        if (!std::filesystem::exists("/usr/share/datasets/fashion-mnist")) QSKIP("dataset-fashion-mnist is not installed");
+        if (!test::hasFashionMnist()) QSKIP(test::kNoFashionMnist);
         const std::string out = dir_ + "/run.pt";
         auto r = runCli({"train", "--family", "vit", "--hidden", "32", "--heads", "2", "--mlp", "64", "--depth", "2",
                          "--channels", "3", "--patch", "7", "--data", "fashion-mnist:train", "--limit", "300",

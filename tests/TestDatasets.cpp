@@ -30,9 +30,6 @@ std::string idx(const std::vector<uint32_t>& dims, const std::string& data) {
     return out + data;
 }
 
-bool hasFashionMnist() {
-    return fs::exists(defaultFashionMnistDir() + "/t10k-images-idx3-ubyte.gz");
-}
 
 } // namespace
 
@@ -55,7 +52,7 @@ private Q_SLOTS:
     void initTestCase() { dir_ = test::makeTempDir("data"); }
 
     void fashionMnist() {
-        if (!hasFashionMnist()) QSKIP("dataset-fashion-mnist is not installed");
+        if (!test::hasFashionMnist()) QSKIP(test::kNoFashionMnist);
         auto test = loadFashionMnist("test");
         QCOMPARE(test->size(), int64_t(10000));
         QCOMPARE(test->classNames().size(), size_t(10));
@@ -117,7 +114,7 @@ private Q_SLOTS:
         test::writeBytes(dir_ + "/lab2.idx", idx({2}, std::string{0, 1}));
         expectError([&] { loadIdxDataset(dir_ + "/img.idx", dir_ + "/lab2.idx"); }, "2 labels for 3 images");
         expectError([&] { openDataSource("idx:" + dir_ + "/img.idx"); }, "IMAGES,LABELS");
-        if (hasFashionMnist()) {
+        if (test::hasFashionMnist()) {
             const std::string gz = test::readBytes(defaultFashionMnistDir() + "/t10k-labels-idx1-ubyte.gz");
             test::writeBytes(dir_ + "/cut.gz", gz.substr(0, gz.size() / 2));
             expectError([&] { readIdx(dir_ + "/cut.gz"); }, "truncated gzip");

@@ -145,6 +145,7 @@ private Q_SLOTS:
         QCOMPARE(view.heatmap(0).rows(), 3);
         QCOMPARE(view.heatmap(0).value(0, 1), aa.at(0, 1));
 
+        if (!ringscope::test::hasFashionMnist()) QSKIP(ringscope::test::kNoFashionMnist);
         view.setDataSpec("fashion-mnist:test");
         view.setImageCount(10000);
         QSignalSpy cancelled(&view.job(), &BackgroundJob::cancelled);
@@ -207,6 +208,7 @@ private Q_SLOTS:
     /// Training from the app: live updates, the result opens into a slot; cancelling after an
     /// epoch keeps that epoch's checkpoint, which opens.
     void trainAndCancel() {
+        if (!ringscope::test::hasFashionMnist()) QSKIP(ringscope::test::kNoFashionMnist);
         MainWindow w;
         TrainView& view = w.trainView();
         TrainRequest r;

@@ -38,7 +38,7 @@ void configureOverlay(plots::AttentionOverlay& view, const CliArgs& args) {
 } // namespace
 
 int analyzeAttention(const std::vector<std::string>& raw, std::ostream& out) {
-    CliArgs args(raw, {"out", "heads", "query", "fusion", "discard", "colormap", "alpha", "width", "height", "dpi"},
+    CliArgs args(raw, withModelOptions({"out", "query", "fusion", "discard", "colormap", "alpha", "width", "height", "dpi"}),
                  {"rollout", "per-panel-scale"});
     const ModelArg model = openModelArg(positionalAt(args, 0, "CHECKPOINT"), args);
     const std::string imagePath = positionalAt(args, 1, "IMAGE");

@@ -33,7 +33,7 @@ std::string appAxis(const ModelArg& m) {
     return f == Family::ViT || f == Family::OWF ? "layer" : "iteration";
 }
 
-const std::set<std::string> kDataOptions = {"out", "heads", "data", "batch", "limit", "width", "height", "dpi"};
+const std::set<std::string> kDataOptions = withModelOptions({"out", "data", "batch", "limit", "width", "height", "dpi"});
 
 std::set<std::string> with(std::set<std::string> s, std::initializer_list<std::string> more) {
     s.insert(more);

@@ -18,7 +18,7 @@ double secondsSince(std::chrono::steady_clock::time_point t) {
 } // namespace
 
 int benchAnalysisCommand(const Args& raw, std::ostream& out) {
-    CliArgs args(raw, {"data", "limit", "batch", "threads", "heads", "estimator"}, {});
+    CliArgs args(raw, withModelOptions({"data", "limit", "batch", "threads", "estimator"}), {});
     const std::string what = positionalAt(args, 0, "mad|cka");
     if (what != "mad" && what != "cka") throw UsageError{"bench-analysis measures mad or cka"};
     const int threads = configureThreads(static_cast<int>(args.integerOr("threads", 0)));

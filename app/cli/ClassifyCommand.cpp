@@ -11,7 +11,7 @@
 namespace ringscope::cli {
 
 int classifyCommand(const Args& raw, std::ostream& out) {
-    CliArgs args(raw, {"heads", "top"}, {"json"});
+    CliArgs args(raw, withModelOptions({"top"}), {"json"});
     const std::string path = positionalAt(args, 0, "CHECKPOINT");
     if (args.positional().size() < 2) throw UsageError{"missing IMAGE (one or more image files)"};
     const int64_t top = args.integerOr("top", 5);

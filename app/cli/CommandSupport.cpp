@@ -4,13 +4,26 @@
 
 namespace ringscope::cli {
 
-LoadedModel loadModelFromArgs(const std::string& path, const CliArgs& args) {
+std::set<std::string> withModelOptions(std::set<std::string> options) {
+    options.insert({"heads", "image-size", "levels"});
+    return options;
+}
+
+LoadOptions loadOptionsFromArgs(const CliArgs& args) {
+    auto positive = [&](const char* name) -> std::optional<int64_t> {
+        const auto v = args.integer(name);
+        if (v && *v <= 0) throw UsageError{std::string("--") + name + " must be positive"};
+        return v;
+    };
     LoadOptions options;
-    if (auto heads = args.integer("heads")) {
-        if (*heads <= 0) throw UsageError{"--heads must be positive"};
-        options.heads = heads;
-    }
-    return loadModel(path, options);
+    options.heads = positive("heads");
+    options.imageSize = positive("image-size");
+    options.levels = positive("levels");
+    return options;
+}
+
+LoadedModel loadModelFromArgs(const std::string& path, const CliArgs& args) {
+    return loadModel(path, loadOptionsFromArgs(args));
 }
 
 std::string positionalAt(const CliArgs& args, size_t index, const std::string& what) {

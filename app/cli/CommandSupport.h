@@ -6,11 +6,19 @@
 #include "ringscope/model/LoadedModel.h"
 
 #include <optional>
+#include <set>
 #include <string>
 
 namespace ringscope::cli {
 
-/// Loads CHECKPOINT with the --heads option when given.
+/// The options of every command that opens a checkpoint (--heads, --image-size, --levels),
+/// added to the command's own valued options.
+std::set<std::string> withModelOptions(std::set<std::string> options);
+
+/// What --heads, --image-size and --levels say (checked to be positive).
+LoadOptions loadOptionsFromArgs(const CliArgs& args);
+
+/// Loads CHECKPOINT with --heads, --image-size and --levels when given.
 LoadedModel loadModelFromArgs(const std::string& path, const CliArgs& args);
 
 /// The single positional argument at `index`, or a UsageError naming what is missing.

@@ -6,7 +6,7 @@
 namespace ringscope::cli {
 
 int convertCommand(const Args& raw, std::ostream& out) {
-    CliArgs args(raw, {"heads", "to"}, {});
+    CliArgs args(raw, withModelOptions({"to"}), {});
     const std::string path = positionalAt(args, 0, "CHECKPOINT");
     const std::string target = positionalAt(args, 1, "OUT (the file to write)");
     const std::string to = args.require("to");

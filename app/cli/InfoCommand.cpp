@@ -56,7 +56,7 @@ void printText(const nlohmann::json& j, const InferredConfig& inferred, std::ost
 } // namespace
 
 int infoCommand(const Args& raw, std::ostream& out) {
-    CliArgs args(raw, {"heads"}, {"json"});
+    CliArgs args(raw, withModelOptions({}), {"json"});
     const std::string path = positionalAt(args, 0, "CHECKPOINT");
     Checkpoint ckpt = loadCheckpoint(path);
     InferenceHints hints;

@@ -11,7 +11,7 @@
 namespace ringscope::cli {
 
 int runCommand(const Args& raw, std::ostream& out) {
-    CliArgs args(raw, {"heads", "input", "out"}, {});
+    CliArgs args(raw, withModelOptions({"input", "out"}), {});
     const std::string path = positionalAt(args, 0, "CHECKPOINT");
     const std::string inputPath = args.require("input");
     const std::string outDir = args.require("out");

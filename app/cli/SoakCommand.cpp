@@ -74,7 +74,7 @@ std::string encodePng(const cv::Mat& image) {
 } // namespace
 
 int soakCommand(const Args& raw, std::ostream& out) {
-    CliArgs args(raw, {"images", "cycles", "data", "every", "heads", "tolerance", "out", "width", "height", "dpi"}, {});
+    CliArgs args(raw, withModelOptions({"images", "cycles", "data", "every", "tolerance", "out", "width", "height", "dpi"}), {});
     if (args.positional().empty()) throw UsageError{"missing CHECKPOINT (one or more)"};
     const int64_t images = args.integerOr("images", 10000), cycles = args.integerOr("cycles", 200);
     const int64_t every = std::max<int64_t>(1, args.integerOr("every", 500));

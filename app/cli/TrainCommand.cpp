@@ -208,7 +208,7 @@ int trainCommand(const Args& raw, std::ostream& out) {
 }
 
 int evaluateCommand(const Args& raw, std::ostream& out) {
-    CliArgs args(raw, {"heads", "data", "batch", "threads", "limit"}, {"json"});
+    CliArgs args(raw, withModelOptions({"data", "batch", "threads", "limit"}), {"json"});
     configureThreads(int(args.integerOr("threads", 0)));
     LoadedModel loaded = loadModelFromArgs(positionalAt(args, 0, "CHECKPOINT"), args);
     DataSource data = openDataSource(args.require("data"));

@@ -3,7 +3,9 @@
 #include "ringscope/model/Error.h"
 #include "ringscope/model/ParameterLayout.h"
 
+#include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <map>
 #include <regex>
 
@@ -50,6 +52,18 @@ Family detectFamily(const StateDict& w, LevelEncoding& encoding) {
                              "(ViT, OWF, UiT, RingFormer); first keys: " + (sample.empty() ? "none" : sample));
 }
 
+/// Image sizes tried first, most common first.
+const int64_t kCommonImageSizes[] = {32, 28, 224, 64, 96, 384, 256, 128, 16, 48};
+
+std::string describeShapes(const std::vector<TableShape>& shapes) {
+    std::string out;
+    for (size_t i = 0; i < shapes.size() && i < 8; ++i)
+        out += (i ? ", " : "") + std::to_string(shapes[i].levels) + " levels at " +
+               std::to_string(shapes[i].imageSize) + " px";
+    if (shapes.size() > 8) out += " and " + std::to_string(shapes.size() - 8) + " more";
+    return out;
+}
+
 int64_t gridFromTokens(int64_t tokens, const std::string& key) {
     const int64_t g = static_cast<int64_t>(std::llround(std::sqrt(double(std::max<int64_t>(tokens - 1, 0)))));
     if (g <= 0 || g * g + 1 != tokens)
@@ -65,48 +79,56 @@ void resolveLearnableTable(ModelConfig& c, int64_t rows, const InferenceHints& h
         return metaConfig.is_object() && metaConfig.contains(k) && metaConfig[k].is_number_integer()
                    ? metaConfig[k].get<int64_t>() : 0;
     };
-    int64_t image = hints.imageSize.value_or(fromMeta("image_size"));
-    int64_t depth = fromMeta("depth");
+    const int64_t image = hints.imageSize.value_or(fromMeta("image_size"));
+    const int64_t levels = hints.levels.value_or(fromMeta("depth"));
     const std::string key = kEnc + "level_embed.level_embed.weight";
-    if (image > 0) {
-        const int64_t g = image / c.patch, n = g * g + 1;
-        if (image % c.patch != 0 || rows % n != 0)
-            throw ModelMismatchError("tensor '" + key + "' has " + std::to_string(rows) +
-                                     " rows, which does not fit image size " + std::to_string(image));
-        c.imageSize = image;
-        c.depth = rows / n;
-        return;
-    }
-    if (depth > 0 && rows % depth == 0) {
-        c.depth = depth;
-        c.imageSize = gridFromTokens(rows / depth, key) * c.patch;
-        return;
-    }
-    // Candidates (g, T) with T * (g*g + 1) == rows; prefer common image sizes.
-    std::vector<std::pair<int64_t, int64_t>> candidates;
-    for (int64_t g = 1; g * g + 1 <= rows; ++g)
-        if (rows % (g * g + 1) == 0) candidates.push_back({g, rows / (g * g + 1)});
+    const std::vector<TableShape> candidates = learnableTableShapes(rows, c.patch);
     if (candidates.empty())
         throw ModelMismatchError("tensor '" + key + "' has " + std::to_string(rows) +
                                  " rows, which is no multiple of a token count");
-    const int64_t preferred[] = {32, 28, 224, 64, 96, 384, 256, 128, 16, 48};
-    for (int64_t size : preferred)
-        for (auto [g, t] : candidates)
-            if (g * c.patch == size && t > 1) {
-                c.imageSize = size;
-                c.depth = t;
-                return;
-            }
-    if (candidates.size() == 1) {
-        c.imageSize = candidates[0].first * c.patch;
-        c.depth = candidates[0].second;
-        return;
+    std::vector<TableShape> fitting;
+    for (const TableShape& t : candidates)
+        if ((image <= 0 || t.imageSize == image) && (levels <= 0 || t.levels == levels)) fitting.push_back(t);
+    if (fitting.empty())
+        throw ModelMismatchError("tensor '" + key + "' has " + std::to_string(rows) + " rows, which does not fit " +
+                                 (image > 0 ? "image size " + std::to_string(image) : std::string()) +
+                                 (image > 0 && levels > 0 ? " and " : "") +
+                                 (levels > 0 ? std::to_string(levels) + " levels" : std::string()) +
+                                 "; it fits " + describeShapes(candidates));
+    if (fitting.size() > 1 && image <= 0 && levels <= 0) {
+        // Without a hint, the one reading at a common image size with more than one level
+        // decides; with several such readings the user must say.
+        std::vector<TableShape> common;
+        for (const TableShape& t : fitting)
+            if (t.levels > 1 && std::find(std::begin(kCommonImageSizes), std::end(kCommonImageSizes), t.imageSize) !=
+                                    std::end(kCommonImageSizes))
+                common.push_back(t);
+        if (common.size() == 1) fitting = common;
     }
-    throw ModelMismatchError("the learnable level table '" + key + "' (" + std::to_string(rows) +
-                             " rows) fits several image sizes: give the image size");
+    if (fitting.size() > 1)
+        throw AmbiguousShapeError("the learnable level table '" + key + "' (" + std::to_string(rows) +
+                                      " rows) fits " + describeShapes(fitting) +
+                                      ": give --image-size S or --levels T (in the app: the model shape dialog)",
+                                  fitting);
+    c.imageSize = fitting.front().imageSize;
+    c.depth = fitting.front().levels;
 }
 
 } // namespace
+
+std::vector<TableShape> learnableTableShapes(int64_t rows, int64_t patch) {
+    std::vector<TableShape> out;
+    for (int64_t g = 1; g * g + 1 <= rows; ++g)
+        if (rows % (g * g + 1) == 0) out.push_back({g * patch, rows / (g * g + 1)});
+    // Most plausible first: common image sizes with more than one level, then the rest.
+    auto rank = [](const TableShape& t) {
+        for (size_t i = 0; i < std::size(kCommonImageSizes); ++i)
+            if (kCommonImageSizes[i] == t.imageSize) return t.levels > 1 ? int(i) : int(i) + 100;
+        return 1000;
+    };
+    std::stable_sort(out.begin(), out.end(), [&](const TableShape& a, const TableShape& b) { return rank(a) < rank(b); });
+    return out;
+}
 
 std::string headsSourceName(HeadsSource source) {
     switch (source) {

@@ -94,7 +94,7 @@ std::string officialName(std::string key) {
 }
 
 void addWeight(Checkpoint& ck, std::string name, torch::Tensor t, const std::string& stored) {
-    if (t.is_floating_point()) t = t.to(torch::kFloat32).contiguous();
+    if (t.is_floating_point()) t = t.to(torch::kFloat32); // a no-op for float32 views
     name = officialName(name);
     if (ck.weights.contains(name))
         throw FileFormatError(ck.path, "tensor '" + name + "' appears twice (after removing prefixes)");
@@ -155,8 +155,8 @@ TrainingState readTrainingState(detail::TorchFile& file, const PyObject& root, c
         if (!a || a->kind != PyKind::Tensor || !b || b->kind != PyKind::Tensor)
             throw std::invalid_argument("parameter " + std::to_string(k->integer) + " has no Adam moments");
         m.step = adamStep(file, v->get("step"));
-        m.expAvg = file.tensor(*a->tensor).to(torch::kFloat32);
-        m.expAvgSq = file.tensor(*b->tensor).to(torch::kFloat32);
+        m.expAvg = file.tensor(*a->tensor, true).to(torch::kFloat32);
+        m.expAvgSq = file.tensor(*b->tensor, true).to(torch::kFloat32);
     }
     if (PyRef sch = root.get("scheduler_state_dict"); sch && sch->kind == PyKind::Dict)
         st.scheduler = toJson(*sch, path);
@@ -213,7 +213,7 @@ void readTorchRoot(detail::TorchFile& file, Checkpoint& ck) {
     for (const auto& [k, v] : weights->dict) {
         if (v->kind != PyKind::Tensor) continue;
         if (k->kind != PyKind::Str) throw FileFormatError(ck.path, "a weight name is not text");
-        addWeight(ck, k->text, file.tensor(*v->tensor), v->tensor->storage->dtypeName);
+        addWeight(ck, k->text, file.tensor(*v->tensor, true), v->tensor->storage->dtypeName);
     }
     if (PyRef meta = root->get("ringscope")) {
         if (meta->kind != PyKind::Dict) throw FileFormatError(ck.path, "'ringscope' entry is not a dict");

@@ -11,6 +11,7 @@ LoadedModel loadModel(const std::string& path, const LoadOptions& options) {
     InferenceHints hints;
     hints.heads = options.heads;
     hints.imageSize = options.imageSize;
+    hints.levels = options.levels;
     hints.metadata = out.checkpoint.metadata;
     try {
         InferredConfig inferred = inferConfig(out.checkpoint.weights, hints);

@@ -12,10 +12,22 @@
 
 #include <cmath>
 #include <sstream>
+#include <unordered_set>
 
 namespace ringscope {
 
 namespace {
+
+/// A checkpoint tensor as a model parameter: float32, contiguous and owning its memory. It is
+/// copied when it views only part of its storage, or a storage another parameter already
+/// uses (tied weights in the file must not be trained as one).
+torch::Tensor parameterTensor(const torch::Tensor& t, std::unordered_set<const void*>& used) {
+    torch::Tensor f = t.to(torch::kFloat32);
+    const bool whole = f.is_contiguous() && f.storage_offset() == 0 &&
+                       f.storage().nbytes() == size_t(f.numel()) * sizeof(float);
+    if (whole && f.numel() > 0 && used.insert(f.storage().data()).second) return f;
+    return f.clone(at::MemoryFormat::Contiguous);
+}
 
 std::unique_ptr<VisionModel> instantiate(const ModelConfig& config, StateDict weights) {
     switch (config.family) {
@@ -114,6 +126,7 @@ std::unique_ptr<VisionModel> modelFromWeights(const ModelConfig& config, const S
     const auto layout = parameterLayout(config);
     std::vector<std::string> problems;
     StateDict ordered;
+    std::unordered_set<const void*> usedStorages;
     for (const auto& spec : layout) {
         const torch::Tensor* t = weights.find(spec.name);
         if (!t) {
@@ -126,7 +139,7 @@ std::unique_ptr<VisionModel> modelFromWeights(const ModelConfig& config, const S
                                " in the checkpoint, the model expects " + shapeString(spec.shape));
             continue;
         }
-        ordered.set(spec.name, t->to(torch::kFloat32).contiguous());
+        ordered.set(spec.name, parameterTensor(*t, usedStorages));
     }
     std::unordered_map<std::string, bool> expected;
     for (const auto& spec : layout) expected[spec.name] = true;

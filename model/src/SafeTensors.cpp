@@ -70,12 +70,36 @@ Record parseRecord(const std::string& path, const std::string& name, const nlohm
     return r;
 }
 
+/// As the format's reference implementation requires: the tensors, in offset order, tile the
+/// data section exactly (no overlap, no hole, nothing left over).
+void checkCoverage(const std::string& path, const std::vector<Record>& sorted, uint64_t dataSize) {
+    uint64_t expected = 0;
+    const Record* previous = nullptr;
+    for (const Record& r : sorted) {
+        if (r.begin < expected)
+            throw FileFormatError(path, "safetensors: tensor '" + r.name + "' overlaps tensor '" + previous->name +
+                                            "' (bytes " + std::to_string(r.begin) + "-" + std::to_string(r.end) +
+                                            " of the data section)");
+        if (r.begin > expected)
+            throw FileFormatError(path, "safetensors: " + std::to_string(r.begin - expected) +
+                                            " bytes before tensor '" + r.name + "' belong to no tensor");
+        expected = r.end;
+        previous = &r;
+    }
+    if (expected != dataSize)
+        throw FileFormatError(path, "safetensors: the tensors cover " + std::to_string(expected) + " of the " +
+                                        std::to_string(dataSize) + " bytes of the data section");
+}
+
 } // namespace
 
 bool looksLikeSafeTensors(const std::string& head, uint64_t fileSize) {
-    if (head.size() < 9) return false;
+    if (head.size() < 9 || fileSize < 8) return false;
     const uint64_t n = readLE(head, 0, 8);
-    return n >= 2 && n <= fileSize - 8 && head[8] == '{';
+    if (n < 2 || n > fileSize - 8) return false;
+    // JSON may be padded with white space before the object as well as after it.
+    const size_t first = head.find_first_not_of(" \t\r\n", 8);
+    return first != std::string::npos && first < 8 + n && head[first] == '{';
 }
 
 SafeTensorsContents readSafeTensors(ByteSource& src, int64_t maxTotalBytes) {
@@ -102,8 +126,10 @@ SafeTensorsContents readSafeTensors(ByteSource& src, int64_t maxTotalBytes) {
         }
         records.push_back(parseRecord(path, name, j, dataSize));
     }
-    std::sort(records.begin(), records.end(),
-              [](const Record& a, const Record& b) { return a.begin < b.begin; });
+    std::sort(records.begin(), records.end(), [](const Record& a, const Record& b) {
+        return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
+    });
+    checkCoverage(path, records, dataSize);
     uint64_t total = 0;
     for (const Record& r : records) {
         total += r.end - r.begin;

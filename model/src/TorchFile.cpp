@@ -196,9 +196,18 @@ const torch::Tensor& TorchFile::storage(const StorageRef& ref) {
     return loaded_.emplace(ref.key, data).first->second;
 }
 
-torch::Tensor TorchFile::tensor(const TensorRef& ref) {
+const torch::Tensor& TorchFile::float32Storage(const StorageRef& ref) {
+    auto cached = converted_.find(ref.key);
+    if (cached != converted_.end()) return cached->second;
+    torch::Tensor data = storage(ref).to(torch::kFloat32);
+    loaded_.erase(ref.key); // the float32 copy serves every later view
+    return converted_.emplace(ref.key, std::move(data)).first->second;
+}
+
+torch::Tensor TorchFile::tensor(const TensorRef& ref, bool asFloat32) {
     const StorageRef& s = *ref.storage;
-    const torch::Tensor& data = storage(s);
+    const bool convert = asFloat32 && c10::isFloatingType(s.dtype) && s.dtype != torch::kFloat32;
+    const torch::Tensor& data = convert ? float32Storage(s) : storage(s);
     if (s.viewOffset > data.numel())
         fail("storage view starts at element " + std::to_string(s.viewOffset) + " of storage '" + s.key +
              "', which holds only " + std::to_string(data.numel()) + " (corrupt file)");
@@ -220,18 +229,10 @@ torch::Tensor TorchFile::tensor(const TensorRef& ref) {
         if (last >= available)
             fail("tensor reads element " + std::to_string(last) + " of storage '" + s.key +
                  "', which holds only " + std::to_string(available) + " (corrupt file)");
-        // Views may repeat storage elements (stride 0); what they materialise is bounded by
-        // what the file could plausibly hold, not only by the overall limit.
-        const int64_t bytes = mulChecked(count, int64_t(torch::elementSize(s.dtype)));
-        const int64_t plausible = std::min<int64_t>(limits_.maxTotalBytes, int64_t(src_.size()) * 1100 + (64 << 20));
-        if (bytes < 0 || bytes > plausible - materializedBytes_)
-            fail("tensors larger than the file can plausibly hold (" + std::to_string(materializedBytes_ + bytes) +
-                 " bytes from a " + std::to_string(src_.size()) + "-byte file)");
-        materializedBytes_ += bytes;
     }
-    if (count == 0) return torch::empty(ref.size, torch::TensorOptions().dtype(s.dtype));
-    return data.as_strided(ref.size, ref.stride, s.viewOffset + ref.offset)
-        .clone(at::MemoryFormat::Contiguous);
+    if (count == 0) return torch::empty(ref.size, torch::TensorOptions().dtype(data.scalar_type()));
+    // A view: no copy, whatever the tensor's extent (tied weights, stride-0 expansions).
+    return data.as_strided(ref.size, ref.stride, s.viewOffset + ref.offset);
 }
 
 namespace {

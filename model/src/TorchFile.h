@@ -22,15 +22,19 @@ public:
     bool legacy() const { return legacy_; }
     /// The unpickled top-level object.
     const PyRef& root() const { return root_; }
-    /// Reads a tensor's data: CPU, contiguous, the stored dtype. Throws FileFormatError when it
-    /// points outside its storage or its storage is missing or of the wrong size.
-    torch::Tensor tensor(const TensorRef& ref);
+    /// A tensor as a view on its storage (CPU, the stored dtype, or float32 when `asFloat32`
+    /// and the storage holds floating-point values). Each storage is read once, and converted
+    /// once, however many tensors view it: tensors that share storage in the file share it
+    /// here, and cost no memory of their own. Throws FileFormatError when the view reaches
+    /// outside its storage or the storage is missing or of the wrong size.
+    torch::Tensor tensor(const TensorRef& ref, bool asFloat32 = false);
 
 private:
     PyRef persistentLoad(const PyRef& pid);
     void openZip();
     void openLegacy();
     const torch::Tensor& storage(const StorageRef& ref);
+    const torch::Tensor& float32Storage(const StorageRef& ref);
     [[noreturn]] void fail(const std::string& problem) const;
 
     PickleArena arena_; // first: outlives every value below
@@ -43,8 +47,8 @@ private:
     std::map<std::string, std::pair<uint64_t, int64_t>> legacyStorages_; // key -> offset, numel
     std::map<std::string, torch::ScalarType> declared_; // storage key -> dtype
     int64_t declaredBytes_ = 0;
-    int64_t materializedBytes_ = 0; // tensors handed out so far
-    std::map<std::string, torch::Tensor> loaded_;
+    std::map<std::string, torch::Tensor> loaded_;    // storage key -> stored values
+    std::map<std::string, torch::Tensor> converted_; // storage key -> float32 values
     PyRef root_;
 };
 

@@ -1,4 +1,4 @@
-// fuzz_seeds OUT SHARED_DIR RESOURCES_DIR: writes the seed corpus of every fuzz target into
+// fuzz_seeds OUT TEST_DATA_DIR RESOURCES_DIR: writes the seed corpus of every fuzz target into
 // OUT/<target>/ from the published fixtures, the bundled demo files, Fashion-MNIST (when
 // installed) and small files made with RingScope's own writers (legacy checkpoint, training
 // container, safetensors, every image format).
@@ -95,11 +95,11 @@ std::string cifarRecords(bool cifar100, int n) {
 
 int main(int argc, char** argv) {
     if (argc != 4) {
-        std::cerr << "usage: fuzz_seeds OUT SHARED_DIR RESOURCES_DIR\n";
+        std::cerr << "usage: fuzz_seeds OUT TEST_DATA_DIR RESOURCES_DIR\n";
         return 1;
     }
     outDir = argv[1];
-    const std::string fixtures = std::string(argv[2]) + "/fixtures/official/", resources = argv[3];
+    const std::string fixtures = std::string(argv[2]) + "/official/", resources = argv[3];
     const std::string tmp = outDir + "/.tmp";
     fs::create_directories(outDir);
     try {

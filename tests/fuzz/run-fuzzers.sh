@@ -4,8 +4,7 @@
 # time (one per core). A target fails on any crash, sanitizer report, leak, timeout (10 s per
 # input) or allocation over 2 GiB; the offending input is kept in $WORK/TARGET/ as
 # crash-*/timeout-*/oom-*. Prints one summary line per target (executions, coverage, features).
-# Environment: RINGSCOPE_FUZZ_BIN (the build's tests/fuzz), RINGSCOPE_SHARED_DIR,
-# RINGSCOPE_SOURCE_DIR; WORK (default $RINGSCOPE_FUZZ_BIN/runs); JOBS (default 2).
+# Environment: RINGSCOPE_FUZZ_BIN (the build's tests/fuzz), RINGSCOPE_SOURCE_DIR; WORK (default $RINGSCOPE_FUZZ_BIN/runs); JOBS (default 2).
 set -uo pipefail
 seconds=$1
 shift
@@ -15,7 +14,7 @@ work=${WORK:-$bin/runs}
 jobs=${JOBS:-2}
 mkdir -p "$work"
 rm -rf "$work/seeds"
-"$bin/fuzz_seeds" "$work/seeds" "${RINGSCOPE_SHARED_DIR:?}" "$src/resources" >/dev/null || exit 1
+"$bin/fuzz_seeds" "$work/seeds" "$src/tests/data" "$src/resources" >/dev/null || exit 1
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=0:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 

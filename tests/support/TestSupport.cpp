@@ -1,10 +1,13 @@
 #include "TestSupport.h"
 
+#include "ringscope/model/IdxDataset.h"
+
 #include <QDir>
 #include <QProcess>
 #include <QTemporaryDir>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -19,10 +22,12 @@ std::string envOr(const char* name, const std::string& fallback) {
 }
 } // namespace
 
-std::string fixturesDir() {
-    return envOr("RINGSCOPE_SHARED_DIR", "../shared") + "/fixtures/official";
-}
 std::string testDataDir() { return envOr("RINGSCOPE_TEST_DATA", "tests/data"); }
+std::string fixturesDir() { return testDataDir() + "/official"; }
+std::string timmFixturesDir() { return testDataDir() + "/timm"; }
+bool hasFashionMnist() {
+    return std::filesystem::exists(defaultFashionMnistDir() + "/t10k-images-idx3-ubyte.gz");
+}
 std::string sourceDir() { return envOr("RINGSCOPE_SOURCE_DIR", "."); }
 std::string cliPath() { return envOr("RINGSCOPE_CLI", "ringscope-cli"); }
 

@@ -6,10 +6,18 @@
 
 namespace ringscope::test {
 
-/// ../shared/fixtures/official (from RINGSCOPE_SHARED_DIR, set by CTest).
-std::string fixturesDir();
-/// tests/data of the source tree.
+/// tests/data of the source tree (RINGSCOPE_TEST_DATA, set by CTest).
 std::string testDataDir();
+/// tests/data/official: reference outputs of the published RingFormer code.
+std::string fixturesDir();
+/// tests/data/timm: ViTs saved by timm and Hugging Face transformers, with reference outputs.
+std::string timmFixturesDir();
+/// True when Fashion-MNIST is installed (the Debian package dataset-fashion-mnist, or the
+/// folder in RINGSCOPE_FASHION_MNIST). Tests that need it QSKIP with kNoFashionMnist otherwise.
+bool hasFashionMnist();
+/// The reason a test gives when it skips for want of Fashion-MNIST.
+inline constexpr const char* kNoFashionMnist =
+    "Fashion-MNIST is not installed (apt install dataset-fashion-mnist, or set RINGSCOPE_FASHION_MNIST)";
 /// The source tree's root.
 std::string sourceDir();
 /// Path of the built ringscope-cli.

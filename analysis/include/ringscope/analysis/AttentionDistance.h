@@ -1,6 +1,6 @@
 #pragma once
 /// @file AttentionDistance.h
-/// Mean attention distance (MAD), as defined in shared/spec/analysis.md.
+/// Mean attention distance (MAD), as defined in docs/metrics.md.
 
 #include <torch/types.h>
 

@@ -2,7 +2,7 @@
 /// @file AttentionMaps.h
 /// Attention maps as people look at them: the CLS or a query patch's map on the patch grid,
 /// head fusion, attention rollout (Abnar & Zuidema, 2020), and per-head locality measures
-/// (attention entropy, 3 x 3 neighbourhood mass). See shared/spec/analysis.md.
+/// (attention entropy, 3 x 3 neighbourhood mass). See docs/metrics.md.
 
 #include <torch/types.h>
 

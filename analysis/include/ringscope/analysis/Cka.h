@@ -1,7 +1,7 @@
 #pragma once
 /// @file Cka.h
 /// Centred kernel alignment between the representations of two sets of applications
-/// (layers or iterations), as defined in shared/spec/analysis.md. Everything is computed in
+/// (layers or iterations), as defined in docs/metrics.md. Everything is computed in
 /// float64.
 
 #include <torch/types.h>

@@ -1,7 +1,7 @@
 #pragma once
 /// @file LevelSignals.h
 /// Level signals of the recurrent families and depth dynamics of all families, as
-/// shared/spec/analysis.md lists them: RingFormer low-rank maps and per-token signals, UiT
+/// docs/metrics.md lists them: RingFormer low-rank maps and per-token signals, UiT
 /// level encodings, relative update and cosine between applications, and the class lens.
 
 #include "ringscope/model/ForwardTrace.h"

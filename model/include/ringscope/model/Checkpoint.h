@@ -32,7 +32,10 @@ std::string formatName(CheckpointFormat format);
 struct Checkpoint {
     std::string path;               ///< file it was read from
     CheckpointFormat format = CheckpointFormat::TorchZip;
-    StateDict weights;              ///< model weights: float32, CPU, contiguous, prefix stripped
+    /// Model weights, prefixes stripped: floating-point tensors as float32, CPU. Tensors are
+    /// views on the file's storages: tensors that share storage in the file (tied weights,
+    /// slices) share it here, and a view may be non-contiguous. Copy before writing into one.
+    StateDict weights;
     /// RingScope metadata (object: "config", "class_names", "normalization", ...) when the
     /// file carries it (`ringscope` entry of a container, `__metadata__` of safetensors);
     /// null otherwise.

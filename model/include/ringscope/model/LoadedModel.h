@@ -18,6 +18,7 @@ namespace ringscope {
 struct LoadOptions {
     std::optional<int64_t> heads;     ///< used when the file does not say
     std::optional<int64_t> imageSize; ///< only for ambiguous learnable UiT tables
+    std::optional<int64_t> levels;    ///< only for ambiguous learnable UiT tables
 };
 
 /// A model with the file it came from.

@@ -1,7 +1,7 @@
 #pragma once
 /// @file VisionModel.h
 /// A vision transformer of one of the four families, computing exactly what the published code
-/// computes (see shared/spec/official-vision-models.md). Weights live in a StateDict with the
+/// computes (see docs/checkpoint-formats.md). Weights live in a StateDict with the
 /// official key names; the per-run state lives in the caller (ForwardTrace).
 
 #include "ringscope/model/ForwardTrace.h"
