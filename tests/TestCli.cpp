@@ -1,6 +1,10 @@
 // ringscope-cli end to end, as the acceptance checks call it.
 #include "TestSupport.h"
 
+#include "LegacyCheckpoint.h"
+
+#include "ringscope/model/Checkpoint.h"
+#include "ringscope/model/ModelFactory.h"
 #include "ringscope/model/Npy.h"
 
 #include <QtTest>
@@ -68,6 +72,100 @@ private Q_SLOTS:
         QCOMPARE(j["config"]["encoding"].get<std::string>(), std::string("learnable"));
         QCOMPARE(j["config"]["heads"].get<int>(), 4);
         QCOMPARE(j["heads_source"].get<std::string>(), std::string("--heads option"));
+    }
+
+    /// Every command and every analysis answers --help on stdout with status 0.
+    void helpForEveryCommand() {
+        for (const char* cmd : {"info", "run", "classify", "convert", "bench", "bench-analysis", "train",
+                                "evaluate", "soak", "analyze"}) {
+            auto r = runCli({cmd, "--help"});
+            QCOMPARE(r.exitCode, 0);
+            QVERIFY2(r.err.empty(), r.err.c_str());
+            QVERIFY2(r.out.rfind(std::string("usage: ringscope-cli ") + cmd, 0) == 0, r.out.c_str());
+        }
+        for (const char* what : {"attention", "mad", "cka", "levels", "lens"}) {
+            auto r = runCli({"analyze", what, "-h"});
+            QCOMPARE(r.exitCode, 0);
+            QVERIFY2(r.out.rfind(std::string("usage: ringscope-cli analyze ") + what, 0) == 0, r.out.c_str());
+            QVERIFY(r.out.find("docs/metrics.md") != std::string::npos);
+        }
+        auto all = runCli({"analyze", "--help"});
+        QVERIFY(all.out.find("analyze cka") != std::string::npos && all.out.find("analyze lens") != std::string::npos);
+        QVERIFY(runCli({"--help"}).out.find("shared/") == std::string::npos);
+    }
+
+    /// A tensor file of another architecture is described, not refused: its tensors, their
+    /// dtypes and shapes, shared storage, and why no family matched.
+    void infoDescribesForeignFiles() {
+        const std::string timm = test::timmFixturesDir() + "/timm_vit_tiny.safetensors";
+        auto r = runCli({"info", timm, "--json"});
+        QCOMPARE(r.exitCode, 0);
+        auto j = nlohmann::json::parse(r.out);
+        QVERIFY(j["config"].is_null());
+        QVERIFY2(j["model_problem"].get<std::string>().find("match none") != std::string::npos, r.out.c_str());
+        const auto keys = nlohmann::json::parse(test::readBytes(test::timmFixturesDir() + "/timm_vit_tiny.json"))["keys"];
+        QCOMPARE(j["tensor_list"].size(), keys.size());
+        for (const auto& t : j["tensor_list"])
+            QCOMPARE(t["shape"].dump(), keys[t["name"].get<std::string>()].dump());
+        r = runCli({"info", timm});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.find("none runnable") != std::string::npos, r.out.c_str());
+        QVERIFY2(r.out.find("  cls_token  float32 [1,1,") != std::string::npos, r.out.c_str());
+
+        // A legacy-format state dict of another model, two tensors on one storage.
+        const std::string legacy = dir_ + "/bert.pt";
+        test::writeBytes(legacy, test::legacyFile({{"bert.embeddings.word", "7", 6, -1, 6}, {"bert.tied", "7", 6, -1, 6}},
+                                                  {{"7", {1, 2, 3, 4, 5, 6}}}));
+        r = runCli({"info", legacy, "--json"});
+        QCOMPARE(r.exitCode, 0);
+        j = nlohmann::json::parse(r.out);
+        QCOMPARE(j["format"].get<std::string>(), std::string("pytorch-legacy"));
+        QCOMPARE(j["tensor_list"][1]["shares_storage_with"].get<std::string>(), std::string("bert.embeddings.word"));
+        QCOMPARE(j["structure"].get<std::string>(), std::string("dict of 2 entries (2 tensors)"));
+
+        // A .npy file describes its array.
+        r = runCli({"info", fixture("vit_tiny.input.npy"), "--json"});
+        QCOMPARE(r.exitCode, 0);
+        j = nlohmann::json::parse(r.out);
+        QCOMPARE(j["format"].get<std::string>(), std::string("npy"));
+        QCOMPARE(j["shape"].dump(), std::string("[2,3,32,32]"));
+    }
+
+    /// A learnable UiT table of 1105 rows at patch 4 reads as 17 levels at 32 px or 65 levels
+    /// at 16 px: info lists both; --levels or --image-size picks one; run asks for them.
+    void ambiguousLevelTable() {
+        ModelConfig c;
+        c.family = Family::UiT;
+        c.encoding = LevelEncoding::Learnable;
+        c.imageSize = 32;
+        c.patch = 4;
+        c.hidden = 16;
+        c.heads = 2;
+        c.mlp = 32;
+        c.depth = 17;
+        const auto model = createModel(c, 1);
+        const std::string path = dir_ + "/uit17.safetensors";
+        saveSafeTensors(path, model->weights(), nullptr);
+        auto r = runCli({"info", path, "--json"});
+        QCOMPARE(r.exitCode, 0);
+        auto j = nlohmann::json::parse(r.out);
+        QVERIFY(j["config"].is_null());
+        QCOMPARE(j["interpretations"].dump(),
+                 std::string(R"([{"image_size":32,"levels":17},{"image_size":16,"levels":65},{"image_size":8,"levels":221}])"));
+        QVERIFY2(j["model_problem"].get<std::string>().find("--image-size") != std::string::npos, r.out.c_str());
+        for (const std::vector<std::string>& hint : {std::vector<std::string>{"--levels", "17"}, {"--image-size", "32"}}) {
+            std::vector<std::string> args{"info", path, "--heads", "2", "--json"};
+            args.insert(args.end(), hint.begin(), hint.end());
+            r = runCli(args);
+            j = nlohmann::json::parse(r.out);
+            QCOMPARE(j["config"]["depth"].get<int>(), 17);
+            QCOMPARE(j["config"]["image_size"].get<int>(), 32);
+        }
+        expectFailure({"run", path, "--input", fixture("vit_tiny.input.npy"), "--out", dir_ + "/u"}, "--levels T");
+        r = runCli({"run", path, "--heads", "2", "--levels", "17", "--input", fixture("vit_tiny.input.npy"), "--out",
+                    dir_ + "/u"});
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(loadNpy(dir_ + "/u/attention.npy").size(0), int64_t(17));
     }
 
     void runMatchesFixtures_data() {

@@ -73,6 +73,37 @@ nlohmann::json toJson(const PyObject& v, const std::string& path, int depth = 0)
     }
 }
 
+/// "tensor float16 [3, 4]".
+std::string tensorSummary(const detail::TensorRef& t) {
+    std::string s = "tensor " + t.storage->dtypeName + " [";
+    for (size_t i = 0; i < t.size.size(); ++i) s += (i ? ", " : "") + std::to_string(t.size[i]);
+    return s + "]";
+}
+
+/// What a pickled value holds, for people: scalars as themselves, tensors and containers
+/// summarised, dicts opened up to `depth` levels (at most 50 keys each).
+nlohmann::json structureOf(const PyObject& v, const std::string& path, int depth) {
+    switch (v.kind) {
+    case PyKind::Tensor: return tensorSummary(*v.tensor);
+    case PyKind::Tuple:
+    case PyKind::List: return detail::typeName(v) + " of " + std::to_string(v.items.size());
+    case PyKind::Dict: {
+        size_t tensors = 0;
+        for (const auto& kv : v.dict) tensors += kv.second->kind == PyKind::Tensor;
+        if (tensors * 2 > v.dict.size() || depth <= 0)
+            return "dict of " + std::to_string(v.dict.size()) + " entries (" + std::to_string(tensors) + " tensors)";
+        nlohmann::json o = nlohmann::json::object();
+        for (size_t i = 0; i < v.dict.size() && i < 50; ++i) {
+            const auto& [k, val] = v.dict[i];
+            o[k->kind == PyKind::Str ? validUtf8(k->text) : toJson(*k, path).dump()] = structureOf(*val, path, depth - 1);
+        }
+        if (v.dict.size() > 50) o["..."] = std::to_string(v.dict.size() - 50) + " more entries";
+        return o;
+    }
+    default: return toJson(v, path);
+    }
+}
+
 bool hasTensors(const PyObject& dict) {
     return std::any_of(dict.dict.begin(), dict.dict.end(),
                        [](const auto& kv) { return kv.second->kind == PyKind::Tensor; });
@@ -99,6 +130,7 @@ void addWeight(Checkpoint& ck, std::string name, torch::Tensor t, const std::str
     if (ck.weights.contains(name))
         throw FileFormatError(ck.path, "tensor '" + name + "' appears twice (after removing prefixes)");
     ck.weights.set(name, t);
+    ck.tensorDtypes.push_back(stored);
     if (std::find(ck.storedDtypes.begin(), ck.storedDtypes.end(), stored) == ck.storedDtypes.end())
         ck.storedDtypes.push_back(stored);
 }
@@ -166,6 +198,7 @@ TrainingState readTrainingState(detail::TorchFile& file, const PyObject& root, c
 /// Finds the model weights in a torch.save root: a bare state dict or a training container.
 void readTorchRoot(detail::TorchFile& file, Checkpoint& ck) {
     const PyRef& root = file.root();
+    ck.structure = structureOf(*root, ck.path, 2);
     if (root->kind != PyKind::Dict) {
         throw FileFormatError(ck.path, "expected a state dict or a training container, found a " +
                                            detail::typeName(*root));
@@ -223,6 +256,12 @@ void readTorchRoot(detail::TorchFile& file, Checkpoint& ck) {
 
 void readSafeTensorsFile(detail::ByteSource& src, const CheckpointLimits& limits, Checkpoint& ck) {
     detail::SafeTensorsContents c = detail::readSafeTensors(src, limits.maxTotalBytes);
+    ck.structure = {{"tensors", c.tensors.size()}};
+    if (c.metadata.is_object()) {
+        nlohmann::json keys = nlohmann::json::array();
+        for (const auto& item : c.metadata.items()) keys.push_back(item.key());
+        ck.structure["__metadata__"] = keys;
+    }
     for (size_t i = 0; i < c.tensors.size(); ++i) {
         const auto& [name, t] = c.tensors.entries()[i];
         addWeight(ck, name, t, c.dtypeNames[i]);
@@ -285,13 +324,15 @@ Checkpoint loadCheckpoint(const std::string& path, const CheckpointLimits& limit
             ck.format = CheckpointFormat::TorchZip;
             detail::TorchFile file(src, false, limits);
             readTorchRoot(file, ck);
+        } else if (detail::looksLikeSafeTensors(head, src.size())) {
+            // Before the pickle test: a header length's first byte can be 0x80 or '(' (a
+            // pickle never has a '{' at byte 8 after a plausible length).
+            ck.format = CheckpointFormat::SafeTensors;
+            readSafeTensorsFile(src, limits, ck);
         } else if (uint8_t(head[0]) == 0x80 || std::string("c(}]").find(head[0]) != std::string::npos) {
             ck.format = CheckpointFormat::TorchLegacy;
             detail::TorchFile file(src, true, limits);
             readTorchRoot(file, ck);
-        } else if (detail::looksLikeSafeTensors(head, src.size())) {
-            ck.format = CheckpointFormat::SafeTensors;
-            readSafeTensorsFile(src, limits, ck);
         } else {
             const std::string what = describeForeign(head);
             throw FileFormatError(path, "not a checkpoint" + (what.empty() ? std::string(" (unrecognised format)")

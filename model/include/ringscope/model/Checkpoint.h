@@ -45,6 +45,12 @@ struct Checkpoint {
     nlohmann::json training;
     /// Dtype names of the stored tensors before conversion to float32 (e.g. {"float16"}).
     std::vector<std::string> storedDtypes;
+    /// The stored dtype of each weight, in the order of `weights`.
+    std::vector<std::string> tensorDtypes;
+    /// The file's structure for people: the top-level object with its keys, what each holds
+    /// ("state dict: 152 tensors", "int 12", "tensor float32 [3, 4]", nested dicts two levels
+    /// deep), or for safetensors the tensor count and the metadata keys.
+    nlohmann::json structure;
     /// For training containers with an Adam `optimizer_state_dict`: the state to resume from
     /// (moments indexed by the optimizer's parameter numbers, float32).
     std::optional<TrainingState> state;
