@@ -128,6 +128,37 @@ private Q_SLOTS:
 
     /// CKA from the app: A x A over the fixture batch equals the analysis library's result;
     /// a cancelled run reports it and keeps the previous result.
+    /// A file that does not say its heads is read once on a worker; the question comes back,
+    /// the answer builds the model from what was read; a cancelled question opens nothing.
+    void askedWhatTheFileDoesNotSay() {
+        MainWindow w;
+        QList<OpenQuestion> asked;
+        std::optional<OpenAnswers> reply = OpenAnswers{4, std::nullopt, std::nullopt};
+        w.setAnswerProvider([&](const QString&, const OpenQuestion& q) {
+            asked << q;
+            return reply;
+        });
+        QSignalSpy loaded(&w.workspace(), &Workspace::modelChanged);
+        QSignalSpy failed(&w.workspace(), &Workspace::modelLoadFailed);
+        const QString bare = QString::fromStdString(ringscope::test::fixturesDir()) + "/vit_tiny.state_dict.pt";
+        w.openModel(0, bare);
+        QVERIFY(loaded.wait(20000));
+        QCOMPARE(asked.size(), 1);
+        QVERIFY(asked[0].heads);
+        QCOMPARE(asked[0].headsGuess, 1); // d = 64: one head of 64 channels suggested
+        QVERIFY(asked[0].readings.empty());
+        QCOMPARE(w.workspace().model(0)->facts().heads, 4);
+        QCOMPARE(w.workspace().model(0)->facts().headsSource, std::string("--heads option"));
+
+        reply.reset(); // the user cancels: nothing opens, nothing fails
+        w.openModel(1, bare);
+        QTRY_COMPARE_WITH_TIMEOUT(asked.size(), 2, 20000);
+        QTest::qWait(50);
+        QVERIFY(!w.workspace().model(1));
+        QVERIFY(!w.workspace().isLoading(1));
+        QCOMPARE(failed.count(), 0);
+    }
+
     void ckaRunsAndCancels() {
         MainWindow w;
         QSignalSpy loaded(&w.workspace(), &Workspace::modelChanged);

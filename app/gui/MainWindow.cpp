@@ -16,6 +16,7 @@
 #include "MadView.h"
 #include "ImageStrip.h"
 #include "MessageBar.h"
+#include "OpenModelDialog.h"
 #include "Workspace.h"
 
 #include "AttentionOverlay.h"
@@ -104,10 +105,16 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), workspace_(new Wo
     strip->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
     addDockWidget(Qt::BottomDockWidgetArea, strip);
 
+    answerProvider_ = [this](const QString& path, const OpenQuestion& q) { return askOpenAnswers(this, path, q); };
     buildMenus();
     buildShortcuts();
     connect(workspace_, &Workspace::modelLoadFailed, this, [this](int slot, const QString& message) {
         messages_->showError(tr("Could not open a checkpoint into %1: %2").arg(Workspace::slotName(slot), message));
+    });
+    connect(workspace_, &Workspace::modelNeedsAnswers, this, [this](int slot, const QString& path, const OpenQuestion& q) {
+        const std::optional<OpenAnswers> answers = answerProvider_(path, q);
+        if (answers) workspace_->answerPending(slot, *answers);
+        else workspace_->dropPending(slot);
     });
     connect(workspace_, &Workspace::problem, messages_, &MessageBar::showError);
     connect(workspace_, &Workspace::modelChanged, this, &MainWindow::updateTitle);
@@ -174,25 +181,9 @@ void MainWindow::chooseModel(int slot) {
 }
 
 void MainWindow::openModel(int slot, const QString& path) {
-    std::optional<int> heads;
-    try {
-        int guess = 0;
-        if (ModelSession::needsHeads(path.toStdString(), guess)) {
-            bool ok = false;
-            const int h = QInputDialog::getInt(this, tr("Attention heads"),
-                                               tr("%1 does not say how many attention heads the model has.\nHeads:")
-                                                   .arg(QFileInfo(path).fileName()),
-                                               guess, 1, 256, 1, &ok);
-            if (!ok) return;
-            heads = h;
-        }
-    } catch (const std::exception& e) {
-        messages_->showError(tr("Could not open a checkpoint: %1").arg(QString::fromStdString(e.what())));
-        return;
-    }
     QSettings().setValue("paths/lastCheckpointDir", QFileInfo(path).absolutePath());
     rememberRecent(path);
-    workspace_->openModel(slot, path, heads);
+    workspace_->openModel(slot, path); // read once, on a worker; questions come back as a signal
     statusBar()->showMessage(tr("Loading %1 into %2...").arg(QFileInfo(path).fileName(), Workspace::slotName(slot)), 3000);
 }
 

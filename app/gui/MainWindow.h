@@ -2,8 +2,13 @@
 // The main window: menus, the image strip, the views in tabs. State lives in the Workspace;
 // the window only wires it to widgets (docks and menus are built in helpers).
 
+#include "ModelSession.h"
+
 #include <QMainWindow>
 #include <QStringList>
+
+#include <functional>
+#include <optional>
 
 namespace ringscope::gui {
 
@@ -48,6 +53,10 @@ public:
     QString exportBundle(const QString& dir, bool allViews);
     /// Opens a checkpoint into a slot, asking for the heads when the file does not say.
     void openModel(int slot, const QString& path);
+    /// What answers the questions about a checkpoint (default: the dialogs of
+    /// OpenModelDialog.h; tests answer without a dialog).
+    using AnswerProvider = std::function<std::optional<OpenAnswers>(const QString& path, const OpenQuestion& question)>;
+    void setAnswerProvider(AnswerProvider provider) { answerProvider_ = std::move(provider); }
 
 protected:
     void dragEnterEvent(QDragEnterEvent* event) override;
@@ -79,6 +88,7 @@ private:
     class QMenu* demoMenu_ = nullptr;
     QString resourceDir_;
     class QTabWidget* tabs_ = nullptr;
+    AnswerProvider answerProvider_;
 };
 
 } // namespace ringscope::gui

@@ -59,23 +59,55 @@ struct ModelSession::Impl {
 ModelSession::ModelSession() : d_(std::make_unique<Impl>()) {}
 ModelSession::~ModelSession() = default;
 
-bool ModelSession::needsHeads(const std::string& path, int& guess) {
-    const Checkpoint ck = loadCheckpoint(path);
-    InferenceHints hints;
-    hints.metadata = ck.metadata;
-    const InferredConfig inferred = inferConfig(ck.weights, hints);
-    if (inferred.headsKnown()) return false;
-    // No metadata and not a published width: suggest heads of 64 channels (at least 1).
-    const int64_t d = inferred.config.hidden;
-    guess = int(std::max<int64_t>(1, d % 64 == 0 ? d / 64 : (d % 32 == 0 ? d / 32 : 1)));
-    return true;
+namespace {
+
+LoadOptions loadOptions(const OpenAnswers& a) {
+    LoadOptions o;
+    if (a.heads) o.heads = *a.heads;
+    if (a.imageSize) o.imageSize = *a.imageSize;
+    if (a.levels) o.levels = *a.levels;
+    return o;
 }
 
-std::shared_ptr<ModelSession> ModelSession::open(const std::string& path, std::optional<int> heads) {
+} // namespace
+
+OpenQuestion ModelSession::question(const Checkpoint& ck, const OpenAnswers& answers) {
+    InferenceHints hints;
+    const LoadOptions o = loadOptions(answers);
+    hints.heads = o.heads;
+    hints.imageSize = o.imageSize;
+    hints.levels = o.levels;
+    hints.metadata = ck.metadata;
+    OpenQuestion q;
+    InferredConfig inferred;
+    try {
+        inferred = inferConfig(ck.weights, hints);
+    } catch (const AmbiguousShapeError& e) {
+        for (const TableShape& t : e.candidates()) q.readings.push_back({int(t.imageSize), int(t.levels)});
+        // Heads follow from the width, which the table does not change: ask with the first reading.
+        hints.imageSize = e.candidates().front().imageSize;
+        hints.levels = e.candidates().front().levels;
+        inferred = inferConfig(ck.weights, hints);
+    } catch (const ModelMismatchError& e) {
+        throw ModelMismatchError(ck.path + ": " + e.what());
+    }
+    if (!inferred.headsKnown()) {
+        // No metadata and not a published width: suggest heads of 64 channels (at least 1).
+        const int64_t d = inferred.config.hidden;
+        q.heads = true;
+        q.headsGuess = int(std::max<int64_t>(1, d % 64 == 0 ? d / 64 : (d % 32 == 0 ? d / 32 : 1)));
+    }
+    return q;
+}
+
+std::shared_ptr<ModelSession> ModelSession::open(const std::string& path, const OpenAnswers& answers) {
+    return build(loadCheckpoint(path), answers);
+}
+
+std::shared_ptr<ModelSession> ModelSession::build(const Checkpoint& checkpoint, const OpenAnswers& answers) {
     std::shared_ptr<ModelSession> s(new ModelSession());
-    LoadOptions o;
-    if (heads) o.heads = *heads;
-    s->d_->loaded = loadModel(path, o);
+    s->d_->loaded = modelFromCheckpoint(checkpoint, loadOptions(answers));
+    const std::string& path = checkpoint.path;
     const LoadedModel& m = s->d_->loaded;
     const ModelConfig& c = m.model->config();
     ModelFacts& f = s->d_->facts;

@@ -13,6 +13,7 @@ class Mat;
 }
 
 namespace ringscope {
+struct Checkpoint;
 struct LoadedModel;
 }
 
@@ -65,13 +66,35 @@ struct CheckpointFacts {
     std::vector<std::vector<double>> history;
 };
 
+/// What the user says about a checkpoint that does not say it itself.
+struct OpenAnswers {
+    std::optional<int> heads;
+    std::optional<int> imageSize, levels; ///< for a learnable UiT table of several readings
+};
+
+/// One reading of an ambiguous learnable UiT level table.
+struct ShapeReading {
+    int imageSize = 0, levels = 0;
+};
+
+/// What must be asked before a read checkpoint can become a model.
+struct OpenQuestion {
+    bool heads = false;                 ///< the number of heads is unknown
+    int headsGuess = 1;                 ///< a plausible answer (d / 64 ...)
+    std::vector<ShapeReading> readings; ///< several readings of the level table, most plausible first
+    bool empty() const { return !heads && readings.empty(); }
+};
+
 class ModelSession {
 public:
-    /// Loads a checkpoint; `heads` is used when the file does not say. Throws
-    /// std::exception with a message naming the file and the problem.
-    static std::shared_ptr<ModelSession> open(const std::string& path, std::optional<int> heads = std::nullopt);
-    /// True when the file does not say how many heads the model has (ask the user).
-    static bool needsHeads(const std::string& path, int& guess);
+    /// Reads a checkpoint and builds its model. Throws std::exception with a message naming
+    /// the file and the problem.
+    static std::shared_ptr<ModelSession> open(const std::string& path, const OpenAnswers& answers = {});
+    /// Builds the model of a checkpoint already read (worker thread); throws like open().
+    static std::shared_ptr<ModelSession> build(const Checkpoint& checkpoint, const OpenAnswers& answers);
+    /// What the user must still say before build() can succeed (empty: nothing). Throws when
+    /// the weights fit no model at all.
+    static OpenQuestion question(const Checkpoint& checkpoint, const OpenAnswers& answers);
     ~ModelSession();
 
     const ModelFacts& facts() const;

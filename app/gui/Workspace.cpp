@@ -4,6 +4,7 @@
 
 #include "MatImage.h"
 
+#include "ringscope/model/Checkpoint.h"
 #include "ringscope/model/ImageTensor.h"
 
 #include <QFileInfo>
@@ -56,39 +57,68 @@ int Workspace::maxApplications() const {
     return n;
 }
 
-void Workspace::openModel(int slot, const QString& path, std::optional<int> heads) {
+void Workspace::startLoad(int slot, const QString& path, std::function<LoadOutcome()> work) {
     Slot& s = slots_[size_t(slot)];
     s.loading = true;
+    s.pending.reset();
     const int generation = ++s.generation;
-    auto* watcher = new QFutureWatcher<std::shared_ptr<ModelSession>>(this);
-    auto error = std::make_shared<QString>();
-    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, slot, generation, error, path] {
+    auto* watcher = new QFutureWatcher<LoadOutcome>(this);
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, slot, generation, path] {
         watcher->deleteLater();
         Slot& s = slots_[size_t(slot)];
         if (s.generation != generation) return; // superseded by a later open/close
         s.loading = false;
-        const std::shared_ptr<ModelSession> session = watcher->result();
-        if (!session) {
-            Q_EMIT modelLoadFailed(slot, error->isEmpty() ? path + ": could not be read" : *error);
+        LoadOutcome r = watcher->result();
+        if (r.checkpoint) {
+            s.pending = std::move(r.checkpoint);
+            Q_EMIT modelNeedsAnswers(slot, path, r.question);
             return;
         }
-        s.session = session;
+        if (!r.session) {
+            Q_EMIT modelLoadFailed(slot, r.error.isEmpty() ? path + ": could not be read" : r.error);
+            return;
+        }
+        s.session = std::move(r.session);
         cache_.dropSlot(slot);
         if (application_ >= maxApplications()) setApplication(maxApplications() - 1);
         Q_EMIT modelChanged(slot);
     });
-    const std::string file = path.toStdString();
-    watcher->setFuture(QtConcurrent::run([file, heads, error]() -> std::shared_ptr<ModelSession> {
+    watcher->setFuture(QtConcurrent::run([work = std::move(work), path]() -> LoadOutcome {
         try {
-            return ModelSession::open(file, heads);
+            return work();
         } catch (const std::exception& e) {
-            *error = QString::fromStdString(e.what());
+            return {nullptr, nullptr, {}, QString::fromStdString(e.what())};
         } catch (...) {
-            *error = QString::fromStdString(file) + ": unknown error";
+            return {nullptr, nullptr, {}, path + ": unknown error"};
         }
-        return nullptr;
     }));
 }
+
+void Workspace::openModel(int slot, const QString& path, const OpenAnswers& answers) {
+    const std::string file = path.toStdString();
+    slots_[size_t(slot)].pendingAnswers = answers;
+    startLoad(slot, path, [file, answers]() -> LoadOutcome {
+        auto checkpoint = std::make_shared<const Checkpoint>(loadCheckpoint(file));
+        OpenQuestion question = ModelSession::question(*checkpoint, answers);
+        if (!question.empty()) return {nullptr, std::move(checkpoint), std::move(question), {}};
+        return {ModelSession::build(*checkpoint, answers), nullptr, {}, {}};
+    });
+}
+
+void Workspace::answerPending(int slot, const OpenAnswers& answers) {
+    Slot& s = slots_[size_t(slot)];
+    if (!s.pending) return;
+    std::shared_ptr<const Checkpoint> checkpoint = s.pending;
+    OpenAnswers all = s.pendingAnswers;
+    if (answers.heads) all.heads = answers.heads;
+    if (answers.imageSize) all.imageSize = answers.imageSize;
+    if (answers.levels) all.levels = answers.levels;
+    startLoad(slot, QString::fromStdString(checkpoint->path), [checkpoint, all]() -> LoadOutcome {
+        return {ModelSession::build(*checkpoint, all), nullptr, {}, {}};
+    });
+}
+
+void Workspace::dropPending(int slot) { slots_[size_t(slot)].pending.reset(); }
 
 void Workspace::closeModel(int slot) {
     Slot& s = slots_[size_t(slot)];

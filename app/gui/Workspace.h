@@ -13,6 +13,7 @@
 #include <QString>
 #include <QStringList>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -43,9 +44,15 @@ public:
     // Models
     std::shared_ptr<const ModelSession> model(int slot) const;
     QList<int> loadedSlots() const;
-    /// Loads a checkpoint into `slot` on a worker thread; emits modelChanged or
-    /// modelLoadFailed. Heads, when given, are used if the file does not say.
-    void openModel(int slot, const QString& path, std::optional<int> heads = std::nullopt);
+    /// Reads a checkpoint into `slot` on a worker thread, once; emits modelChanged,
+    /// modelLoadFailed, or modelNeedsAnswers when the file does not say what the model needs
+    /// (then answerPending() builds it from what was read, or dropPending() forgets it).
+    void openModel(int slot, const QString& path, const OpenAnswers& answers = {});
+    /// Builds the model of the checkpoint waiting in `slot` with the user's answers (worker
+    /// thread; the file is not read again).
+    void answerPending(int slot, const OpenAnswers& answers);
+    /// Forgets the checkpoint waiting in `slot` (the user cancelled).
+    void dropPending(int slot);
     void closeModel(int slot);
     bool isLoading(int slot) const;
     /// The loaded models in slot order and their labels ("A: RingFormer"), for a background job
@@ -82,6 +89,8 @@ public:
 Q_SIGNALS:
     void modelChanged(int slot);
     void modelLoadFailed(int slot, const QString& message);
+    /// The checkpoint read for `slot` does not say what `question` asks.
+    void modelNeedsAnswers(int slot, const QString& path, const ringscope::gui::OpenQuestion& question);
     void imagesChanged();
     void currentImageChanged(int image);
     void applicationChanged(int application);
@@ -94,9 +103,19 @@ Q_SIGNALS:
 private:
     struct Slot {
         std::shared_ptr<const ModelSession> session;
+        std::shared_ptr<const Checkpoint> pending; ///< read, waiting for the user's answers
+        OpenAnswers pendingAnswers;
         bool loading = false;
         int generation = 0; ///< bumps on every change, so late results of old models are dropped
     };
+    /// What a worker made of a checkpoint: a session, or the checkpoint and a question.
+    struct LoadOutcome {
+        std::shared_ptr<ModelSession> session;
+        std::shared_ptr<const Checkpoint> checkpoint;
+        OpenQuestion question;
+        QString error;
+    };
+    void startLoad(int slot, const QString& path, std::function<LoadOutcome()> work);
     void compute(int slot, int image);
 
     std::vector<Slot> slots_;

@@ -6,8 +6,13 @@
 namespace ringscope {
 
 LoadedModel loadModel(const std::string& path, const LoadOptions& options) {
+    return modelFromCheckpoint(loadCheckpoint(path), options);
+}
+
+LoadedModel modelFromCheckpoint(Checkpoint checkpoint, const LoadOptions& options) {
     LoadedModel out;
-    out.checkpoint = loadCheckpoint(path);
+    out.checkpoint = std::move(checkpoint);
+    const std::string& path = out.checkpoint.path;
     InferenceHints hints;
     hints.heads = options.heads;
     hints.imageSize = options.imageSize;
@@ -21,6 +26,8 @@ LoadedModel loadModel(const std::string& path, const LoadOptions& options) {
         // The weights decide the architecture; the metadata only adds heads and dropout.
         out.metadata.config = config;
         out.model = modelFromWeights(config, out.checkpoint.weights);
+    } catch (const AmbiguousShapeError& e) {
+        throw AmbiguousShapeError(path + ": " + e.what(), e.candidates());
     } catch (const ModelMismatchError& e) {
         throw ModelMismatchError(path + ": " + e.what());
     } catch (const RingScopeError& e) {

@@ -29,6 +29,11 @@ struct LoadedModel {
     std::shared_ptr<VisionModel> model;
 };
 
+/// Builds the model of a checkpoint already read (the weights are shared, not copied). Throws
+/// ModelMismatchError (prefixed with the path; AmbiguousShapeError for a level table that
+/// needs --image-size or --levels) when the weights fit no model or the heads are unknown.
+LoadedModel modelFromCheckpoint(Checkpoint checkpoint, const LoadOptions& options = {});
+
 /// Reads a checkpoint and builds its model. Throws FileFormatError / UnsafePickleError for the
 /// file and ModelMismatchError (prefixed with the path) when the weights fit no model or the
 /// heads are unknown.
