@@ -65,6 +65,8 @@ int main(int argc, char** argv) {
     parser.addOption({"application", "Select application (layer or iteration) N (1-based).", "N"});
     parser.addOption({"head", "Select head N (1-based), or 0 for all heads.", "N"});
     parser.addOption({"benchmark", "Print launch, scrubbing and CKA timings on the demo models as JSON and quit."});
+    parser.addOption({"benchmark-open", "Open FILE into slot A of an empty window; print the time, peak memory and "
+                                        "longest GUI-thread stall as JSON and quit.", "FILE"});
     parser.addOption({"smoke-test", "Check that the demo models load and their attention maps are drawn; print JSON and "
                                     "quit with status 0 (1 on failure)."});
     parser.addOption({"soak", "Soak check: step through N images (written from Fashion-MNIST), then close and reopen "
@@ -78,6 +80,9 @@ int main(int argc, char** argv) {
     ringscope::gui::MainWindow window;
     std::unique_ptr<ringscope::gui::AppBenchmark> benchmark;
     if (parser.isSet("benchmark")) benchmark = std::make_unique<ringscope::gui::AppBenchmark>(window, sinceStart);
+    std::unique_ptr<ringscope::gui::OpenBenchmark> openBenchmark;
+    if (parser.isSet("benchmark-open"))
+        openBenchmark = std::make_unique<ringscope::gui::OpenBenchmark>(window, parser.value("benchmark-open"));
     std::unique_ptr<ringscope::gui::SmokeTest> smokeTest;
     if (parser.isSet("smoke-test")) {
         if (resourceDir().isEmpty()) {
@@ -96,7 +101,7 @@ int main(int argc, char** argv) {
         soak = std::make_unique<ringscope::gui::AppSoak>(window, o);
     }
     window.show();
-    if (!parser.isSet("empty")) window.openDefaults(resourceDir());
+    if (!parser.isSet("empty") && !openBenchmark) window.openDefaults(resourceDir());
     window.openFiles(parser.positionalArguments());
     const QString view = parser.value("view");
     window.showView(view);

@@ -28,4 +28,23 @@ private:
     bool measuredLaunch_ = false;
 };
 
+/// `ringscope --benchmark-open FILE`: opens FILE into slot A of an empty window (answering any
+/// question with the most plausible reading) and prints one JSON line: the file's size, the
+/// time until the model is in the slot (or the error), the peak resident memory of the
+/// process, and the longest time the GUI thread was blocked meanwhile. Quits when done.
+class OpenBenchmark : public QObject {
+    Q_OBJECT
+
+public:
+    OpenBenchmark(MainWindow& window, const QString& file, QObject* parent = nullptr);
+
+private:
+    void finish(const QString& result);
+
+    MainWindow& window_;
+    QString file_;
+    QElapsedTimer clock_, tick_;
+    double maxBlockedMs_ = 0;
+};
+
 } // namespace ringscope::gui

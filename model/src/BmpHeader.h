@@ -14,4 +14,8 @@ namespace ringscope::detail {
 /// the problem in one line ("BMP header declares 2 colour planes (must be 1)").
 std::string checkBmp(const std::string& bytes);
 
+/// What a BMP that checkBmp accepts has that OpenCV 4.6's decoder does not read ("a 16-byte
+/// OS/2 2.x header", "ALPHABITFIELDS compression"); empty for anything else.
+std::string bmpVariantOpenCvLacks(const std::string& bytes);
+
 } // namespace ringscope::detail

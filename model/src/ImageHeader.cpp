@@ -6,8 +6,6 @@
 namespace ringscope::detail {
 namespace {
 
-constexpr size_t kOpenCvWebPHeaderSize = 32;
-
 bool startsWith(const std::string& b, const char* magic, size_t n) {
     return b.size() >= n && b.compare(0, n, magic, n) == 0;
 }
@@ -18,7 +16,9 @@ bool isPnm(const std::string& b) {
 }
 
 /// Markers without a length field: TEM, RST0..RST7 (SOI and EOI end the walk).
-bool isStandalone(uint8_t marker) { return marker == 0x01 || (marker >= 0xd0 && marker <= 0xd7); }
+bool isStandalone(uint8_t marker) {
+    return marker == 0x01 || (marker >= 0xd0 && marker <= 0xd7);
+}
 
 /// Offset just past the header of the first start-of-scan, or npos when the segments before it
 /// cannot be walked (the decoder then judges the file). Stray bytes between segments are
@@ -48,12 +48,18 @@ size_t firstScanData(const std::string& b) {
 
 const char* formatName(ImageFormat format) {
     switch (format) {
-    case ImageFormat::Png: return "PNG";
-    case ImageFormat::Jpeg: return "JPEG";
-    case ImageFormat::Bmp: return "BMP";
-    case ImageFormat::WebP: return "WebP";
-    case ImageFormat::Pnm: return "PNM";
-    case ImageFormat::Unknown: break;
+    case ImageFormat::Png:
+        return "PNG";
+    case ImageFormat::Jpeg:
+        return "JPEG";
+    case ImageFormat::Bmp:
+        return "BMP";
+    case ImageFormat::WebP:
+        return "WebP";
+    case ImageFormat::Pnm:
+        return "PNM";
+    case ImageFormat::Unknown:
+        break;
     }
     return "image";
 }
@@ -74,9 +80,9 @@ bool isTruncatedJpeg(const std::string& b) {
     return scan >= b.size() || b.find("\xff\xd9", scan) == std::string::npos;
 }
 
-std::string padShortWebP(const std::string& b) {
-    if (b.size() >= kOpenCvWebPHeaderSize) return b;
-    return b + std::string(kOpenCvWebPHeaderSize - b.size(), '\0');
+std::string padWebP(const std::string& b) {
+    if (b.size() >= kOpenCvMinWebPBytes) return b;
+    return b + std::string(kOpenCvMinWebPBytes - b.size(), '\0');
 }
 
 } // namespace ringscope::detail

@@ -3,6 +3,7 @@
 // bytes alone, and (for JPEG) whether the image data is complete. The dimensions are not parsed
 // here: OpenCV's decoder reads them, and the pixel limit is checked before it allocates (see
 // DecodeGuards.h).
+#include <cstddef>
 #include <string>
 
 namespace ringscope::detail {
@@ -22,9 +23,11 @@ ImageFormat detectImageFormat(const std::string& bytes);
 /// does not count). OpenCV's decoder would return such an image with its missing rows unfilled.
 bool isTruncatedJpeg(const std::string& bytes);
 
-/// OpenCV 4.6 refuses WebP files shorter than 32 bytes (its WEBP_HEADER_SIZE), though a
-/// one-colour lossless WebP can be shorter. Returns the bytes padded with zeros to 32 (libwebp
-/// ignores data past the RIFF chunk), or unchanged when long enough.
-std::string padShortWebP(const std::string& bytes);
+/// OpenCV 4.6 refuses WebP files shorter than this (its WEBP_HEADER_SIZE), though a one-colour
+/// lossless WebP can be shorter.
+constexpr size_t kOpenCvMinWebPBytes = 32;
+
+/// The bytes padded with zeros to kOpenCvMinWebPBytes (libwebp ignores data past the RIFF chunk).
+std::string padWebP(const std::string& bytes);
 
 } // namespace ringscope::detail

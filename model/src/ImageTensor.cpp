@@ -1,5 +1,7 @@
 #include "ringscope/model/ImageTensor.h"
 
+#include "BmpHeader.h"
+#include "DecodeGuards.h"
 #include "ImageHeader.h"
 
 #include "ringscope/model/AtomicFile.h"
@@ -7,6 +9,9 @@
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <climits>
 
 namespace ringscope {
 
@@ -76,13 +81,94 @@ torch::Tensor preprocessImage(const cv::Mat& image, const InputSpec& spec) {
 }
 
 namespace {
-/// A JPEG whose data stops before the end-of-image marker (libjpeg would decode it partially
-/// and print a warning).
-bool isTruncatedJpeg(const std::string& b) {
-    if (b.size() < 3 || uint8_t(b[0]) != 0xff || uint8_t(b[1]) != 0xd8 || uint8_t(b[2]) != 0xff)
-        return false;
-    return b.rfind("\xff\xd9") == std::string::npos;
+
+using detail::ImageFormat;
+
+std::string str(int64_t v) {
+    return std::to_string(v);
 }
+
+/// What cv::imdecode returned and what the libraries printed meanwhile.
+struct Decoded {
+    cv::Mat image;
+    std::string said;
+};
+
+/// cv::imdecode under the pixel limit, with standard error captured. Throws what imdecode throws
+/// (cv::Exception) and detail::PixelLimitExceeded.
+Decoded decodeGuarded(const std::string& bytes, int64_t maxPixels) {
+    detail::StderrCapture capture;
+    detail::PixelLimit limit(maxPixels);
+    const cv::Mat raw(1, int(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
+    Decoded d;
+    d.image = cv::imdecode(raw, cv::IMREAD_UNCHANGED);
+    d.said = capture.finish();
+    return d;
+}
+
+std::string pixelsOverLimit(ImageFormat format, int64_t width, int64_t height, int64_t maxPixels) {
+    return std::string(detail::formatName(format)) + " of " + str(width) + " x " + str(height) +
+           " pixels is larger than the limit of " + str(maxPixels) + " pixels";
+}
+
+/// OpenCV threw: mostly its size check on the header's dimensions (validateInputImageSize, with
+/// OPENCV_IO_MAX_IMAGE_WIDTH/HEIGHT/PIXELS), which comes before RingScope's limit.
+std::string openCvRefusal(ImageFormat format, const cv::Exception& e, int64_t maxPixels) {
+    const std::string reason = detail::openCvReason(e.what()), name = detail::formatName(format);
+    if (reason.find("CV_IO_MAX_IMAGE_PIXELS") != std::string::npos)
+        return name + " declares a size larger than the limit of " + str(maxPixels) +
+               " pixels (OpenCV: " + reason + ")";
+    if (reason.find("CV_IO_MAX_IMAGE_") != std::string::npos)
+        return name + " declares a width or height larger than OpenCV's limit "
+                      "(OPENCV_IO_MAX_IMAGE_WIDTH and _HEIGHT, 1048576 pixels unless set)";
+    if (reason.find("size.width > 0") != std::string::npos ||
+        reason.find("size.height > 0") != std::string::npos)
+        return name + " header declares an empty image";
+    return "cannot decode " + name + " data (OpenCV: " + reason + ")";
+}
+
+std::string corruptData(ImageFormat format, const std::string& said) {
+    const std::string problem =
+        std::string("corrupt or truncated ") + detail::formatName(format) + " data";
+    const std::string summary = detail::summariseLibraryOutput(said, format == ImageFormat::Jpeg);
+    return summary.empty() ? problem : problem + " (" + summary + ")";
+}
+
+std::string bmpRefusal(const std::string& bytes) {
+    const std::string problem = detail::checkBmp(bytes);
+    if (!problem.empty()) return problem;
+    const std::string variant = detail::bmpVariantOpenCvLacks(bytes);
+    return variant.empty() ? variant
+                           : "BMP with " + variant + ", which OpenCV's decoder does not read";
+}
+
+/// What is refused on the bytes alone, before a decoder runs ("" for nothing).
+std::string refusalBeforeDecoding(const std::string& bytes, ImageFormat format) {
+    if (format == ImageFormat::Unknown)
+        return "not an image RingScope reads (PNG, JPEG, BMP, WebP, PBM/PGM/PPM)";
+    if (format == ImageFormat::Bmp) return bmpRefusal(bytes);
+    if (format == ImageFormat::Jpeg && detail::isTruncatedJpeg(bytes))
+        return "truncated JPEG (no end-of-image marker)";
+    return {};
+}
+
+/// Decodes, turning every way the decoder can fail or complain into a FileFormatError. What the
+/// libraries printed is dropped when the image is good (a PNG's bad iCCP profile, say).
+cv::Mat decodeOrRefuse(const std::string& bytes, const std::string& name, ImageFormat format,
+                       int64_t maxPixels) {
+    Decoded d;
+    try {
+        d = decodeGuarded(bytes, maxPixels);
+    } catch (const detail::PixelLimitExceeded& e) {
+        throw FileFormatError(name, pixelsOverLimit(format, e.width, e.height, maxPixels));
+    } catch (const cv::Exception& e) {
+        throw FileFormatError(name, openCvRefusal(format, e, maxPixels));
+    }
+    if (d.image.empty() || (format == ImageFormat::Jpeg && detail::jpegOutputReportsDamage(d.said)))
+        throw FileFormatError(name, corruptData(format, d.said));
+    return d.image;
+}
+
 } // namespace
 
 cv::Mat readImage(const std::string& path, const ImageLimits& limits) {
@@ -91,25 +177,22 @@ cv::Mat readImage(const std::string& path, const ImageLimits& limits) {
 }
 
 cv::Mat decodeImage(const std::string& bytes, const std::string& name, const ImageLimits& limits) {
+    // The decoder gets the bytes as one row of a cv::Mat, whose sizes are ints.
+    const uint64_t maxBytes = std::min<uint64_t>(limits.maxFileBytes, uint64_t(INT_MAX));
     if (bytes.empty()) throw FileFormatError(name, "the file is empty");
-    if (bytes.size() > limits.maxFileBytes)
-        throw FileFormatError(name, "image file larger than the limit of " + std::to_string(limits.maxFileBytes) + " bytes");
-    detail::ImageHeader header;
-    std::string problem;
-    if (!detail::readImageHeader(bytes, header, problem)) throw FileFormatError(name, problem);
-    if (header.width > limits.maxPixels / header.height)
-        throw FileFormatError(name, header.format + " of " + std::to_string(header.width) + " x " +
-                                        std::to_string(header.height) + " pixels is larger than the limit of " +
-                                        std::to_string(limits.maxPixels) + " pixels");
-    if (isTruncatedJpeg(bytes)) throw FileFormatError(name, "truncated JPEG (no end-of-image marker)");
-    cv::Mat image;
-    try {
-        const cv::Mat raw(1, int(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
-        image = cv::imdecode(raw, cv::IMREAD_UNCHANGED);
-    } catch (const cv::Exception& e) {
-        throw FileFormatError(name, std::string("cannot decode image: ") + e.what());
-    }
-    if (image.empty()) throw FileFormatError(name, "not a readable " + header.format + " image (corrupt data)");
+    if (bytes.size() > maxBytes)
+        throw FileFormatError(name, "image file larger than the limit of " +
+                                        std::to_string(maxBytes) + " bytes");
+    const ImageFormat format = detail::detectImageFormat(bytes);
+    if (format == ImageFormat::WebP && bytes.size() < detail::kOpenCvMinWebPBytes)
+        return decodeImage(detail::padWebP(bytes), name, limits);
+    const std::string problem = refusalBeforeDecoding(bytes, format);
+    if (!problem.empty()) throw FileFormatError(name, problem);
+    const cv::Mat image = decodeOrRefuse(bytes, name, format, limits.maxPixels);
+    // Once more on the result, should anything have bypassed the check at allocation.
+    if (int64_t(image.cols) > limits.maxPixels / std::max(image.rows, 1))
+        throw FileFormatError(name,
+                              pixelsOverLimit(format, image.cols, image.rows, limits.maxPixels));
     if (image.dims != 2 || image.channels() > 4 || image.channels() == 2)
         throw FileFormatError(name, "unsupported image layout");
     return image;

@@ -169,19 +169,27 @@ void PickleReader::global(const std::string& module, const std::string& name) {
 void PickleReader::setItems(PyRef& dict, const std::vector<PyRef>& kv) {
     if (dict->kind != PyKind::Dict) fail("SETITEM on a " + typeName(*dict));
     if (kv.size() % 2 != 0) fail("odd number of items for a dict");
+    // A later value under the same key replaces the earlier one, as in Python; the keys are
+    // looked up in a hash index so that a dict of many entries costs linear time.
+    DictIndex& index = dictIndex_[dict];
+    auto scalarKey = [](const PyObject& k) -> std::optional<std::string> {
+        if (k.kind == PyKind::Str) return "s" + k.text;
+        if (k.kind == PyKind::Int) return "i" + std::to_string(k.integer);
+        return std::nullopt;
+    };
+    for (; index.indexed < dict->dict.size(); ++index.indexed)
+        if (auto k = scalarKey(*dict->dict[index.indexed].first)) index.position.emplace(*k, index.indexed);
     for (size_t i = 0; i < kv.size(); i += 2) {
-        const PyRef& key = kv[i];
-        bool replaced = false;
-        if (key->kind == PyKind::Str || key->kind == PyKind::Int) {
-            for (auto& [k, v] : dict->dict) {
-                if (k->kind == key->kind && k->text == key->text && k->integer == key->integer) {
-                    v = kv[i + 1];
-                    replaced = true;
-                    break;
-                }
+        const auto k = scalarKey(*kv[i]);
+        if (k) {
+            auto [it, fresh] = index.position.emplace(*k, dict->dict.size());
+            if (!fresh) {
+                dict->dict[it->second].second = kv[i + 1];
+                continue;
             }
         }
-        if (!replaced) dict->dict.emplace_back(key, kv[i + 1]);
+        dict->dict.emplace_back(kv[i], kv[i + 1]);
+        index.indexed = dict->dict.size();
     }
 }
 

@@ -7,6 +7,7 @@
 #include "PyValue.h"
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -67,6 +68,12 @@ private:
     PyRef numpyScalar(const std::vector<PyRef>& args);
     PyRef codecsEncode(const std::vector<PyRef>& args);
 
+    /// Where each scalar key of a dict under construction stands (entries are only appended).
+    struct DictIndex {
+        size_t indexed = 0; ///< entries of the dict already in `position`
+        std::unordered_map<std::string, size_t> position;
+    };
+    std::unordered_map<PyRef, DictIndex> dictIndex_; // holds the dict: the arena keeps it
     std::string_view data_;
     std::string path_;
     PickleArena& arena_;

@@ -1,5 +1,7 @@
 #include "PyValue.h"
 
+#include <algorithm>
+
 namespace ringscope::detail {
 
 PyRef PyObject::get(const std::string& key) const {
@@ -39,8 +41,23 @@ PickleArena::~PickleArena() {
 }
 
 PyRef PickleArena::make(PyKind kind) {
+    if (all_.size() >= nextSweep_) sweep();
     all_.push_back(std::make_shared<PyObject>(kind));
     return all_.back();
+}
+
+void PickleArena::sweep() {
+    // An object only the arena holds is unreachable: cut its edges (its children, all in the
+    // arena too, lose one holder and survive until their own turn: no recursion) and drop it.
+    // Amortised linear: the next sweep waits until the arena has doubled.
+    for (auto& obj : all_) {
+        if (obj.use_count() != 1) continue;
+        obj->items.clear();
+        obj->dict.clear();
+        obj.reset();
+    }
+    all_.erase(std::remove(all_.begin(), all_.end(), nullptr), all_.end());
+    nextSweep_ = std::max<size_t>(kFirstSweep, 2 * all_.size());
 }
 
 } // namespace ringscope::detail

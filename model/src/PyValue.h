@@ -69,10 +69,15 @@ public:
     ~PickleArena();
 
     PyRef make(PyKind kind);
+    /// Objects alive in the arena (unreachable ones are dropped now and then).
     size_t size() const { return all_.size(); }
 
 private:
+    static constexpr size_t kFirstSweep = 1 << 16;
+    void sweep();
+
     std::vector<PyRef> all_;
+    size_t nextSweep_ = kFirstSweep;
 };
 
 } // namespace ringscope::detail

@@ -45,16 +45,24 @@ struct InputSpec {
 /// converts gray <-> colour to spec.channels, and normalises: [channels, size, size].
 torch::Tensor preprocessImage(const cv::Mat& image, const InputSpec& spec);
 
-/// Limits that keep a hostile image from exhausting memory. They are checked on the file size
-/// and on the dimensions in the file's header, before the decoder allocates anything.
+/// Limits that keep a hostile image from exhausting memory. The file size is checked before the
+/// file is read, the pixel count when the decoder allocates the image: after it has read the
+/// dimensions from the file's header, before it decodes any pixel. OpenCV's own limits apply
+/// first (OPENCV_IO_MAX_IMAGE_WIDTH and _HEIGHT, 2^20, and OPENCV_IO_MAX_IMAGE_PIXELS, 2^30,
+/// unless set in the environment before the program starts), so maxPixels above 2^30 changes
+/// nothing.
 struct ImageLimits {
     uint64_t maxFileBytes = uint64_t(256) << 20; ///< 256 MiB
     int64_t maxPixels = int64_t(1) << 26;        ///< 67 megapixels (8192 x 8192)
 };
 /// Reads an image file: PNG, JPEG, BMP, WebP or PBM/PGM/PPM, 8- or 16-bit, gray or colour
 /// (the decoder keeps alpha; preprocessImage drops it). Other formats are refused before any
-/// decoder runs. Throws FileFormatError naming the file when it is missing, not one of these
-/// formats, corrupt, or over the limits.
+/// decoder runs, and so are BMPs with impossible headers or out-of-palette pixels and JPEGs cut
+/// before their end-of-image marker. What the codec libraries print does not reach standard error
+/// (except on Windows): it becomes part of the message for a refused image and is dropped for a
+/// good one (a PNG's broken colour profile, say). Standard error is redirected during each decode,
+/// so decodes in different threads take turns. Throws FileFormatError naming the file when it is
+/// missing, not one of these formats, corrupt, or over the limits.
 cv::Mat readImage(const std::string& path, const ImageLimits& limits = {});
 /// The same for an image already in memory; `name` stands for the file in messages.
 cv::Mat decodeImage(const std::string& bytes, const std::string& name, const ImageLimits& limits = {});
