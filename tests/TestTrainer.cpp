@@ -143,6 +143,23 @@ private Q_SLOTS:
         for (const auto& [name, t] : a->weights()) QVERIFY2(torch::equal(t, b->weights().at(name)), name.c_str());
     }
 
+    /// Dropout draws from the run's own generator: the process-wide one is left as it was, and
+    /// drawing from it meanwhile does not change what training computes.
+    void ownRandomGenerator() {
+        ModelConfig c = tinyConfig(Family::ViT);
+        c.dropout = 0.2;
+        TrainOptions o = quickOptions();
+        o.epochs = 1;
+        torch::manual_seed(7);
+        const torch::Tensor expected = torch::rand({8});
+        torch::manual_seed(7);
+        auto a = createModel(c, 3), b = createModel(c, 3);
+        train(*a, *trainPart_, nullptr, o, fashionMeta(c));
+        QVERIFY(torch::equal(torch::rand({8}), expected));
+        train(*b, *trainPart_, nullptr, o, fashionMeta(c), [](const TrainProgress&) { (void)torch::rand({64}); });
+        for (const auto& [name, t] : a->weights()) QVERIFY2(torch::equal(t, b->weights().at(name)), name.c_str());
+    }
+
     void cancelKeepsLastGoodCheckpoint() {
         const ModelConfig c = tinyConfig(Family::UiT);
         auto model = createModel(c, 1);

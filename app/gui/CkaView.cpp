@@ -36,6 +36,7 @@ CkaView::CkaView(Workspace& workspace, QWidget* parent) : QWidget(parent), ws_(w
     trace_ = new plots::LinePlot(this);
     trace_->setTitle(tr("Best-matching application of B for each application of A"));
     trace_->setIntegerXAxis(true);
+    trace_->setIntegerYAxis(true);
     trace_->setMaximumHeight(260);
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(buildControls());

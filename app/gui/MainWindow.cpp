@@ -195,7 +195,7 @@ int MainWindow::openFiles(const QStringList& paths) {
             images << imagesIn(p);
         } else if (isCheckpoint(p)) {
             int slot = 1;
-            for (int s = 0; s < 2; ++s)
+            for (int s = 0; s < Workspace::kSlots; ++s)
                 if (!workspace_->model(s) && !workspace_->isLoading(s)) {
                     slot = s;
                     break;

@@ -5,6 +5,10 @@
 #include "LinePlot.h"
 
 #include <QComboBox>
+
+#include <algorithm>
+#include <utility>
+
 #include <QDateTime>
 #include <QDir>
 #include <QDoubleSpinBox>
@@ -36,9 +40,11 @@ TrainView::TrainView(Workspace& workspace, QWidget* parent) : QWidget(parent), w
     loss_ = new plots::LinePlot(this);
     loss_->setTitle(tr("Loss"));
     loss_->setAxisLabels(tr("epoch"), tr("cross-entropy"));
+    loss_->setIntegerXAxis(true);
     accuracy_ = new plots::LinePlot(this);
     accuracy_->setTitle(tr("Accuracy"));
     accuracy_->setAxisLabels(tr("epoch"), tr("accuracy"));
+    accuracy_->setIntegerXAxis(true);
     lrPlot_ = new plots::LinePlot(this);
     lrPlot_->setTitle(tr("Learning rate"));
     lrPlot_->setAxisLabels(tr("step"), tr("learning rate"));
@@ -69,13 +75,16 @@ QWidget* TrainView::buildForm() {
     box->setMaximumWidth(380);
     auto* form = new QFormLayout(box);
     family_ = new QComboBox(box);
-    family_->addItems({"ringformer", "vit", "owf", "uit"});
+    // The names the rest of the app shows; the item data is the family's name in files.
+    for (const auto& [shown, name] : {std::pair{"RingFormer", "ringformer"}, {"ViT", "vit"}, {"OWF", "owf"}, {"UiT", "uit"}})
+        family_->addItem(QString::fromLatin1(shown), QString::fromLatin1(name));
     hidden_ = spin(box, 8, 2048, 96);
     heads_ = spin(box, 1, 64, 4);
     mlp_ = spin(box, 8, 8192, 384);
     depth_ = spin(box, 1, 48, 6);
     rank_ = spin(box, 1, 256, 8);
-    connect(family_, &QComboBox::currentTextChanged, this, [this](const QString& f) { rank_->setEnabled(f == "ringformer"); });
+    connect(family_, &QComboBox::currentIndexChanged, this,
+            [this] { rank_->setEnabled(family_->currentData().toString() == "ringformer"); });
     data_ = new QComboBox(box);
     data_->setEditable(true);
     data_->addItems({"fashion-mnist:train"});
@@ -130,7 +139,7 @@ QWidget* TrainView::buildForm() {
 }
 
 void TrainView::setRequest(const TrainRequest& r) {
-    family_->setCurrentText(QString::fromStdString(r.family));
+    family_->setCurrentIndex(std::max(0, family_->findData(QString::fromStdString(r.family))));
     hidden_->setValue(r.hidden);
     heads_->setValue(r.heads);
     mlp_->setValue(r.mlp);
@@ -147,7 +156,7 @@ void TrainView::setRequest(const TrainRequest& r) {
 
 TrainRequest TrainView::request() const {
     TrainRequest r;
-    r.family = family_->currentText().toStdString();
+    r.family = family_->currentData().toString().toStdString();
     r.hidden = hidden_->value();
     r.heads = heads_->value();
     r.mlp = mlp_->value();

@@ -34,7 +34,7 @@ class Workspace : public QObject {
     Q_OBJECT
 
 public:
-    static constexpr int kSlots = 4; ///< A, B, C, D
+    static constexpr int kSlots = 2; ///< A and B, the two models every view compares
 
     explicit Workspace(QObject* parent = nullptr);
     ~Workspace() override;

@@ -57,15 +57,29 @@ void LinePlot::clearSeries() {
     scheduleReplot();
 }
 
-void LinePlot::setIntegerXAxis(bool integer) {
+namespace {
+
+/// Ticks at whole numbers only (steps of 1, or multiples of 1 when the range is long).
+void setIntegerTicks(QCPAxis* axis, bool integer) {
     if (integer) {
         QSharedPointer<QCPAxisTickerFixed> t(new QCPAxisTickerFixed);
         t->setTickStep(1.0);
         t->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
-        xAxis->setTicker(t);
+        axis->setTicker(t);
     } else {
-        xAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+        axis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
     }
+}
+
+} // namespace
+
+void LinePlot::setIntegerXAxis(bool integer) {
+    setIntegerTicks(xAxis, integer);
+    scheduleReplot();
+}
+
+void LinePlot::setIntegerYAxis(bool integer) {
+    setIntegerTicks(yAxis, integer);
     scheduleReplot();
 }
 

@@ -23,8 +23,10 @@ public:
     /// Appends a point to a series (live curves).
     void appendPoint(int series, double x, double y);
     void clearSeries();
-    /// Integer ticks (applications, epochs).
+    /// Integer ticks on the x axis (applications, epochs).
     void setIntegerXAxis(bool integer);
+    /// Integer ticks on the y axis (e.g. the best-matching application).
+    void setIntegerYAxis(bool integer);
     void setLogY(bool log);
     /// Legend in a column right of the plot instead of over the data.
     void setLegendOutside(bool outside);

@@ -223,7 +223,8 @@ ModelConfig requireConfig(const StateDict& weights, const InferenceHints& hints)
     if (!inferred.headsKnown())
         throw ModelMismatchError("the number of attention heads cannot be read from the weights "
                                  "(hidden size " + std::to_string(inferred.config.hidden) +
-                                 " is not a published configuration): pass --heads N");
+                                 " is not a published configuration): pass --heads N (in the app: the "
+                                 "Attention heads dialog)");
     if (inferred.config.hidden % inferred.config.heads != 0)
         throw ModelMismatchError("hidden size " + std::to_string(inferred.config.hidden) +
                                  " is not divisible by " + std::to_string(inferred.config.heads) + " heads");

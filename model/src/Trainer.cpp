@@ -8,6 +8,7 @@
 #include "ringscope/model/ProcessGroup.h"
 #include "ringscope/model/SubsetDataset.h"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adam.h>
 #include <torch/optim/adamw.h>
@@ -374,8 +375,9 @@ private:
         std::iota(order.begin(), order.end(), 0);
         std::mt19937_64 shuffler(mix(o_.seed) ^ mix(uint64_t(epoch)));
         std::shuffle(order.begin(), order.end(), shuffler);
-        // Dropout draws from torch's generator: seeded per epoch, so a resumed run repeats it.
-        torch::manual_seed(mix(o_.seed ^ mix(uint64_t(epoch) + 0x5eed)));
+        // Dropout draws from this run's own generator, seeded per epoch: a resumed run repeats
+        // it, and nothing else in the process draws from it.
+        dropoutGenerator_ = at::make_generator<at::CPUGeneratorImpl>(mix(o_.seed ^ mix(uint64_t(epoch) + 0x5eed)));
         const uint64_t epochSeed = mix(o_.seed * 1000003ull + uint64_t(epoch));
         std::vector<int64_t> globalCounts(static_cast<size_t>(stepsPerEpoch_));
         auto load = [&](int64_t s) {
@@ -428,7 +430,7 @@ private:
         optimizer_->zero_grad();
         const int64_t b = batch.images.size(0);
         if (b > 0) {
-            torch::Tensor logits = model_.forward(batch.images, ForwardOptions{true}).logits;
+            torch::Tensor logits = model_.forward(batch.images, ForwardOptions{true, dropoutGenerator_}).logits;
             torch::Tensor loss = torch::cross_entropy_loss(logits, batch.labels, {}, at::Reduction::Mean, -100,
                                                            o_.labelSmoothing);
             // The mean over the global batch is the sum of each process's share.
@@ -527,6 +529,7 @@ private:
     int64_t n_ = 0, stepsPerEpoch_ = 0, total_ = 0, warmup_ = 0, stepsAtStart_ = 0, sinceBest_ = 0;
     TrainResult result_;
     Clock::time_point started_, epochStart_;
+    at::Generator dropoutGenerator_; ///< this run's own random source (dropout), seeded per epoch
 };
 
 } // namespace

@@ -27,7 +27,9 @@ std::vector<torch::Tensor> VisionModel::trainableParameters() const {
 
 torch::Tensor VisionModel::dropout(const torch::Tensor& x, const ForwardOptions& options) const {
     if (!options.train || config_.dropout <= 0.0) return x;
-    return torch::dropout(x, config_.dropout, true);
+    if (!options.generator.defined()) return torch::dropout(x, config_.dropout, true);
+    const double keep = 1.0 - config_.dropout;
+    return x * torch::empty_like(x).bernoulli_(keep, options.generator).div_(keep);
 }
 
 torch::Tensor VisionModel::norm(const torch::Tensor& x, const std::string& prefix, double eps) const {

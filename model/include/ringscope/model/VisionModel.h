@@ -19,6 +19,9 @@ namespace ringscope {
 /// Options of one forward pass.
 struct ForwardOptions {
     bool train = false; ///< apply dropout (config().dropout) as in training
+    /// Dropout's random source: a generator of the caller's own (training uses one per run, so
+    /// nothing else in the process can change its numbers); undefined: the process-wide one.
+    at::Generator generator;
 };
 
 /// Result of a forward pass.
