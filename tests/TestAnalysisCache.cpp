@@ -2,7 +2,7 @@
 // on screen; dropping a slot or everything keeps the byte count right.
 #include "TestSupport.h"
 
-#include "AnalysisCache.h"
+#include "document/AnalysisCache.h"
 
 #include <QtTest>
 

@@ -2,8 +2,8 @@
 // names the checkpoints with their SHA-256, bad data gives clear errors.
 #include "TestSupport.h"
 
-#include "ringscope/model/Npy.h"
-#include "ringscope/model/Sha256.h"
+#include "ringscope/model/io/Npy.h"
+#include "ringscope/model/io/Sha256.h"
 
 #include <QtTest>
 
@@ -18,7 +18,9 @@ using test::runCli;
 
 namespace {
 
-std::string fixture(const std::string& name) { return test::fixturesDir() + "/" + name; }
+std::string fixture(const std::string& name) {
+    return test::fixturesDir() + "/" + name;
+}
 
 nlohmann::json readJson(const std::string& path) {
     std::ifstream in(path);
@@ -28,7 +30,8 @@ nlohmann::json readJson(const std::string& path) {
 int64_t lineCount(const std::string& path) {
     std::ifstream in(path);
     int64_t n = 0;
-    for (std::string line; std::getline(in, line);) ++n;
+    for (std::string line; std::getline(in, line);)
+        ++n;
     return n;
 }
 
@@ -53,15 +56,19 @@ private:
             QCOMPARE(lineCount(out + "/" + stem + ".csv"), t.numel() + 1);
         }
         const nlohmann::json manifest = readJson(out + "/manifest.json");
-        for (const auto& f : manifest["files"]) QVERIFY2(std::filesystem::exists(out + "/" + f.get<std::string>()), f.dump().c_str());
+        for (const auto& f : manifest["files"])
+            QVERIFY2(std::filesystem::exists(out + "/" + f.get<std::string>()), f.dump().c_str());
         for (const auto& ck : manifest["checkpoints"])
             QCOMPARE(ck["sha256"].get<std::string>(), sha256OfFile(ck["path"].get<std::string>()));
         QVERIFY(manifest["version"].is_string());
         for (const auto& f : manifest["files"]) {
             const std::string name = f.get<std::string>();
-            if (name.size() > 4 && name.substr(name.size() - 4) == ".png") QVERIFY(!QImage(QString::fromStdString(out + "/" + name)).isNull());
-            if (name.size() > 4 && name.substr(name.size() - 4) == ".pdf") QCOMPARE(test::readBytes(out + "/" + name).substr(0, 4), std::string("%PDF"));
-            if (name.size() > 4 && name.substr(name.size() - 4) == ".svg") QVERIFY(test::readBytes(out + "/" + name).find("<svg") != std::string::npos);
+            if (name.size() > 4 && name.substr(name.size() - 4) == ".png")
+                QVERIFY(!QImage(QString::fromStdString(out + "/" + name)).isNull());
+            if (name.size() > 4 && name.substr(name.size() - 4) == ".pdf")
+                QCOMPARE(test::readBytes(out + "/" + name).substr(0, 4), std::string("%PDF"));
+            if (name.size() > 4 && name.substr(name.size() - 4) == ".svg")
+                QVERIFY(test::readBytes(out + "/" + name).find("<svg") != std::string::npos);
         }
     }
 
@@ -70,8 +77,9 @@ private Q_SLOTS:
 
     void madEqualsFixture() {
         const std::string out = dir_ + "/mad";
-        auto r = runCli({"analyze", "mad", fixture("vit_tiny.bin"), fixture("ringformer_tiny.bin"), "--heads", "4",
-                         "--data", "npy:" + fixture("vit_tiny.input.npy"), "--out", out, "--width", "800", "--height", "500"});
+        auto r = runCli({"analyze", "mad", fixture("vit_tiny.bin"), fixture("ringformer_tiny.bin"),
+                         "--heads", "4", "--data", "npy:" + fixture("vit_tiny.input.npy"), "--out",
+                         out, "--width", "800", "--height", "500"});
         QVERIFY2(r.exitCode == 0, r.err.c_str());
         QVERIFY(maxDiff(loadNpy(out + "/mad.npy"), loadNpy(fixture("vit_tiny.mad.npy"))) < 1e-4);
         QCOMPARE(QImage(QString::fromStdString(out + "/mad.png")).size(), QSize(800, 500));
@@ -81,8 +89,9 @@ private Q_SLOTS:
 
     void ckaEqualsReference() {
         const std::string out = dir_ + "/cka";
-        auto r = runCli({"analyze", "cka", fixture("vit_tiny.bin"), fixture("ringformer_tiny.bin"), "--heads", "4", "--data",
-                         "npy:" + fixture("cka/cka_shared.input.npy"), "--batch", "8", "--out", out});
+        auto r = runCli({"analyze", "cka", fixture("vit_tiny.bin"), fixture("ringformer_tiny.bin"),
+                         "--heads", "4", "--data", "npy:" + fixture("cka/cka_shared.input.npy"),
+                         "--batch", "8", "--out", out});
         QVERIFY2(r.exitCode == 0, r.err.c_str());
         const nlohmann::json ref = readJson(fixture("cka/cka_shared.json"));
         bool compared = false;
@@ -90,7 +99,8 @@ private Q_SLOTS:
             if (pair["a"] != "vit_tiny" || pair["b"] != "ringformer_tiny") continue;
             std::vector<double> flat;
             for (const auto& row : pair["minibatch_flatten"])
-                for (const auto& v : row) flat.push_back(v.get<double>());
+                for (const auto& v : row)
+                    flat.push_back(v.get<double>());
             const torch::Tensor expected = torch::tensor(flat, torch::kFloat64).reshape({3, -1});
             QVERIFY(maxDiff(loadNpy(out + "/cka.npy"), expected) < 1e-5);
             compared = true;
@@ -103,15 +113,18 @@ private Q_SLOTS:
 
     void attentionOfAnImage() {
         const std::string out = dir_ + "/attention";
-        auto r = runCli({"analyze", "attention", fixture("ringformer_tiny.bin"), test::sourceDir() + "/resources/images/sneaker.png",
-                         "--heads", "4", "--rollout", "--query", "5", "--out", out});
+        auto r = runCli({"analyze", "attention", fixture("ringformer_tiny.bin"),
+                         test::sourceDir() + "/resources/images/sneaker.png", "--heads", "4",
+                         "--rollout", "--query", "5", "--out", out});
         QVERIFY2(r.exitCode == 0, r.err.c_str());
-        const torch::Tensor att = loadNpy(out + "/attention.npy"); // [A, H, N, N]
-        const torch::Tensor maps = loadNpy(out + "/query_maps.npy");  // [A, H, g, g]
+        const torch::Tensor att = loadNpy(out + "/attention.npy");   // [A, H, N, N]
+        const torch::Tensor maps = loadNpy(out + "/query_maps.npy"); // [A, H, g, g]
         QCOMPARE(maps.size(2) * maps.size(3) + 1, att.size(2));
         const int64_t g = maps.size(3);
-        QCOMPARE(maps[1][2][4 / g][4 % g].item<float>(), att[1][2][5][5].item<float>()); // patch 4 = token 5
-        QVERIFY(maxDiff(loadNpy(out + "/rollout.npy").sum(), torch::tensor(1.0)) < 1.0); // a row over patches
+        QCOMPARE(maps[1][2][4 / g][4 % g].item<float>(),
+                 att[1][2][5][5].item<float>()); // patch 4 = token 5
+        QVERIFY(maxDiff(loadNpy(out + "/rollout.npy").sum(), torch::tensor(1.0)) <
+                1.0); // a row over patches
         checkBundle(out, "attention");
         QCOMPARE(readJson(out + "/attention.json")["predictions"].size(), size_t(5));
     }
@@ -119,8 +132,9 @@ private Q_SLOTS:
     void levelsAndLens() {
         for (const std::string cmd : {"levels", "lens"}) {
             const std::string out = dir_ + "/" + cmd;
-            auto r = runCli({"analyze", cmd, fixture("ringformer_tiny.bin"), "--heads", "4", "--data",
-                             "npy:" + fixture("ringformer_tiny.input.npy"), "--out", out});
+            auto r =
+                runCli({"analyze", cmd, fixture("ringformer_tiny.bin"), "--heads", "4", "--data",
+                        "npy:" + fixture("ringformer_tiny.input.npy"), "--out", out});
             QVERIFY2(r.exitCode == 0, r.err.c_str());
             checkBundle(out, cmd);
         }
@@ -129,18 +143,22 @@ private Q_SLOTS:
     }
 
     void badData() {
-        // An empty folder, a folder with an unreadable image, a truncated IDX, the wrong input shape.
+        // An empty folder, a folder with an unreadable image, a truncated IDX, the wrong input
+        // shape.
         const std::string empty = dir_ + "/empty";
         std::filesystem::create_directories(empty);
-        auto r = runCli({"analyze", "mad", fixture("vit_tiny.bin"), "--heads", "4", "--data", "folder:" + empty, "--out", dir_ + "/x"});
+        auto r = runCli({"analyze", "mad", fixture("vit_tiny.bin"), "--heads", "4", "--data",
+                         "folder:" + empty, "--out", dir_ + "/x"});
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.find(empty) != std::string::npos, r.err.c_str());
 
         const std::string mixed = dir_ + "/mixed/shoes";
         std::filesystem::create_directories(mixed);
-        std::filesystem::copy_file(test::sourceDir() + "/resources/images/sneaker.png", mixed + "/good.png");
+        std::filesystem::copy_file(test::sourceDir() + "/resources/images/sneaker.png",
+                                   mixed + "/good.png");
         test::writeBytes(mixed + "/broken.png", "\x89PNG\r\n\x1a\nnot really");
-        r = runCli({"analyze", "mad", fixture("vit_tiny.bin"), "--heads", "4", "--data", "folder:" + dir_ + "/mixed", "--out", dir_ + "/y"});
+        r = runCli({"analyze", "mad", fixture("vit_tiny.bin"), "--heads", "4", "--data",
+                    "folder:" + dir_ + "/mixed", "--out", dir_ + "/y"});
         QVERIFY2(r.exitCode == 0, r.err.c_str());
         QVERIFY2(r.err.find("broken.png") != std::string::npos, r.err.c_str());
         const nlohmann::json res = readJson(dir_ + "/y/mad.json");
@@ -148,17 +166,20 @@ private Q_SLOTS:
         QCOMPARE(res["skipped"].size(), size_t(1));
 
         const std::string idx = dir_ + "/short-images.idx";
-        test::writeBytes(idx, std::string("\0\0\x08\x03\0\0\0\x05\0\0\0\x1c\0\0\0\x1c", 16) + std::string(100, '\0'));
-        r = runCli({"analyze", "lens", fixture("vit_tiny.bin"), "--heads", "4", "--data", "idx:" + idx + "," + idx, "--out", dir_ + "/z"});
+        test::writeBytes(idx, std::string("\0\0\x08\x03\0\0\0\x05\0\0\0\x1c\0\0\0\x1c", 16) +
+                                  std::string(100, '\0'));
+        r = runCli({"analyze", "lens", fixture("vit_tiny.bin"), "--heads", "4", "--data",
+                    "idx:" + idx + "," + idx, "--out", dir_ + "/z"});
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.find("short-images.idx") != std::string::npos, r.err.c_str());
 
-        r = runCli({"analyze", "cka", fixture("vit_tiny.bin"), "--heads", "4", "--data", "npy:" + fixture("cka/cka_shared.input.npy"),
-                    "--estimator", "sideways", "--out", dir_ + "/w"});
+        r = runCli({"analyze", "cka", fixture("vit_tiny.bin"), "--heads", "4", "--data",
+                    "npy:" + fixture("cka/cka_shared.input.npy"), "--estimator", "sideways",
+                    "--out", dir_ + "/w"});
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.find("sideways") != std::string::npos, r.err.c_str());
-        r = runCli({"analyze", "cka", fixture("vit_tiny.bin"), "--heads", "4", "--data", "npy:" + fixture("vit_tiny.input.npy"),
-                    "--batch", "2", "--out", dir_ + "/v"});
+        r = runCli({"analyze", "cka", fixture("vit_tiny.bin"), "--heads", "4", "--data",
+                    "npy:" + fixture("vit_tiny.input.npy"), "--batch", "2", "--out", dir_ + "/v"});
         QCOMPARE(r.exitCode, 1); // 2 examples per minibatch: too few for the unbiased estimator
         QVERIFY2(r.err.find("more than 3") != std::string::npos, r.err.c_str());
     }

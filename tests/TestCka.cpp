@@ -5,7 +5,7 @@
 #include "ringscope/analysis/Cka.h"
 #include "ringscope/analysis/DataAnalysis.h"
 #include "ringscope/model/LoadedModel.h"
-#include "ringscope/model/Npy.h"
+#include "ringscope/model/io/Npy.h"
 
 #include <QtTest>
 
@@ -19,33 +19,42 @@ using namespace ringscope::analysis;
 
 namespace {
 
-std::string ckaFixture(const std::string& name) { return test::fixturesDir() + "/cka/" + name; }
+std::string ckaFixture(const std::string& name) {
+    return test::fixturesDir() + "/cka/" + name;
+}
 
 /// The hidden states [A, B, N, d] of a fixture model as a list of [B, N, d].
 std::vector<torch::Tensor> hiddenOf(const std::string& model) {
     const torch::Tensor h = loadNpy(ckaFixture("cka_shared." + model + ".hidden.npy"));
     std::vector<torch::Tensor> out;
-    for (int64_t a = 0; a < h.size(0); ++a) out.push_back(h[a]);
+    for (int64_t a = 0; a < h.size(0); ++a)
+        out.push_back(h[a]);
     return out;
 }
 
-std::vector<torch::Tensor> slice(const std::vector<torch::Tensor>& hs, int64_t start, int64_t count) {
+std::vector<torch::Tensor> slice(const std::vector<torch::Tensor>& hs, int64_t start,
+                                 int64_t count) {
     std::vector<torch::Tensor> out;
-    for (const auto& h : hs) out.push_back(h.narrow(0, start, count));
+    for (const auto& h : hs)
+        out.push_back(h.narrow(0, start, count));
     return out;
 }
 
 torch::Tensor fromJson(const nlohmann::json& m) {
     std::vector<double> flat;
     for (const auto& row : m)
-        for (const auto& v : row) flat.push_back(v.get<double>());
+        for (const auto& v : row)
+            flat.push_back(v.get<double>());
     return torch::tensor(flat, torch::kFloat64).reshape({int64_t(m.size()), int64_t(m[0].size())});
 }
 
-double maxDiff(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<double>(); }
+double maxDiff(const torch::Tensor& a, const torch::Tensor& b) {
+    return (a - b).abs().max().item<double>();
+}
 
 /// CKA of two fixture models by one method of the reference file.
-torch::Tensor ours(const std::string& method, const std::vector<torch::Tensor>& ha, const std::vector<torch::Tensor>& hb) {
+torch::Tensor ours(const std::string& method, const std::vector<torch::Tensor>& ha,
+                   const std::vector<torch::Tensor>& hb) {
     CkaOptions o;
     o.estimator = CkaEstimator::Full;
     int64_t batch = ha[0].size(0);
@@ -58,7 +67,8 @@ torch::Tensor ours(const std::string& method, const std::vector<torch::Tensor>& 
     }
     if (method == "token_level") o.estimator = CkaEstimator::Token;
     CkaAccumulator acc(o, int64_t(ha.size()), int64_t(hb.size()));
-    for (int64_t s = 0; s < ha[0].size(0); s += batch) acc.add(slice(ha, s, batch), slice(hb, s, batch));
+    for (int64_t s = 0; s < ha[0].size(0); s += batch)
+        acc.add(slice(ha, s, batch), slice(hb, s, batch));
     return acc.result();
 }
 
@@ -70,7 +80,8 @@ class TestCka : public QObject {
 private Q_SLOTS:
     void matchesReference_data() {
         QTest::addColumn<QString>("method");
-        for (const char* m : {"linear_flatten", "linear_cls", "linear_mean", "rbf_flatten", "minibatch_flatten", "token_level"})
+        for (const char* m : {"linear_flatten", "linear_cls", "linear_mean", "rbf_flatten",
+                              "minibatch_flatten", "token_level"})
             QTest::newRow(m) << QString(m);
     }
 
@@ -96,25 +107,31 @@ private Q_SLOTS:
     void forwardGivesReferenceHidden() {
         const torch::Tensor input = loadNpy(ckaFixture("cka_shared.input.npy"));
         for (const std::string n : {"vit_tiny", "owf_tiny", "uit_static_tiny", "ringformer_tiny"}) {
-            LoadedModel m = loadModel(test::fixturesDir() + "/" + n + ".bin", LoadOptions{4, {}});
+            LoadedModel m =
+                loadModel(test::fixturesDir() + "/" + n + ".bin", LoadOptions{4, {}, {}});
             ForwardTrace trace;
             torch::NoGradGuard g;
             m.model->forward(input, {}, &trace);
             const std::vector<torch::Tensor> ref = hiddenOf(n);
             QCOMPARE(trace.hidden.size(), ref.size());
-            for (size_t a = 0; a < ref.size(); ++a) QVERIFY2(maxDiff(trace.hidden[a].to(torch::kFloat64), ref[a].to(torch::kFloat64)) < 1e-4, n.c_str());
+            for (size_t a = 0; a < ref.size(); ++a)
+                QVERIFY2(maxDiff(trace.hidden[a].to(torch::kFloat64), ref[a].to(torch::kFloat64)) <
+                             1e-4,
+                         n.c_str());
         }
     }
 
     void properties() {
         torch::manual_seed(3);
         const torch::Tensor x = torch::randn({40, 12}, torch::kFloat64);
-        const torch::Tensor y = torch::matmul(x, torch::randn({12, 9}, torch::kFloat64)) + 0.5 * torch::randn({40, 9}, torch::kFloat64);
+        const torch::Tensor y = torch::matmul(x, torch::randn({12, 9}, torch::kFloat64)) +
+                                0.5 * torch::randn({40, 9}, torch::kFloat64);
         const double base = linearCka(x, y);
         QVERIFY(base > 0.1 && base < 1.0);
         QVERIFY(std::abs(linearCka(x, x) - 1.0) < 1e-12);
         // Orthogonal transforms and isotropic scaling leave CKA unchanged.
-        const torch::Tensor q = std::get<0>(torch::linalg_qr(torch::randn({12, 12}, torch::kFloat64)));
+        const torch::Tensor q =
+            std::get<0>(torch::linalg_qr(torch::randn({12, 12}, torch::kFloat64)));
         QVERIFY(std::abs(linearCka(torch::matmul(x, q) * 7.5, y) - base) < 1e-12);
         QVERIFY(std::abs(linearCka(x, y * 0.01) - base) < 1e-12);
         // RBF CKA: 1 with itself, symmetric.
@@ -127,8 +144,9 @@ private Q_SLOTS:
     void minibatchApproachesFull() {
         torch::manual_seed(5);
         const torch::Tensor x = torch::randn({4000, 1, 16}, torch::kFloat64);
-        const torch::Tensor y = torch::tanh(torch::matmul(x, torch::randn({16, 16}, torch::kFloat64))) +
-                                0.3 * torch::randn({4000, 1, 16}, torch::kFloat64);
+        const torch::Tensor y =
+            torch::tanh(torch::matmul(x, torch::randn({16, 16}, torch::kFloat64))) +
+            0.3 * torch::randn({4000, 1, 16}, torch::kFloat64);
         CkaOptions full;
         full.estimator = CkaEstimator::Full;
         CkaOptions mini;
@@ -159,9 +177,10 @@ private Q_SLOTS:
     void mismatchedInputsAreRejected() {
         const std::vector<torch::Tensor> h = hiddenOf("vit_tiny");
         CkaAccumulator acc(CkaOptions{}, int64_t(h.size()), int64_t(h.size()));
-        QVERIFY_EXCEPTION_THROWN(acc.add(h, slice(h, 0, 8)), std::invalid_argument); // 16 vs 8 examples
-        QVERIFY_EXCEPTION_THROWN(acc.add(h, {h[0]}), std::invalid_argument);          // 3 vs 1 applications
-        QVERIFY_EXCEPTION_THROWN(acc.result(), std::logic_error);                    // nothing added
+        QVERIFY_EXCEPTION_THROWN(acc.add(h, slice(h, 0, 8)),
+                                 std::invalid_argument);                     // 16 vs 8 examples
+        QVERIFY_EXCEPTION_THROWN(acc.add(h, {h[0]}), std::invalid_argument); // 3 vs 1 applications
+        QVERIFY_EXCEPTION_THROWN(acc.result(), std::logic_error);            // nothing added
         CkaAccumulator small(CkaOptions{}, int64_t(h.size()), int64_t(h.size()));
         small.add(slice(h, 0, 3), slice(h, 0, 3)); // too few for the unbiased estimator: skipped
         QCOMPARE(small.skippedExamples(), int64_t(3));
@@ -171,8 +190,9 @@ private Q_SLOTS:
     /// Streaming over a data source gives what one accumulation over the same examples gives.
     void streamingOverData() {
         DataSource src = openDataSource("npy:" + ckaFixture("cka_shared.input.npy"));
-        LoadedModel a = loadModel(test::fixturesDir() + "/vit_tiny.bin", LoadOptions{4, {}});
-        LoadedModel b = loadModel(test::fixturesDir() + "/ringformer_tiny.bin", LoadOptions{4, {}});
+        LoadedModel a = loadModel(test::fixturesDir() + "/vit_tiny.bin", LoadOptions{4, {}, {}});
+        LoadedModel b =
+            loadModel(test::fixturesDir() + "/ringformer_tiny.bin", LoadOptions{4, {}, {}});
         BatchStream stream(src, 8);
         int64_t lastDone = 0;
         RunControl control;
@@ -181,8 +201,8 @@ private Q_SLOTS:
             lastDone = done;
         };
         CkaOptions o; // minibatch, linear, flatten
-        const CkaRun run = ckaOverData({a.model.get(), a.metadata.inputSpec()}, {b.model.get(), b.metadata.inputSpec()},
-                                       stream, o, control);
+        const CkaRun run = ckaOverData({a.model.get(), a.metadata.inputSpec()},
+                                       {b.model.get(), b.metadata.inputSpec()}, stream, o, control);
         QCOMPARE(lastDone, int64_t(16));
         QCOMPARE(run.examples, int64_t(16));
         std::ifstream in(ckaFixture("cka_shared.json"));
@@ -192,14 +212,16 @@ private Q_SLOTS:
                 QVERIFY(maxDiff(run.cka, fromJson(pair["minibatch_flatten"])) < 1e-5);
         // One pass for A x A, B x B and A x B gives what three separate runs give.
         const CkaRun aa = ckaOverData({a.model.get(), a.metadata.inputSpec()}, {}, stream, o);
-        const CkaTripleRun triple = ckaTripleOverData({a.model.get(), a.metadata.inputSpec()},
-                                                      {b.model.get(), b.metadata.inputSpec()}, stream, o);
+        const CkaTripleRun triple =
+            ckaTripleOverData({a.model.get(), a.metadata.inputSpec()},
+                              {b.model.get(), b.metadata.inputSpec()}, stream, o);
         QVERIFY(maxDiff(triple.ab, run.cka) < 1e-12);
         QVERIFY(maxDiff(triple.aa, aa.cka) < 1e-12);
         QCOMPARE(triple.bb.size(0), b.model->config().depth);
         // Cancelled at once: no result, flagged.
         control.cancel = [] { return true; };
-        const CkaRun stopped = ckaOverData({a.model.get(), a.metadata.inputSpec()}, {}, stream, o, control);
+        const CkaRun stopped =
+            ckaOverData({a.model.get(), a.metadata.inputSpec()}, {}, stream, o, control);
         QVERIFY(stopped.cancelled);
         QVERIFY(!stopped.cka.defined());
     }

@@ -3,9 +3,9 @@
 
 #include "LegacyCheckpoint.h"
 
-#include "ringscope/model/Checkpoint.h"
-#include "ringscope/model/ModelFactory.h"
-#include "ringscope/model/Npy.h"
+#include "ringscope/model/checkpoint/Checkpoint.h"
+#include "ringscope/model/nets/ModelFactory.h"
+#include "ringscope/model/io/Npy.h"
 
 #include <QtTest>
 
@@ -20,7 +20,9 @@ using namespace ringscope;
 using test::runCli;
 
 namespace {
-std::string fixture(const std::string& name) { return test::fixturesDir() + "/" + name; }
+std::string fixture(const std::string& name) {
+    return test::fixturesDir() + "/" + name;
+}
 double maxDiff(const torch::Tensor& a, const torch::Tensor& b) {
     return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>();
 }
@@ -76,21 +78,24 @@ private Q_SLOTS:
 
     /// Every command and every analysis answers --help on stdout with status 0.
     void helpForEveryCommand() {
-        for (const char* cmd : {"info", "run", "classify", "convert", "bench", "bench-analysis", "train",
-                                "evaluate", "soak", "analyze"}) {
+        for (const char* cmd : {"info", "run", "classify", "convert", "bench", "bench-analysis",
+                                "train", "evaluate", "soak", "analyze"}) {
             auto r = runCli({cmd, "--help"});
             QCOMPARE(r.exitCode, 0);
             QVERIFY2(r.err.empty(), r.err.c_str());
-            QVERIFY2(r.out.rfind(std::string("usage: ringscope-cli ") + cmd, 0) == 0, r.out.c_str());
+            QVERIFY2(r.out.rfind(std::string("usage: ringscope-cli ") + cmd, 0) == 0,
+                     r.out.c_str());
         }
         for (const char* what : {"attention", "mad", "cka", "levels", "lens"}) {
             auto r = runCli({"analyze", what, "-h"});
             QCOMPARE(r.exitCode, 0);
-            QVERIFY2(r.out.rfind(std::string("usage: ringscope-cli analyze ") + what, 0) == 0, r.out.c_str());
+            QVERIFY2(r.out.rfind(std::string("usage: ringscope-cli analyze ") + what, 0) == 0,
+                     r.out.c_str());
             QVERIFY(r.out.find("docs/metrics.md") != std::string::npos);
         }
         auto all = runCli({"analyze", "--help"});
-        QVERIFY(all.out.find("analyze cka") != std::string::npos && all.out.find("analyze lens") != std::string::npos);
+        QVERIFY(all.out.find("analyze cka") != std::string::npos &&
+                all.out.find("analyze lens") != std::string::npos);
         QVERIFY(runCli({"--help"}).out.find("shared/") == std::string::npos);
     }
 
@@ -102,8 +107,10 @@ private Q_SLOTS:
         QCOMPARE(r.exitCode, 0);
         auto j = nlohmann::json::parse(r.out);
         QVERIFY(j["config"].is_null());
-        QVERIFY2(j["model_problem"].get<std::string>().find("match none") != std::string::npos, r.out.c_str());
-        const auto keys = nlohmann::json::parse(test::readBytes(test::timmFixturesDir() + "/timm_vit_tiny.json"))["keys"];
+        QVERIFY2(j["model_problem"].get<std::string>().find("match none") != std::string::npos,
+                 r.out.c_str());
+        const auto keys = nlohmann::json::parse(
+            test::readBytes(test::timmFixturesDir() + "/timm_vit_tiny.json"))["keys"];
         QCOMPARE(j["tensor_list"].size(), keys.size());
         for (const auto& t : j["tensor_list"])
             QCOMPARE(t["shape"].dump(), keys[t["name"].get<std::string>()].dump());
@@ -114,13 +121,15 @@ private Q_SLOTS:
 
         // A legacy-format state dict of another model, two tensors on one storage.
         const std::string legacy = dir_ + "/bert.pt";
-        test::writeBytes(legacy, test::legacyFile({{"bert.embeddings.word", "7", 6, -1, 6}, {"bert.tied", "7", 6, -1, 6}},
+        test::writeBytes(legacy, test::legacyFile({{"bert.embeddings.word", "7", 6, -1, 6},
+                                                   {"bert.tied", "7", 6, -1, 6}},
                                                   {{"7", {1, 2, 3, 4, 5, 6}}}));
         r = runCli({"info", legacy, "--json"});
         QCOMPARE(r.exitCode, 0);
         j = nlohmann::json::parse(r.out);
         QCOMPARE(j["format"].get<std::string>(), std::string("pytorch-legacy"));
-        QCOMPARE(j["tensor_list"][1]["shares_storage_with"].get<std::string>(), std::string("bert.embeddings.word"));
+        QCOMPARE(j["tensor_list"][1]["shares_storage_with"].get<std::string>(),
+                 std::string("bert.embeddings.word"));
         QCOMPARE(j["structure"].get<std::string>(), std::string("dict of 2 entries (2 tensors)"));
 
         // A .npy file describes its array.
@@ -150,10 +159,14 @@ private Q_SLOTS:
         QCOMPARE(r.exitCode, 0);
         auto j = nlohmann::json::parse(r.out);
         QVERIFY(j["config"].is_null());
-        QCOMPARE(j["interpretations"].dump(),
-                 std::string(R"([{"image_size":32,"levels":17},{"image_size":16,"levels":65},{"image_size":8,"levels":221}])"));
-        QVERIFY2(j["model_problem"].get<std::string>().find("--image-size") != std::string::npos, r.out.c_str());
-        for (const std::vector<std::string>& hint : {std::vector<std::string>{"--levels", "17"}, {"--image-size", "32"}}) {
+        QCOMPARE(
+            j["interpretations"].dump(),
+            std::string(
+                R"([{"image_size":32,"levels":17},{"image_size":16,"levels":65},{"image_size":8,"levels":221}])"));
+        QVERIFY2(j["model_problem"].get<std::string>().find("--image-size") != std::string::npos,
+                 r.out.c_str());
+        for (const std::vector<std::string>& hint :
+             {std::vector<std::string>{"--levels", "17"}, {"--image-size", "32"}}) {
             std::vector<std::string> args{"info", path, "--heads", "2", "--json"};
             args.insert(args.end(), hint.begin(), hint.end());
             r = runCli(args);
@@ -161,42 +174,48 @@ private Q_SLOTS:
             QCOMPARE(j["config"]["depth"].get<int>(), 17);
             QCOMPARE(j["config"]["image_size"].get<int>(), 32);
         }
-        expectFailure({"run", path, "--input", fixture("vit_tiny.input.npy"), "--out", dir_ + "/u"}, "--levels T");
-        r = runCli({"run", path, "--heads", "2", "--levels", "17", "--input", fixture("vit_tiny.input.npy"), "--out",
-                    dir_ + "/u"});
+        expectFailure({"run", path, "--input", fixture("vit_tiny.input.npy"), "--out", dir_ + "/u"},
+                      "--levels T");
+        r = runCli({"run", path, "--heads", "2", "--levels", "17", "--input",
+                    fixture("vit_tiny.input.npy"), "--out", dir_ + "/u"});
         QCOMPARE(r.exitCode, 0);
         QCOMPARE(loadNpy(dir_ + "/u/attention.npy").size(0), int64_t(17));
     }
 
     void runMatchesFixtures_data() {
         QTest::addColumn<QString>("name");
-        for (const char* n : {"vit_tiny", "owf_tiny", "uit_static_tiny", "uit_learnable_tiny", "ringformer_tiny"})
+        for (const char* n :
+             {"vit_tiny", "owf_tiny", "uit_static_tiny", "uit_learnable_tiny", "ringformer_tiny"})
             QTest::newRow(n) << n;
     }
     void runMatchesFixtures() {
         QFETCH(QString, name);
         const std::string n = name.toStdString(), out = dir_ + "/run-" + n;
-        auto r = runCli({"run", fixture(n + ".bin"), "--input", fixture(n + ".input.npy"), "--out", out, "--heads", "4"});
+        auto r = runCli({"run", fixture(n + ".bin"), "--input", fixture(n + ".input.npy"), "--out",
+                         out, "--heads", "4"});
         QVERIFY2(r.exitCode == 0, r.err.c_str());
         QVERIFY(maxDiff(loadNpy(out + "/logits.npy"), loadNpy(fixture(n + ".logits.npy"))) < 1e-5);
-        QVERIFY(maxDiff(loadNpy(out + "/encoded.npy"), loadNpy(fixture(n + ".encoded.npy"))) < 1e-5);
+        QVERIFY(maxDiff(loadNpy(out + "/encoded.npy"), loadNpy(fixture(n + ".encoded.npy"))) <
+                1e-5);
         torch::Tensor attn = loadNpy(out + "/attention.npy");
         QCOMPARE(attn.sizes().vec(), loadNpy(fixture(n + ".attn.npy")).sizes().vec());
         QVERIFY(maxDiff(attn, loadNpy(fixture(n + ".attn.npy"))) < 1e-5);
     }
 
     void runNeedsHeads() {
-        expectFailure({"run", fixture("vit_tiny.bin"), "--input", fixture("vit_tiny.input.npy"), "--out", dir_ + "/x"},
+        expectFailure({"run", fixture("vit_tiny.bin"), "--input", fixture("vit_tiny.input.npy"),
+                       "--out", dir_ + "/x"},
                       "--heads");
     }
 
     void runRejectsWrongInput() {
         // A [2,3,32,32] input for a model... given to a model expecting the same works; a
         // logits file is the wrong shape.
-        expectFailure({"run", fixture("vit_tiny.bin"), "--input", fixture("vit_tiny.logits.npy"), "--out",
-                       dir_ + "/y", "--heads", "4"},
+        expectFailure({"run", fixture("vit_tiny.bin"), "--input", fixture("vit_tiny.logits.npy"),
+                       "--out", dir_ + "/y", "--heads", "4"},
                       "vit_tiny.logits.npy");
-        expectFailure({"run", fixture("vit_tiny.bin"), "--input", dir_ + "/none.npy", "--out", dir_ + "/y", "--heads", "4"},
+        expectFailure({"run", fixture("vit_tiny.bin"), "--input", dir_ + "/none.npy", "--out",
+                       dir_ + "/y", "--heads", "4"},
                       "none.npy");
     }
 
@@ -204,24 +223,26 @@ private Q_SLOTS:
     void outputDirectoryThatCannotBeMade() {
         test::writeBytes(dir_ + "/plain-file", "not a folder");
         const std::string out = dir_ + "/plain-file/out";
-        expectFailure({"run", fixture("vit_tiny.bin"), "--input", fixture("vit_tiny.input.npy"), "--out", out, "--heads",
-                       "4"},
+        expectFailure({"run", fixture("vit_tiny.bin"), "--input", fixture("vit_tiny.input.npy"),
+                       "--out", out, "--heads", "4"},
                       out + ": cannot create the output directory");
-        expectFailure({"analyze", "mad", fixture("vit_tiny.bin"), "--heads", "4", "--data", "npy:" + fixture("vit_tiny.input.npy"),
-                       "--out", out},
+        expectFailure({"analyze", "mad", fixture("vit_tiny.bin"), "--heads", "4", "--data",
+                       "npy:" + fixture("vit_tiny.input.npy"), "--out", out},
                       out + ": cannot create the output directory");
     }
 
     void convertRoundTrips() {
         for (const std::string to : {"safetensors", "ringscope"}) {
-            const std::string out = dir_ + "/converted." + (to == "safetensors" ? "safetensors" : "pt");
+            const std::string out =
+                dir_ + "/converted." + (to == "safetensors" ? "safetensors" : "pt");
             auto r = runCli({"convert", fixture("owf_tiny.bin"), "--to", to, out, "--heads", "4"});
             QVERIFY2(r.exitCode == 0, r.err.c_str());
             // Heads now come from the file's metadata.
             const std::string runDir = dir_ + "/conv-" + to;
             r = runCli({"run", out, "--input", fixture("owf_tiny.input.npy"), "--out", runDir});
             QVERIFY2(r.exitCode == 0, r.err.c_str());
-            QVERIFY(maxDiff(loadNpy(runDir + "/logits.npy"), loadNpy(fixture("owf_tiny.logits.npy"))) < 1e-5);
+            QVERIFY(maxDiff(loadNpy(runDir + "/logits.npy"),
+                            loadNpy(fixture("owf_tiny.logits.npy"))) < 1e-5);
             r = runCli({"info", out, "--json"});
             auto j = nlohmann::json::parse(r.out);
             QCOMPARE(j["heads_source"].get<std::string>(), std::string("file metadata"));
@@ -241,7 +262,8 @@ private Q_SLOTS:
         }
         std::vector<std::string> args{"classify", fixture("vit_tiny.bin")};
         args.insert(args.end(), files.begin(), files.end());
-        for (const std::string a : {"--heads", "4", "--top", "3", "--json"}) args.push_back(a);
+        for (const std::string a : {"--heads", "4", "--top", "3", "--json"})
+            args.push_back(a);
         auto r = runCli(args);
         QVERIFY2(r.exitCode == 0, r.err.c_str());
         auto j = nlohmann::json::parse(r.out);
@@ -263,12 +285,15 @@ private Q_SLOTS:
         const std::string bad = dir_ + "/broken.jpg";
         test::writeBytes(bad, std::string("\xff\xd8\xff\xe0 not really a jpeg", 22));
         expectFailure({"classify", fixture("vit_tiny.bin"), bad, "--heads", "4"}, "broken.jpg");
-        expectFailure({"classify", fixture("vit_tiny.bin"), dir_ + "/missing.png", "--heads", "4"}, "missing.png");
+        expectFailure({"classify", fixture("vit_tiny.bin"), dir_ + "/missing.png", "--heads", "4"},
+                      "missing.png");
     }
 
     void brokenCheckpoints() {
         const std::string bin = test::readBytes(fixture("vit_tiny.bin"));
-        struct Case { std::string name, bytes; };
+        struct Case {
+            std::string name, bytes;
+        };
         std::vector<Case> cases{
             {"empty.pt", ""},
             {"random.pt", std::string(4096, '\x5a')},
@@ -286,16 +311,19 @@ private Q_SLOTS:
 
     void usageErrors() {
         expectFailure({"run", fixture("vit_tiny.bin")}, "--input");
-        expectFailure({"convert", fixture("vit_tiny.bin"), "--to", "onnx", dir_ + "/x.onnx", "--heads", "4"}, "--to");
+        expectFailure(
+            {"convert", fixture("vit_tiny.bin"), "--to", "onnx", dir_ + "/x.onnx", "--heads", "4"},
+            "--to");
         expectFailure({"bench", "--family", "vit"}, "--image-size");
         auto r = runCli({"frobnicate"});
         QCOMPARE(r.exitCode, 1);
     }
 
     void bench() {
-        auto r = runCli({"bench", "--family", "ringformer", "--image-size", "16", "--patch", "4", "--hidden", "32",
-                         "--heads", "4", "--mlp", "64", "--depth", "2", "--rank", "2", "--batch", "4", "--steps", "2",
-                         "--train"});
+        auto r = runCli({"bench", "--family", "ringformer", "--image-size", "16", "--patch",
+                         "4",     "--hidden", "32",         "--heads",      "4",  "--mlp",
+                         "64",    "--depth",  "2",          "--rank",       "2",  "--batch",
+                         "4",     "--steps",  "2",          "--train"});
         QVERIFY2(r.exitCode == 0, r.err.c_str());
         auto j = nlohmann::json::parse(r.out);
         QVERIFY(j["ms_per_step"].get<double>() > 0);
@@ -307,9 +335,10 @@ private Q_SLOTS:
     /// on most of the bundled images, and the summary says whether memory stayed flat.
     void soak() {
         const std::string models = test::sourceDir() + "/resources/models/";
-        auto r = runCli({"soak", models + "vit.ringscope.pt", models + "ringformer.ringscope.pt", "--data",
-                         "folder:" + test::sourceDir() + "/resources/images", "--images", "40", "--cycles", "6",
-                         "--every", "10", "--tolerance", "512", "--out", dir_ + "/soak"});
+        auto r = runCli({"soak", models + "vit.ringscope.pt", models + "ringformer.ringscope.pt",
+                         "--data", "folder:" + test::sourceDir() + "/resources/images", "--images",
+                         "40", "--cycles", "6", "--every", "10", "--tolerance", "512", "--out",
+                         dir_ + "/soak"});
         QVERIFY2(r.exitCode == 0, r.err.c_str());
         auto j = nlohmann::json::parse(r.out);
         QCOMPARE(j["images"].get<int>(), 40);
@@ -320,13 +349,15 @@ private Q_SLOTS:
         QCOMPARE(j["open_close"]["curve"].back()["step"].get<int>(), 6);
         QVERIFY(j["open_close"]["summary"]["flat"].get<bool>());
         // --out: the curves as arrays and figures, the same results, a manifest.
-        for (const char* f : {"soak.json", "manifest.json", "rss_classify.npy", "rss_classify.csv", "rss_classify.png",
-                              "rss_open_close.svg", "rss_open_close.pdf"})
+        for (const char* f : {"soak.json", "manifest.json", "rss_classify.npy", "rss_classify.csv",
+                              "rss_classify.png", "rss_open_close.svg", "rss_open_close.pdf"})
             QVERIFY2(QFileInfo::exists(QString::fromStdString(dir_ + "/soak/" + f)), f);
         const auto saved = nlohmann::json::parse(test::readBytes(dir_ + "/soak/soak.json"));
         QCOMPARE(saved["classify"]["curve"].size(), size_t(5));
         QCOMPARE(saved["images"].get<int>(), 40);
-        expectFailure({"soak", models + "vit.ringscope.pt", "--data", "folder:" + dir_ + "/no-such-folder"}, "no-such-folder");
+        expectFailure(
+            {"soak", models + "vit.ringscope.pt", "--data", "folder:" + dir_ + "/no-such-folder"},
+            "no-such-folder");
     }
 
     /// train writes the best and the latest epoch; --resume takes the recipe and the data from
@@ -334,32 +365,62 @@ private Q_SLOTS:
     void trainAndResume() {
         if (!test::hasFashionMnist()) QSKIP(test::kNoFashionMnist);
         const std::string out = dir_ + "/run.pt";
-        auto r = runCli({"train", "--family", "vit", "--hidden", "32", "--heads", "2", "--mlp", "64", "--depth", "2",
-                         "--channels", "3", "--patch", "7", "--data", "fashion-mnist:train", "--limit", "300",
-                         "--holdout", "100", "--epochs", "1", "--batch", "50", "--lr", "3e-3", "--no-augment",
-                         "--out", out});
+        auto r = runCli({"train",
+                         "--family",
+                         "vit",
+                         "--hidden",
+                         "32",
+                         "--heads",
+                         "2",
+                         "--mlp",
+                         "64",
+                         "--depth",
+                         "2",
+                         "--channels",
+                         "3",
+                         "--patch",
+                         "7",
+                         "--data",
+                         "fashion-mnist:train",
+                         "--limit",
+                         "300",
+                         "--holdout",
+                         "100",
+                         "--epochs",
+                         "1",
+                         "--batch",
+                         "50",
+                         "--lr",
+                         "3e-3",
+                         "--no-augment",
+                         "--out",
+                         out});
         QVERIFY2(r.exitCode == 0, r.err.c_str());
         auto j = nlohmann::json::parse(r.out);
         QCOMPARE(j["last"].get<std::string>(), dir_ + "/run.last.pt");
         QCOMPARE(j["steps"].get<int64_t>(), int64_t(4));
         QVERIFY(std::filesystem::exists(dir_ + "/run.last.pt"));
 
-        r = runCli({"train", "--resume", dir_ + "/run.last.pt", "--epochs", "2", "--out", dir_ + "/more.pt"});
+        r = runCli({"train", "--resume", dir_ + "/run.last.pt", "--epochs", "2", "--out",
+                    dir_ + "/more.pt"});
         QVERIFY2(r.exitCode == 0, r.err.c_str());
         j = nlohmann::json::parse(r.out);
         QCOMPARE(j["first_epoch"].get<int64_t>(), int64_t(2));
         QCOMPARE(j["steps"].get<int64_t>(), int64_t(8));
         QVERIFY2(r.err.find("resuming ViT d=32") != std::string::npos, r.err.c_str());
-        QVERIFY2(r.err.find("200 of 300 of fashion-mnist:train") != std::string::npos, r.err.c_str());
+        QVERIFY2(r.err.find("200 of 300 of fashion-mnist:train") != std::string::npos,
+                 r.err.c_str());
         r = runCli({"info", dir_ + "/more.pt", "--json"});
         j = nlohmann::json::parse(r.out);
         QCOMPARE(j["metadata"]["history"].size(), size_t(2));
         QCOMPARE(j["training"]["global_step"].get<int64_t>(), int64_t(8));
 
         // A bare state dict has nothing to resume from.
-        expectFailure({"train", "--resume", fixture("vit_tiny.state_dict.pt"), "--heads", "4", "--out",
-                       dir_ + "/x.pt"}, "cannot resume from this checkpoint");
-        expectFailure({"train", "--family", "vit", "--data", "fashion-mnist", "--distributed", "--out", dir_ + "/y.pt"},
+        expectFailure({"train", "--resume", fixture("vit_tiny.state_dict.pt"), "--heads", "4",
+                       "--out", dir_ + "/x.pt"},
+                      "cannot resume from this checkpoint");
+        expectFailure({"train", "--family", "vit", "--data", "fashion-mnist", "--distributed",
+                       "--out", dir_ + "/y.pt"},
                       "MASTER_ADDR");
     }
 };

@@ -1,12 +1,12 @@
 // Dataset readers (Fashion-MNIST, IDX, CIFAR, image folders), data-source specs and batching.
 #include "TestSupport.h"
 
-#include "ringscope/model/CifarDataset.h"
-#include "ringscope/model/DataSource.h"
-#include "ringscope/model/Error.h"
-#include "ringscope/model/FolderDataset.h"
-#include "ringscope/model/IdxDataset.h"
-#include "ringscope/model/Npy.h"
+#include "ringscope/model/data/CifarDataset.h"
+#include "ringscope/model/data/DataSource.h"
+#include "ringscope/model/core/Error.h"
+#include "ringscope/model/data/FolderDataset.h"
+#include "ringscope/model/data/IdxDataset.h"
+#include "ringscope/model/io/Npy.h"
 
 #include <QtTest>
 
@@ -26,10 +26,10 @@ std::string bigEndian(uint32_t v) {
 
 std::string idx(const std::vector<uint32_t>& dims, const std::string& data) {
     std::string out{0, 0, 0x08, char(dims.size())};
-    for (uint32_t d : dims) out += bigEndian(d);
+    for (uint32_t d : dims)
+        out += bigEndian(d);
     return out + data;
 }
-
 
 } // namespace
 
@@ -60,15 +60,17 @@ private Q_SLOTS:
         const auto counts = torch::bincount(test->labelTensor());
         QVERIFY(torch::equal(counts, torch::full({10}, 1000, torch::kInt64)));
         Sample first = test->get(0);
-        QCOMPARE(first.label, int64_t(9));  // the first test image is an ankle boot
+        QCOMPARE(first.label, int64_t(9)); // the first test image is an ankle boot
         QCOMPARE(first.image.rows, 28);
         QCOMPARE(first.image.channels(), 1);
         auto train = loadFashionMnist("train");
         QCOMPARE(train->size(), int64_t(60000));
         QCOMPARE(train->get(0).label, int64_t(9));
-        QVERIFY(openDataSource("fashion-mnist").dataset->description().find("10000") != std::string::npos);
+        QVERIFY(openDataSource("fashion-mnist").dataset->description().find("10000") !=
+                std::string::npos);
         QCOMPARE(openDataSource("fashion-mnist:train").size(), int64_t(60000));
-        expectError([] { loadFashionMnist("test", "/nonexistent"); }, "apt install dataset-fashion-mnist");
+        expectError([] { loadFashionMnist("test", "/nonexistent"); },
+                    "apt install dataset-fashion-mnist");
     }
 
     /// RINGSCOPE_FASHION_MNIST names another folder (Windows and macOS have no Debian package):
@@ -93,7 +95,8 @@ private Q_SLOTS:
 
     void idxFiles() {
         std::string pixels;
-        for (int i = 0; i < 3 * 2 * 2; ++i) pixels.push_back(char(i * 10));
+        for (int i = 0; i < 3 * 2 * 2; ++i)
+            pixels.push_back(char(i * 10));
         test::writeBytes(dir_ + "/img.idx", idx({3, 2, 2}, pixels));
         test::writeBytes(dir_ + "/lab.idx", idx({3}, std::string{2, 0, 1}));
         auto ds = openDataSource("idx:" + dir_ + "/img.idx," + dir_ + "/lab.idx");
@@ -112,10 +115,12 @@ private Q_SLOTS:
         test::writeBytes(dir_ + "/float.idx", std::string{0, 0, 0x0d, 1} + bigEndian(1) + "abcd");
         expectError([&] { readIdx(dir_ + "/float.idx"); }, "not supported");
         test::writeBytes(dir_ + "/lab2.idx", idx({2}, std::string{0, 1}));
-        expectError([&] { loadIdxDataset(dir_ + "/img.idx", dir_ + "/lab2.idx"); }, "2 labels for 3 images");
+        expectError([&] { loadIdxDataset(dir_ + "/img.idx", dir_ + "/lab2.idx"); },
+                    "2 labels for 3 images");
         expectError([&] { openDataSource("idx:" + dir_ + "/img.idx"); }, "IMAGES,LABELS");
         if (test::hasFashionMnist()) {
-            const std::string gz = test::readBytes(defaultFashionMnistDir() + "/t10k-labels-idx1-ubyte.gz");
+            const std::string gz =
+                test::readBytes(defaultFashionMnistDir() + "/t10k-labels-idx1-ubyte.gz");
             test::writeBytes(dir_ + "/cut.gz", gz.substr(0, gz.size() / 2));
             expectError([&] { readIdx(dir_ + "/cut.gz"); }, "truncated gzip");
         }
@@ -126,14 +131,15 @@ private Q_SLOTS:
         fs::create_directories(d);
         std::string batch;
         for (int r = 0; r < 3; ++r) {
-            batch.push_back(char(r + 4));                       // label
-            batch += std::string(1024, char(200));              // R
-            batch += std::string(1024, char(100 + r));          // G
-            batch += std::string(1024, char(10));               // B
+            batch.push_back(char(r + 4));              // label
+            batch += std::string(1024, char(200));     // R
+            batch += std::string(1024, char(100 + r)); // G
+            batch += std::string(1024, char(10));      // B
         }
         test::writeBytes(d + "/test_batch.bin", batch);
         std::string names;
-        for (const char* n : {"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"})
+        for (const char* n : {"airplane", "automobile", "bird", "cat", "deer", "dog", "frog",
+                              "horse", "ship", "truck"})
             names += std::string(n) + "\n";
         test::writeBytes(d + "/batches.meta.txt", names);
         auto ds = openDataSource("cifar:" + d);
@@ -142,9 +148,9 @@ private Q_SLOTS:
         QCOMPARE(s.label, int64_t(6));
         QCOMPARE(ds.dataset->classNames()[6], std::string("frog"));
         const cv::Vec3b px = s.image.at<cv::Vec3b>(31, 0);
-        QCOMPARE(int(px[0]), 10);   // B
-        QCOMPARE(int(px[1]), 102);  // G
-        QCOMPARE(int(px[2]), 200);  // R
+        QCOMPARE(int(px[0]), 10);  // B
+        QCOMPARE(int(px[1]), 102); // G
+        QCOMPARE(int(px[2]), 200); // R
         expectError([&] { openDataSource("cifar:" + d + ":train"); }, "data_batch_1.bin");
         test::writeBytes(d + "/test_batch.bin", batch.substr(0, 4000));
         expectError([&] { loadCifar(d); }, "not a CIFAR binary batch");
@@ -216,7 +222,8 @@ private Q_SLOTS:
         QVERIFY(!s.dataset);
         saveNpy(dir_ + "/flat.npy", torch::ones({2, 3}));
         expectError([&] { openDataSource("npy:" + dir_ + "/flat.npy"); }, "[B, C, H, W]");
-        expectError([] { openDataSource("imagenet:/data"); }, "unknown data source 'imagenet:/data'");
+        expectError([] { openDataSource("imagenet:/data"); },
+                    "unknown data source 'imagenet:/data'");
     }
 };
 

@@ -1,10 +1,11 @@
 // The one cv::Mat -> tensor conversion and the preprocessing shared by classify and analysis.
+// White-box: checks the private format detection of model/src/io/ImageHeader.h.
 #include "TestSupport.h"
 
-#include "ringscope/model/Error.h"
-#include "ringscope/model/ImageTensor.h"
+#include "ringscope/model/core/Error.h"
+#include "ringscope/model/data/ImageTensor.h"
 
-#include "ImageHeader.h"
+#include "io/ImageHeader.h"
 
 #include <QtTest>
 

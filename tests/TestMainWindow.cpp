@@ -3,25 +3,25 @@
 // checkpoint shows an error while the app keeps working, the view exports.
 #include "TestSupport.h"
 
-#include "ringscope/model/Npy.h"
-#include "ringscope/model/Sha256.h"
+#include "ringscope/model/io/Npy.h"
+#include "ringscope/model/io/Sha256.h"
 
 #include <torch/types.h>
 
 #include "AttentionOverlay.h"
-#include "AttentionView.h"
-#include "BackgroundJob.h"
-#include "CkaView.h"
-#include "ClassifyView.h"
-#include "InspectorView.h"
-#include "LevelsView.h"
-#include "MadView.h"
-#include "TrainView.h"
+#include "views/AttentionView.h"
+#include "jobs/BackgroundJob.h"
+#include "views/CkaView.h"
+#include "views/ClassifyView.h"
+#include "views/InspectorView.h"
+#include "views/LevelsView.h"
+#include "views/MadView.h"
+#include "views/TrainView.h"
 #include "HeatmapPlot.h"
 #include "FigureExport.h"
 #include "MainWindow.h"
 #include "MessageBar.h"
-#include "Workspace.h"
+#include "document/Workspace.h"
 
 #include <QDir>
 #include <QDropEvent>
@@ -36,19 +36,26 @@ using namespace ringscope::gui;
 
 namespace {
 
-QString example() { return QString::fromStdString(ringscope::test::sourceDir()) + "/resources/examples/ringformer_tiny.ringscope.pt"; }
-QString imageFile(const QString& name) { return QString::fromStdString(ringscope::test::sourceDir()) + "/resources/images/" + name; }
+QString example() {
+    return QString::fromStdString(ringscope::test::sourceDir()) +
+           "/resources/examples/ringformer_tiny.ringscope.pt";
+}
+QString imageFile(const QString& name) {
+    return QString::fromStdString(ringscope::test::sourceDir()) + "/resources/images/" + name;
+}
 
 /// Waits until the view has drawn a map for every loaded model.
 bool waitForMaps(MainWindow& w, int panels) {
-    return QTest::qWaitFor([&] {
-        QCoreApplication::processEvents();
-        const auto& p = w.attentionView().overlay().panels();
-        if (int(p.size()) != panels) return false;
-        for (const auto& panel : p)
-            if (panel.map.empty()) return false;
-        return true;
-    }, 20000);
+    return QTest::qWaitFor(
+        [&] {
+            QCoreApplication::processEvents();
+            const auto& p = w.attentionView().overlay().panels();
+            if (int(p.size()) != panels) return false;
+            for (const auto& panel : p)
+                if (panel.map.empty()) return false;
+            return true;
+        },
+        20000);
 }
 
 } // namespace
@@ -66,7 +73,7 @@ private Q_SLOTS:
         MainWindow w;
         w.show();
         QSignalSpy loaded(&w.workspace(), &Workspace::modelChanged);
-        w.openModel(0, example());
+        w.openCheckpoint(0, example());
         QVERIFY(loaded.wait(20000));
         QCOMPARE(w.workspace().addImages({imageFile("sneaker.png"), imageFile("trouser.png")}), 2);
         QVERIFY(waitForMaps(w, 1));
@@ -106,19 +113,24 @@ private Q_SLOTS:
         QCOMPARE(tensors, int(w.workspace().model(0)->parameterStats().size()));
 
         // "Export comparison": every view's figures and numbers with a manifest.
-        const QString bundle = QString::fromStdString(ringscope::test::makeTempDir("gui")) + "/comparison";
+        const QString bundle =
+            QString::fromStdString(ringscope::test::makeTempDir("gui")) + "/comparison";
         QCOMPARE(w.exportBundle(bundle, true), QString());
-        for (const char* f : {"attention.png", "attention.svg", "attention.pdf", "attention_A.npy", "attention_A.csv",
-                              "shown_map_A.npy", "comparison.json", "manifest.json"})
+        for (const char* f :
+             {"attention.png", "attention.svg", "attention.pdf", "attention_A.npy",
+              "attention_A.csv", "shown_map_A.npy", "comparison.json", "manifest.json"})
             QVERIFY2(QFile::exists(bundle + "/" + f), f);
         QFile manifest(bundle + "/manifest.json");
         QVERIFY(manifest.open(QIODevice::ReadOnly));
         const QByteArray text = manifest.readAll();
-        QVERIFY(text.contains(QByteArray::fromStdString(ringscope::sha256OfFile(example().toStdString()))));
+        QVERIFY(text.contains(
+            QByteArray::fromStdString(ringscope::sha256OfFile(example().toStdString()))));
         QVERIFY(text.contains("sneaker.png"));
-        QCOMPARE(ringscope::loadNpy((bundle + "/attention_A.npy").toStdString()).size(0), int64_t(r->applications));
+        QCOMPARE(ringscope::loadNpy((bundle + "/attention_A.npy").toStdString()).size(0),
+                 int64_t(r->applications));
 
-        const QString png = QString::fromStdString(ringscope::test::makeTempDir("gui")) + "/view.png";
+        const QString png =
+            QString::fromStdString(ringscope::test::makeTempDir("gui")) + "/view.png";
         ringscope::plots::ExportOptions o;
         o.width = 1000;
         o.height = 600;
@@ -140,8 +152,9 @@ private Q_SLOTS:
         });
         QSignalSpy loaded(&w.workspace(), &Workspace::modelChanged);
         QSignalSpy failed(&w.workspace(), &Workspace::modelLoadFailed);
-        const QString bare = QString::fromStdString(ringscope::test::fixturesDir()) + "/vit_tiny.state_dict.pt";
-        w.openModel(0, bare);
+        const QString bare =
+            QString::fromStdString(ringscope::test::fixturesDir()) + "/vit_tiny.state_dict.pt";
+        w.openCheckpoint(0, bare);
         QVERIFY(loaded.wait(20000));
         QCOMPARE(asked.size(), 1);
         QVERIFY(asked[0].heads);
@@ -151,7 +164,7 @@ private Q_SLOTS:
         QCOMPARE(w.workspace().model(0)->facts().headsSource, std::string("--heads option"));
 
         reply.reset(); // the user cancels: nothing opens, nothing fails
-        w.openModel(1, bare);
+        w.openCheckpoint(1, bare);
         QTRY_COMPARE_WITH_TIMEOUT(asked.size(), 2, 20000);
         QTest::qWait(50);
         QVERIFY(!w.workspace().model(1));
@@ -162,17 +175,19 @@ private Q_SLOTS:
     void ckaRunsAndCancels() {
         MainWindow w;
         QSignalSpy loaded(&w.workspace(), &Workspace::modelChanged);
-        w.openModel(0, example());
+        w.openCheckpoint(0, example());
         QVERIFY(loaded.wait(20000));
         CkaView& view = w.ckaView();
-        view.setDataSpec("npy:" + QString::fromStdString(ringscope::test::fixturesDir()) + "/cka/cka_shared.input.npy");
+        view.setDataSpec("npy:" + QString::fromStdString(ringscope::test::fixturesDir()) +
+                         "/cka/cka_shared.input.npy");
         view.setImageCount(16);
         QSignalSpy done(&view.job(), &BackgroundJob::finished);
         view.run();
         QVERIFY(done.wait(30000));
         const Matrix& aa = view.result().aa;
         QCOMPARE(aa.rows, 3);
-        for (int i = 0; i < 3; ++i) QVERIFY(std::abs(aa.at(i, i) - 1.0) < 1e-9);
+        for (int i = 0; i < 3; ++i)
+            QVERIFY(std::abs(aa.at(i, i) - 1.0) < 1e-9);
         QCOMPARE(view.heatmap(0).rows(), 3);
         QCOMPARE(view.heatmap(0).value(0, 1), aa.at(0, 1));
 
@@ -192,11 +207,13 @@ private Q_SLOTS:
     void classifyAndMad() {
         MainWindow w;
         QSignalSpy loaded(&w.workspace(), &Workspace::modelChanged);
-        w.openModel(0, example());
-        w.openModel(1, example());
+        w.openCheckpoint(0, example());
+        w.openCheckpoint(1, example());
         QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 2, 20000);
         QSignalSpy classified(&w.classifyView().job(), &BackgroundJob::finished);
-        QCOMPARE(w.workspace().addImages({imageFile("sneaker.png"), imageFile("bag.png"), imageFile("dress.png")}), 3);
+        QCOMPARE(w.workspace().addImages(
+                     {imageFile("sneaker.png"), imageFile("bag.png"), imageFile("dress.png")}),
+                 3);
         QVERIFY(classified.wait(30000));
         QTableWidget& table = w.classifyView().table();
         QCOMPARE(table.rowCount(), 3);
@@ -204,15 +221,20 @@ private Q_SLOTS:
         QCOMPARE(w.classifyView().disagreements(), 0);
         QTRY_VERIFY(w.workspace().analysis(0, 1) != nullptr);
         const ImageAnalysis* r = w.workspace().analysis(0, 1);
-        const auto best = std::max_element(r->probabilities.begin(), r->probabilities.end()) - r->probabilities.begin();
-        const QString expected = QString("%1 %2%").arg(QString::fromStdString(w.workspace().model(0)->facts().classNames[size_t(best)]))
+        const auto best = std::max_element(r->probabilities.begin(), r->probabilities.end()) -
+                          r->probabilities.begin();
+        const QString expected = QString("%1 %2%")
+                                     .arg(QString::fromStdString(
+                                         w.workspace().model(0)->facts().classNames[size_t(best)]))
                                      .arg(100.0 * r->probabilities[size_t(best)], 0, 'f', 1);
-        QVERIFY2(table.item(1, 1)->text().startsWith(expected), qPrintable(table.item(1, 1)->text() + " vs " + expected));
+        QVERIFY2(table.item(1, 1)->text().startsWith(expected),
+                 qPrintable(table.item(1, 1)->text() + " vs " + expected));
 
         // Level signals of the RingFormer: its ratios per signal and level, the low-rank norms
         // of its weights.
         QSignalSpy levelsDone(&w.levelsView().job(), &BackgroundJob::finished);
-        w.levelsView().setDataSpec("npy:" + QString::fromStdString(ringscope::test::fixturesDir()) + "/ringformer_tiny.input.npy");
+        w.levelsView().setDataSpec("npy:" + QString::fromStdString(ringscope::test::fixturesDir()) +
+                                   "/ringformer_tiny.input.npy");
         w.levelsView().run();
         QVERIFY(levelsDone.wait(30000));
         const LevelsResult& lv = w.levelsView().result().front();
@@ -223,17 +245,21 @@ private Q_SLOTS:
         QVERIFY(lv.lowRankNorm.at(0, 0) > 0);
 
         MadView& mad = w.madView();
-        mad.setDataSpec("npy:" + QString::fromStdString(ringscope::test::fixturesDir()) + "/ringformer_tiny.input.npy");
+        mad.setDataSpec("npy:" + QString::fromStdString(ringscope::test::fixturesDir()) +
+                        "/ringformer_tiny.input.npy");
         mad.setImageCount(2);
         QSignalSpy done(&mad.job(), &BackgroundJob::finished);
         mad.run();
         QVERIFY(done.wait(30000));
         QCOMPARE(int(mad.result().size()), 2);
-        const torch::Tensor ref = ringscope::loadNpy(ringscope::test::fixturesDir() + "/ringformer_tiny.mad.npy").mean(1); // [A, H]
+        const torch::Tensor ref =
+            ringscope::loadNpy(ringscope::test::fixturesDir() + "/ringformer_tiny.mad.npy")
+                .mean(1); // [A, H]
         const Matrix& m = mad.result()[0].mean;
         QCOMPARE(m.rows, int(ref.size(0)));
         for (int a = 0; a < m.rows; ++a)
-            for (int h = 0; h < m.cols; ++h) QVERIFY(std::abs(m.at(a, h) - ref[a][h].item<double>()) < 1e-3);
+            for (int h = 0; h < m.cols; ++h)
+                QVERIFY(std::abs(m.at(a, h) - ref[a][h].item<double>()) < 1e-3);
     }
 
     /// Training from the app: live updates, the result opens into a slot; cancelling after an
@@ -261,7 +287,8 @@ private Q_SLOTS:
         QVERIFY(done.wait(120000));
         QCOMPARE(view.outcome().epochsDone, 2LL);
         QVERIFY(loaded.wait(20000));
-        QCOMPARE(QString::fromStdString(w.workspace().model(1)->facts().path), QString::fromStdString(r.out));
+        QCOMPARE(QString::fromStdString(w.workspace().model(1)->facts().path),
+                 QString::fromStdString(r.out));
         QCOMPARE(w.workspace().model(1)->checkpointFacts().history.size(), size_t(2));
 
         r.epochs = 200;
@@ -271,7 +298,8 @@ private Q_SLOTS:
         QSignalSpy progress(&view.job(), &BackgroundJob::progress);
         view.start();
         // One epoch is 10 steps: cancel in the middle of the second.
-        QTRY_VERIFY_WITH_TIMEOUT(!progress.isEmpty() && progress.last().first().toLongLong() >= 15, 120000);
+        QTRY_VERIFY_WITH_TIMEOUT(!progress.isEmpty() && progress.last().first().toLongLong() >= 15,
+                                 120000);
         view.job().cancel();
         QVERIFY(cancelled.wait(60000));
         QVERIFY(view.outcome().cancelled);
@@ -280,7 +308,8 @@ private Q_SLOTS:
         QVERIFY(loaded.wait(20000));
         const int slot = loaded.last().first().toInt(); // the free slot A
         QCOMPARE(slot, 0);
-        QCOMPARE(QString::fromStdString(w.workspace().model(slot)->facts().path), QString::fromStdString(r.out));
+        QCOMPARE(QString::fromStdString(w.workspace().model(slot)->facts().path),
+                 QString::fromStdString(r.out));
     }
 
     void dropOpensCheckpointAndImages() {
@@ -290,7 +319,8 @@ private Q_SLOTS:
         auto* mime = new QMimeData;
         mime->setUrls({QUrl::fromLocalFile(example()), QUrl::fromLocalFile(imageFile("bag.png"))});
         QDropEvent drop(QPointF(100, 100), Qt::CopyAction, mime, Qt::LeftButton, Qt::NoModifier);
-        QDragEnterEvent enter(QPoint(100, 100), Qt::CopyAction, mime, Qt::LeftButton, Qt::NoModifier);
+        QDragEnterEvent enter(QPoint(100, 100), Qt::CopyAction, mime, Qt::LeftButton,
+                              Qt::NoModifier);
         QApplication::sendEvent(&w, &enter);
         QVERIFY(enter.isAccepted());
         QApplication::sendEvent(&w, &drop);
@@ -309,10 +339,11 @@ private Q_SLOTS:
         w.show();
         Workspace& ws = w.workspace();
         QSignalSpy loaded(&ws, &Workspace::modelChanged);
-        w.openModel(0, example());
+        w.openCheckpoint(0, example());
         QVERIFY(loaded.wait(20000));
         QStringList images;
-        for (const QString& f : QDir(imageFile("")).entryList({"*.png"}, QDir::Files)) images << imageFile(f);
+        for (const QString& f : QDir(imageFile("")).entryList({"*.png"}, QDir::Files))
+            images << imageFile(f);
         QCOMPARE(images.size(), 10);
         QCOMPARE(ws.addImages(images), 10);
         QVERIFY(waitForMaps(w, 1));
@@ -336,12 +367,14 @@ private Q_SLOTS:
         const QString dir = QString::fromStdString(ringscope::test::makeTempDir("gui"));
         const QString hostile = dir + "/evil.pt";
         // A protocol-2 pickle calling os.system("echo"): the length comes from the literal.
-        static const char evil[] = "\x80\x02" "cos\nsystem\nX\x04\x00\x00\x00" "echo\x85R.";
+        static const char evil[] = "\x80\x02"
+                                   "cos\nsystem\nX\x04\x00\x00\x00"
+                                   "echo\x85R.";
         ringscope::test::writeBytes(hostile.toStdString(), std::string(evil, sizeof evil - 1));
         MainWindow w;
         w.show();
         QSignalSpy failed(&w.workspace(), &Workspace::modelLoadFailed);
-        w.openModel(0, hostile);
+        w.openCheckpoint(0, hostile);
         QTRY_VERIFY(!w.messageBar().text().isEmpty());
         QVERIFY2(w.messageBar().text().contains("evil.pt"), qPrintable(w.messageBar().text()));
         QVERIFY2(w.messageBar().text().contains("os"), qPrintable(w.messageBar().text()));
@@ -351,7 +384,7 @@ private Q_SLOTS:
         QCOMPARE(w.workspace().addImages({dir + "/broken.png", imageFile("coat.png")}), 1);
         QVERIFY(w.messageBar().text().contains("broken.png"));
         QSignalSpy loaded(&w.workspace(), &Workspace::modelChanged);
-        w.openModel(0, example());
+        w.openCheckpoint(0, example());
         QVERIFY(loaded.wait(20000));
         QVERIFY(waitForMaps(w, 1));
     }

@@ -1,10 +1,10 @@
 // Model creation, published initialisation, strict weight checks and architecture inference.
 #include "TestSupport.h"
 
-#include "ringscope/model/ArchitectureInference.h"
-#include "ringscope/model/Error.h"
-#include "ringscope/model/ModelFactory.h"
-#include "ringscope/model/ParameterLayout.h"
+#include "ringscope/model/nets/ArchitectureInference.h"
+#include "ringscope/model/core/Error.h"
+#include "ringscope/model/nets/ModelFactory.h"
+#include "ringscope/model/nets/ParameterLayout.h"
 
 #include <QtTest>
 
@@ -107,8 +107,10 @@ private Q_SLOTS:
         QVERIFY(std02 > 0.5e-6 && std02 < 2e-6);
         // pe[n, i] = sin(n / 10000^(i/d)), pe[n, i+1] = cos(...)
         const auto pe = w.at("transformer.embeddings.position_embeddings.pos_embed");
-        QVERIFY(std::abs(pe[0][3][4].item<double>() - std::sin(3.0 / std::pow(10000.0, 4.0 / 32))) < 1e-6);
-        QVERIFY(std::abs(pe[0][3][5].item<double>() - std::cos(3.0 / std::pow(10000.0, 4.0 / 32))) < 1e-6);
+        QVERIFY(std::abs(pe[0][3][4].item<double>() - std::sin(3.0 / std::pow(10000.0, 4.0 / 32))) <
+                1e-6);
+        QVERIFY(std::abs(pe[0][3][5].item<double>() - std::cos(3.0 / std::pow(10000.0, 4.0 / 32))) <
+                1e-6);
         // Every level signal starts at exactly zero.
         torch::NoGradGuard g;
         ForwardTrace trace;
@@ -143,7 +145,9 @@ private Q_SLOTS:
             modelFromWeights(c, missing);
             QFAIL("expected an error");
         } catch (const ModelMismatchError& e) {
-            QVERIFY(std::string(e.what()).find("missing tensor 'transformer.encoder.layer.1.ffn.fc1.bias'") != std::string::npos);
+            QVERIFY(std::string(e.what()).find(
+                        "missing tensor 'transformer.encoder.layer.1.ffn.fc1.bias'") !=
+                    std::string::npos);
         }
         StateDict wrong = model->weights();
         wrong.set("head.weight", torch::zeros({7, 32}));
@@ -161,7 +165,8 @@ private Q_SLOTS:
             modelFromWeights(c, extra);
             QFAIL("expected an error");
         } catch (const ModelMismatchError& e) {
-            QVERIFY(std::string(e.what()).find("unexpected tensor 'bogus.weight'") != std::string::npos);
+            QVERIFY(std::string(e.what()).find("unexpected tensor 'bogus.weight'") !=
+                    std::string::npos);
         }
         StateDict unknown;
         unknown.set("foo", torch::zeros({1}));
@@ -183,22 +188,32 @@ private Q_SLOTS:
         ModelConfig c = smallConfig(Family::RingFormer);
         auto model = createModel(c, 1);
         auto params = model->trainableParameters();
-        for (auto& p : params) p.requires_grad_(true);
+        for (auto& p : params)
+            p.requires_grad_(true);
         torch::manual_seed(0);
         torch::Tensor x = torch::randn({8, 3, 16, 16});
         torch::Tensor y = torch::randint(0, 5, {8}, torch::kInt64);
         double first = 0, last = 0;
+        ForwardOptions trainingPass;
+        trainingPass.train = true;
         for (int step = 0; step < 30; ++step) {
-            for (auto& p : params) p.mutable_grad() = torch::Tensor();
-            torch::Tensor loss = torch::cross_entropy_loss(model->forward(x, ForwardOptions{true}).logits, y);
+            for (auto& p : params)
+                p.mutable_grad() = torch::Tensor();
+            torch::Tensor loss =
+                torch::cross_entropy_loss(model->forward(x, trainingPass).logits, y);
             loss.backward();
             torch::NoGradGuard g;
-            for (auto& p : params) p.sub_(p.grad() * 0.05);
+            for (auto& p : params)
+                p.sub_(p.grad() * 0.05);
             (step == 0 ? first : last) = loss.item<double>();
         }
         QVERIFY2(last < first * 0.5, qPrintable(QString("%1 -> %2").arg(first).arg(last)));
         // The level factors receive gradients once *_01 moves away from zero.
-        QVERIFY(model->weights().at("transformer.encoder.ATTN_lev_embed_Q_01").abs().max().item<double>() > 0.0);
+        QVERIFY(model->weights()
+                    .at("transformer.encoder.ATTN_lev_embed_Q_01")
+                    .abs()
+                    .max()
+                    .item<double>() > 0.0);
     }
 };
 

@@ -3,9 +3,9 @@
 #include "TestSupport.h"
 
 #include "ringscope/analysis/AttentionDistance.h"
-#include "ringscope/model/Runtime.h"
+#include "ringscope/model/core/Runtime.h"
 #include "ringscope/model/LoadedModel.h"
-#include "ringscope/model/Npy.h"
+#include "ringscope/model/io/Npy.h"
 
 #include <QtTest>
 
@@ -43,8 +43,10 @@ private Q_SLOTS:
         LoadOptions options;
         options.heads = 4; // the fixtures' JSON: heads 4 (not stored in the checkpoint)
         LoadedModel loaded = loadModel(base + suffix.toStdString(), options);
-        QCOMPARE(loaded.model->parameterCount(),
-                 name == "vit_tiny" ? 114698 : name == "owf_tiny" ? 81290 : name == "ringformer_tiny" ? 54410 : 49930);
+        QCOMPARE(loaded.model->parameterCount(), name == "vit_tiny"          ? 114698
+                                                 : name == "owf_tiny"        ? 81290
+                                                 : name == "ringformer_tiny" ? 54410
+                                                                             : 49930);
 
         torch::NoGradGuard noGrad;
         ForwardTrace trace;
@@ -55,8 +57,10 @@ private Q_SLOTS:
         QCOMPARE(out.logits.sizes().vec(), logits.sizes().vec());
         QCOMPARE(out.encoded.sizes().vec(), encoded.sizes().vec());
         QCOMPARE(int64_t(trace.attention.size()), attn.size(0));
-        QVERIFY2(maxDiff(out.logits, logits) < 1e-5, qPrintable(QString::number(maxDiff(out.logits, logits))));
-        QVERIFY2(maxDiff(out.encoded, encoded) < 1e-5, qPrintable(QString::number(maxDiff(out.encoded, encoded))));
+        QVERIFY2(maxDiff(out.logits, logits) < 1e-5,
+                 qPrintable(QString::number(maxDiff(out.logits, logits))));
+        QVERIFY2(maxDiff(out.encoded, encoded) < 1e-5,
+                 qPrintable(QString::number(maxDiff(out.encoded, encoded))));
         for (int64_t a = 0; a < attn.size(0); ++a) {
             const double d = maxDiff(trace.attention[size_t(a)], attn[a]);
             QVERIFY2(d < 1e-5, qPrintable(QString("application %1: %2").arg(a).arg(d)));
@@ -92,8 +96,10 @@ private Q_SLOTS:
         const auto& w = loaded.model->weights();
         for (int64_t t = 0; t < 3; ++t) {
             torch::Tensor x = t == 0 ? trace.embedded : trace.hidden[size_t(t - 1)];
-            torch::Tensor a = w.at("transformer.encoder.ATTN_lev_embed_K_01")[t].to(torch::kFloat64);
-            torch::Tensor b = w.at("transformer.encoder.ATTN_lev_embed_K_02")[t].to(torch::kFloat64);
+            torch::Tensor a =
+                w.at("transformer.encoder.ATTN_lev_embed_K_01")[t].to(torch::kFloat64);
+            torch::Tensor b =
+                w.at("transformer.encoder.ATTN_lev_embed_K_02")[t].to(torch::kFloat64);
             torch::Tensor m = a.t().matmul(b);
             torch::Tensor expected = x.to(torch::kFloat64).matmul(m.t());
             QVERIFY(maxDiff(trace.levelSignals[size_t(t)].k, expected) < 1e-5);

@@ -1,8 +1,8 @@
 // NumPy .npy reading and writing.
 #include "TestSupport.h"
 
-#include "ringscope/model/Error.h"
-#include "ringscope/model/Npy.h"
+#include "ringscope/model/core/Error.h"
+#include "ringscope/model/io/Npy.h"
 
 #include <QtTest>
 
@@ -32,7 +32,8 @@ class TestNpy : public QObject {
 private:
     std::string dir_;
 
-    void expectBroken(const std::string& name, const std::string& bytes, const std::string& problem) {
+    void expectBroken(const std::string& name, const std::string& bytes,
+                      const std::string& problem) {
         const std::string path = dir_ + "/" + name;
         test::writeBytes(path, bytes);
         try {
@@ -57,9 +58,12 @@ private Q_SLOTS:
 
     void roundTrips() {
         const std::vector<torch::Tensor> tensors{
-            torch::randn({2, 3, 4}), torch::randn({5}, torch::kFloat64),
-            torch::arange(-3, 9, torch::kInt64).reshape({3, 4}), torch::tensor(3.5f),
-            torch::zeros({0, 7}), torch::randn({4, 6}).t()};  // non-contiguous input
+            torch::randn({2, 3, 4}),
+            torch::randn({5}, torch::kFloat64),
+            torch::arange(-3, 9, torch::kInt64).reshape({3, 4}),
+            torch::tensor(3.5f),
+            torch::zeros({0, 7}),
+            torch::randn({4, 6}).t()}; // non-contiguous input
         int i = 0;
         for (const torch::Tensor& t : tensors) {
             const std::string path = dir_ + "/t" + std::to_string(i++) + ".npy";
@@ -85,7 +89,8 @@ private Q_SLOTS:
         const std::vector<int32_t> v{1, -2, 3};
         const std::string data(reinterpret_cast<const char*>(v.data()), 12);
         const std::string path = dir_ + "/v2.npy";
-        test::writeBytes(path, npy("{'descr': '<i4', 'fortran_order': False, 'shape': (3,), }", data, 2));
+        test::writeBytes(path,
+                         npy("{'descr': '<i4', 'fortran_order': False, 'shape': (3,), }", data, 2));
         const torch::Tensor t = loadNpy(path);
         QCOMPARE(t.scalar_type(), torch::kInt32);
         QCOMPARE(t[1].item<int>(), -2);
@@ -93,21 +98,29 @@ private Q_SLOTS:
 
     void rejectsBadFiles() {
         const std::string f8(16, '\0');
-        expectBroken("fortran.npy", npy("{'descr': '<f8', 'fortran_order': True, 'shape': (2,), }", f8),
+        expectBroken("fortran.npy",
+                     npy("{'descr': '<f8', 'fortran_order': True, 'shape': (2,), }", f8),
                      "Fortran");
-        expectBroken("big.npy", npy("{'descr': '>f8', 'fortran_order': False, 'shape': (2,), }", f8),
+        expectBroken("big.npy",
+                     npy("{'descr': '>f8', 'fortran_order': False, 'shape': (2,), }", f8),
                      "big-endian");
-        expectBroken("complex.npy", npy("{'descr': '<c8', 'fortran_order': False, 'shape': (2,), }", f8),
+        expectBroken("complex.npy",
+                     npy("{'descr': '<c8', 'fortran_order': False, 'shape': (2,), }", f8),
                      "unsupported .npy dtype");
-        expectBroken("short.npy", npy("{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }", f8),
+        expectBroken("short.npy",
+                     npy("{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }", f8),
                      "promises 24 bytes");
-        expectBroken("huge.npy",
-                     npy("{'descr': '<f8', 'fortran_order': False, 'shape': (100000000000, 100000000000), }", f8),
-                     "implausibly large");
-        expectBroken("noshape.npy", npy("{'descr': '<f8', 'fortran_order': False, }", f8), "no 'shape'");
+        expectBroken(
+            "huge.npy",
+            npy("{'descr': '<f8', 'fortran_order': False, 'shape': (100000000000, 100000000000), }",
+                f8),
+            "implausibly large");
+        expectBroken("noshape.npy", npy("{'descr': '<f8', 'fortran_order': False, }", f8),
+                     "no 'shape'");
         expectBroken("magic.npy", "PK\x03\x04 definitely not numpy", "bad magic");
         expectBroken("tiny.npy", "\x93NU", "too short");
-        QVERIFY_EXCEPTION_THROWN(saveNpy(dir_ + "/x.npy", torch::zeros({2}, torch::kInt32)), FileFormatError);
+        QVERIFY_EXCEPTION_THROWN(saveNpy(dir_ + "/x.npy", torch::zeros({2}, torch::kInt32)),
+                                 FileFormatError);
     }
 };
 

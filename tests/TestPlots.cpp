@@ -18,7 +18,8 @@ namespace {
 std::vector<double> matrix(int rows, int cols) {
     std::vector<double> v;
     for (int r = 0; r < rows; ++r)
-        for (int c = 0; c < cols; ++c) v.push_back(1.0 / (1.0 + std::abs(r - c)) + 0.001 * c);
+        for (int c = 0; c < cols; ++c)
+            v.push_back(1.0 / (1.0 + std::abs(r - c)) + 0.001 * c);
     return v;
 }
 
@@ -28,7 +29,8 @@ bool validSvg(const QString& path) {
     QXmlStreamReader xml(&f);
     bool sawSvg = false;
     while (!xml.atEnd()) {
-        if (xml.readNext() == QXmlStreamReader::StartElement && xml.name() == QLatin1String("svg")) sawSvg = true;
+        if (xml.readNext() == QXmlStreamReader::StartElement && xml.name() == QLatin1String("svg"))
+            sawSvg = true;
     }
     return sawSvg && !xml.hasError();
 }
@@ -65,8 +67,10 @@ private Q_SLOTS:
     void initTestCase() {
         // RINGSCOPE_KEEP_PLOTS=DIR keeps the exported figures for a look.
         dir_ = qEnvironmentVariable("RINGSCOPE_KEEP_PLOTS");
-        if (dir_.isEmpty()) dir_ = QString::fromStdString(ringscope::test::makeTempDir("plots"));
-        else QDir().mkpath(dir_);
+        if (dir_.isEmpty())
+            dir_ = QString::fromStdString(ringscope::test::makeTempDir("plots"));
+        else
+            QDir().mkpath(dir_);
     }
 
     void heatmap() {
@@ -80,7 +84,8 @@ private Q_SLOTS:
         plot.replot();
         // The centre of cell (row 3, column 2) shows its exact value.
         const QPoint centre(int(plot.xAxis->coordToPixel(2)), int(plot.yAxis->coordToPixel(3)));
-        QCOMPARE(plot.hoverText(centre), QString("RingFormer level 3, ViT layer 2: %1").arg(plot.value(2, 1), 0, 'g', 10));
+        QCOMPARE(plot.hoverText(centre),
+                 QString("RingFormer level 3, ViT layer 2: %1").arg(plot.value(2, 1), 0, 'g', 10));
         QVERIFY(plot.hoverText(QPoint(2, 2)).isEmpty());
         checkExports(plot, "heatmap");
     }
@@ -93,7 +98,8 @@ private Q_SLOTS:
         plot.addModel("RingFormer", {{2, 4, 6}, {3, 5, 7}}, DepthScatterPlot::defaultColor(0));
         plot.addModel("ViT", {{1, 2, 3}, {8, 9, 10}}, DepthScatterPlot::defaultColor(1));
         plot.replot();
-        const QPoint p(int(plot.xAxis->coordToPixel(2 + 0.5 * 0.12)), int(plot.yAxis->coordToPixel(9)));
+        const QPoint p(int(plot.xAxis->coordToPixel(2 + 0.5 * 0.12)),
+                       int(plot.yAxis->coordToPixel(9)));
         QCOMPARE(plot.hoverText(p), QString("ViT, application 2, head 2: 9"));
         checkExports(plot, "mad");
     }
@@ -104,7 +110,8 @@ private Q_SLOTS:
         plot.setTitle("Relative update");
         plot.setAxisLabels("application", "||h_a - h_a-1|| / ||h_a-1||");
         plot.setIntegerXAxis(true);
-        plot.addSeries("RingFormer", {1, 2, 3}, {0.5, 0.3, 0.2}, QColor(), {0.4, 0.25, 0.1}, {0.6, 0.35, 0.3});
+        plot.addSeries("RingFormer", {1, 2, 3}, {0.5, 0.3, 0.2}, QColor(), {0.4, 0.25, 0.1},
+                       {0.6, 0.35, 0.3});
         plot.addSeries("ViT", {1, 2, 3}, {0.7, 0.4, 0.1});
         QCOMPARE(plot.seriesCount(), 2);
         plot.replot();
@@ -119,8 +126,10 @@ private Q_SLOTS:
         QImage img(28, 28, QImage::Format_RGB32);
         img.fill(QColor(90, 90, 90));
         std::vector<double> map(49);
-        for (int i = 0; i < 49; ++i) map[size_t(i)] = i / 48.0;
-        view.setPanels({{img, map, 7, "RingFormer, level 6", 10}, {img, std::vector<double>(49, 0.02), 7, "ViT", -1}});
+        for (int i = 0; i < 49; ++i)
+            map[size_t(i)] = i / 48.0;
+        view.setPanels({{img, map, 7, "RingFormer, level 6", 10},
+                        {img, std::vector<double>(49, 0.02), 7, "ViT", -1}});
         view.setTitle("CLS attention");
         view.setAlpha(0.7);
         QCOMPARE(view.rangeOf(1), std::make_pair(0.0, 1.0)); // shared scale
@@ -132,7 +141,8 @@ private Q_SLOTS:
         int panel = -1, patch = -1;
         bool found = false;
         for (int y = 0; y < 360 && !found; y += 2)
-            for (int x = 0; x < 320 && !found; x += 2) found = view.patchAt(QPoint(x, y), panel, patch);
+            for (int x = 0; x < 320 && !found; x += 2)
+                found = view.patchAt(QPoint(x, y), panel, patch);
         QVERIFY(found);
         QCOMPARE(panel, 0);
         QCOMPARE(patch, 0);
@@ -142,7 +152,9 @@ private Q_SLOTS:
                 if (view.patchAt(QPoint(x, y), panel, patch) && patch == 10) break;
             if (patch == 10) break;
         }
-        QCOMPARE(view.hoverText(QPoint(x, y)), QString("RingFormer, level 6\npatch 11 (row 2, column 4): %1").arg(10 / 48.0, 0, 'g', 6));
+        QCOMPARE(view.hoverText(QPoint(x, y)),
+                 QString("RingFormer, level 6\npatch 11 (row 2, column 4): %1")
+                     .arg(10 / 48.0, 0, 'g', 6));
         checkExports(view, "overlay");
     }
 

@@ -2,18 +2,18 @@
 // deterministic, cancelling keeps the last good checkpoint.
 #include "TestSupport.h"
 
-#include "ringscope/model/AtomicFile.h"
-#include "ringscope/model/Augment.h"
-#include "ringscope/model/Checkpoint.h"
-#include "ringscope/model/Error.h"
-#include "ringscope/model/IdxDataset.h"
+#include "ringscope/model/io/FileIO.h"
+#include "ringscope/model/data/Augment.h"
+#include "ringscope/model/checkpoint/Checkpoint.h"
+#include "ringscope/model/core/Error.h"
+#include "ringscope/model/data/IdxDataset.h"
 #include "ringscope/model/LoadedModel.h"
-#include "ringscope/model/ModelFactory.h"
-#include "ringscope/model/ParameterLayout.h"
-#include "ringscope/model/Runtime.h"
-#include "ringscope/model/Sha256.h"
-#include "ringscope/model/SubsetDataset.h"
-#include "ringscope/model/Trainer.h"
+#include "ringscope/model/nets/ModelFactory.h"
+#include "ringscope/model/nets/ParameterLayout.h"
+#include "ringscope/model/core/Runtime.h"
+#include "ringscope/model/io/Sha256.h"
+#include "ringscope/model/data/SubsetDataset.h"
+#include "ringscope/model/train/Trainer.h"
 
 #include <QtTest>
 
@@ -85,7 +85,8 @@ private Q_SLOTS:
     /// vectors need no data).
     void init() {
         const QByteArray name = QTest::currentTestFunction();
-        if (name != "scheduleShape" && name != "sha256KnownValues" && !train_) QSKIP(test::kNoFashionMnist);
+        if (name != "scheduleShape" && name != "sha256KnownValues" && !train_)
+            QSKIP(test::kNoFashionMnist);
     }
 
     void scheduleShape() {
@@ -98,7 +99,8 @@ private Q_SLOTS:
 
     void augmentationIsDeterministic() {
         cv::Mat img = train_->get(0).image;
-        cv::Mat a = randomResizedCrop(img, 28, 5), b = randomResizedCrop(img, 28, 5), c = randomResizedCrop(img, 28, 6);
+        cv::Mat a = randomResizedCrop(img, 28, 5), b = randomResizedCrop(img, 28, 5),
+                c = randomResizedCrop(img, 28, 6);
         QCOMPARE(a.rows, 28);
         QCOMPARE(cv::norm(a, b, cv::NORM_INF), 0.0);
         QVERIFY(cv::norm(a, c, cv::NORM_INF) > 0.0);
@@ -116,8 +118,9 @@ private Q_SLOTS:
                               [&](const TrainProgress& p) { seen.push_back(p); });
         QCOMPARE(r.history.size(), size_t(3));
         QCOMPARE(r.steps, int64_t(36));
-        QVERIFY2(r.history.back().trainLoss < r.history.front().trainLoss, "training loss did not fall");
-        QVERIFY2(r.bestAccuracy > 0.4, std::to_string(r.bestAccuracy).c_str());  // chance is 0.1
+        QVERIFY2(r.history.back().trainLoss < r.history.front().trainLoss,
+                 "training loss did not fall");
+        QVERIFY2(r.bestAccuracy > 0.4, std::to_string(r.bestAccuracy).c_str()); // chance is 0.1
         QVERIFY(before.accuracy < 0.3);
         QCOMPARE(seen.back().step, int64_t(36));
         QVERIFY(seen.back().epochEnd);
@@ -140,7 +143,8 @@ private Q_SLOTS:
         auto a = createModel(c, 3), b = createModel(c, 3);
         train(*a, *trainPart_, nullptr, o, fashionMeta(c));
         train(*b, *trainPart_, nullptr, o, fashionMeta(c));
-        for (const auto& [name, t] : a->weights()) QVERIFY2(torch::equal(t, b->weights().at(name)), name.c_str());
+        for (const auto& [name, t] : a->weights())
+            QVERIFY2(torch::equal(t, b->weights().at(name)), name.c_str());
     }
 
     /// Dropout draws from the run's own generator: the process-wide one is left as it was, and
@@ -156,8 +160,10 @@ private Q_SLOTS:
         auto a = createModel(c, 3), b = createModel(c, 3);
         train(*a, *trainPart_, nullptr, o, fashionMeta(c));
         QVERIFY(torch::equal(torch::rand({8}), expected));
-        train(*b, *trainPart_, nullptr, o, fashionMeta(c), [](const TrainProgress&) { (void)torch::rand({64}); });
-        for (const auto& [name, t] : a->weights()) QVERIFY2(torch::equal(t, b->weights().at(name)), name.c_str());
+        train(*b, *trainPart_, nullptr, o, fashionMeta(c),
+              [](const TrainProgress&) { (void)torch::rand({64}); });
+        for (const auto& [name, t] : a->weights())
+            QVERIFY2(torch::equal(t, b->weights().at(name)), name.c_str());
     }
 
     void cancelKeepsLastGoodCheckpoint() {
@@ -166,8 +172,10 @@ private Q_SLOTS:
         TrainOptions o = quickOptions();
         o.checkpointPath = dir_ + "/uit.pt";
         int64_t steps = 0;
-        TrainResult r = train(*model, *trainPart_, nullptr, o, fashionMeta(c), [&](const TrainProgress& p) { steps = p.step; },
-                              [&] { return steps >= 18; });  // cancel in the middle of epoch 2
+        TrainResult r = train(
+            *model, *trainPart_, nullptr, o, fashionMeta(c),
+            [&](const TrainProgress& p) { steps = p.step; },
+            [&] { return steps >= 18; }); // cancel in the middle of epoch 2
         QVERIFY(r.cancelled);
         QCOMPARE(r.history.size(), size_t(1));
         LoadedModel back = loadModel(o.checkpointPath);
@@ -190,8 +198,9 @@ private Q_SLOTS:
         TrainOptions first = o;
         first.lastCheckpointPath = dir_ + "/resume.last.pt";
         bool stop = false;
-        const TrainResult r1 = train(*part, *trainPart_, testPart_.get(), first, fashionMeta(c),
-                                     [&](const TrainProgress& p) { stop = stop || p.epochEnd; }, [&] { return stop; });
+        const TrainResult r1 = train(
+            *part, *trainPart_, testPart_.get(), first, fashionMeta(c),
+            [&](const TrainProgress& p) { stop = stop || p.epochEnd; }, [&] { return stop; });
         QVERIFY(r1.cancelled);
         QCOMPARE(r1.history.size(), size_t(1));
 
@@ -201,14 +210,16 @@ private Q_SLOTS:
         QCOMPARE(saved.checkpoint.state->globalStep, int64_t(12));
         TrainOptions rest = o;
         rest.resume = saved.checkpoint.state;
-        const TrainResult r2 = train(*saved.model, *trainPart_, testPart_.get(), rest, saved.metadata);
+        const TrainResult r2 =
+            train(*saved.model, *trainPart_, testPart_.get(), rest, saved.metadata);
         QCOMPARE(r2.firstEpoch, int64_t(2));
         QCOMPARE(r2.steps, full.steps);
         QCOMPARE(r2.history.size(), size_t(2));
         QCOMPARE(r2.history.back().valAccuracy, full.history.back().valAccuracy);
         double worst = 0;
         for (const auto& [name, t] : whole->weights())
-            worst = std::max(worst, (t - saved.model->weights().at(name)).abs().max().item<double>());
+            worst =
+                std::max(worst, (t - saved.model->weights().at(name)).abs().max().item<double>());
         QVERIFY2(worst == 0.0, ("largest difference " + std::to_string(worst)).c_str());
     }
 
@@ -254,30 +265,37 @@ private Q_SLOTS:
         TrainOptions o = quickOptions();
         o.resume = TrainingState{};
         o.resume->moments.resize(3);
-        QVERIFY_EXCEPTION_THROWN(train(*model, *trainPart_, nullptr, o, fashionMeta(c)), RingScopeError);
+        QVERIFY_EXCEPTION_THROWN(train(*model, *trainPart_, nullptr, o, fashionMeta(c)),
+                                 RingScopeError);
     }
 
     void sha256KnownValues() {
         Sha256 empty;
-        QCOMPARE(empty.hexDigest(), std::string("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+        QCOMPARE(empty.hexDigest(),
+                 std::string("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
         Sha256 abc;
         abc.update("abc");
-        QCOMPARE(abc.hexDigest(), std::string("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+        QCOMPARE(abc.hexDigest(),
+                 std::string("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
         Sha256 two; // 448-bit message: padding spills into a second block
         two.update("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq");
-        QCOMPARE(two.hexDigest(), std::string("248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"));
+        QCOMPARE(two.hexDigest(),
+                 std::string("248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"));
         Sha256 million; // one million 'a's fed in uneven pieces
         const std::string chunk(999, 'a'), rest(1000, 'a');
-        for (int i = 0; i < 1000; ++i) million.update(chunk);
+        for (int i = 0; i < 1000; ++i)
+            million.update(chunk);
         million.update(rest);
-        QCOMPARE(million.hexDigest(), std::string("cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"));
+        QCOMPARE(million.hexDigest(),
+                 std::string("cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"));
     }
 
     void rejectsMismatchedData() {
         ModelConfig c = tinyConfig(Family::ViT);
         c.classes = 5;
         auto model = createModel(c, 1);
-        QVERIFY_EXCEPTION_THROWN(train(*model, *trainPart_, nullptr, quickOptions(), fashionMeta(c)), RingScopeError);
+        QVERIFY_EXCEPTION_THROWN(
+            train(*model, *trainPart_, nullptr, quickOptions(), fashionMeta(c)), RingScopeError);
         QVERIFY_EXCEPTION_THROWN(evaluate(*model, *testPart_, InputSpec{}), RingScopeError);
     }
 };

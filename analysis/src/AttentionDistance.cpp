@@ -1,6 +1,6 @@
 #include "ringscope/analysis/AttentionDistance.h"
 
-#include "ringscope/model/Error.h"
+#include "ringscope/model/core/Error.h"
 
 #include <cmath>
 
@@ -15,12 +15,14 @@ torch::Tensor patchDistanceMatrix(int64_t grid, int64_t patch) {
     return torch::sqrt(dr * dr + dc * dc) * double(patch);
 }
 
-torch::Tensor meanAttentionDistance(const torch::Tensor& attention, int64_t patch, MadVariant variant) {
+torch::Tensor meanAttentionDistance(const torch::Tensor& attention, int64_t patch,
+                                    MadVariant variant) {
     if (attention.dim() != 4 || attention.size(2) != attention.size(3))
         throw RingScopeError("attention maps must be [B, H, N, N]");
     const int64_t N = attention.size(2);
     const int64_t grid = static_cast<int64_t>(std::llround(std::sqrt(double(N - 1))));
-    if (grid * grid + 1 != N) throw RingScopeError("attention maps do not cover a square patch grid plus CLS");
+    if (grid * grid + 1 != N)
+        throw RingScopeError("attention maps do not cover a square patch grid plus CLS");
     torch::Tensor p = attention.to(torch::kFloat64).narrow(2, 1, N - 1).narrow(3, 1, N - 1);
     if (variant == MadVariant::Renormalised) p = p / p.sum(-1, true).clamp_min(1e-300);
     torch::Tensor d = patchDistanceMatrix(grid, patch);

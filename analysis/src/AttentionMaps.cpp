@@ -17,9 +17,12 @@ void checkMaps(const torch::Tensor& attention) {
 
 std::string fusionName(HeadFusion f) {
     switch (f) {
-    case HeadFusion::Mean: return "mean";
-    case HeadFusion::Max: return "max";
-    case HeadFusion::Min: return "min";
+    case HeadFusion::Mean:
+        return "mean";
+    case HeadFusion::Max:
+        return "max";
+    case HeadFusion::Min:
+        return "min";
     }
     return "?";
 }
@@ -34,14 +37,16 @@ HeadFusion parseFusion(const std::string& s) {
 int64_t gridSide(int64_t tokens) {
     const auto g = int64_t(std::llround(std::sqrt(double(tokens - 1))));
     if (tokens < 2 || g * g + 1 != tokens)
-        throw std::invalid_argument(std::to_string(tokens) + " tokens are not a square patch grid plus CLS");
+        throw std::invalid_argument(std::to_string(tokens) +
+                                    " tokens are not a square patch grid plus CLS");
     return g;
 }
 
 torch::Tensor queryMap(const torch::Tensor& attention, int64_t image, int64_t head, int64_t query) {
     checkMaps(attention);
     const int64_t n = attention.size(2), g = gridSide(n);
-    if (image < 0 || image >= attention.size(0) || head < 0 || head >= attention.size(1) || query < 0 || query >= n)
+    if (image < 0 || image >= attention.size(0) || head < 0 || head >= attention.size(1) ||
+        query < 0 || query >= n)
         throw std::out_of_range("attention map index out of range");
     return attention[image][head][query].narrow(0, 1, n - 1).to(torch::kFloat64).reshape({g, g});
 }
@@ -50,14 +55,18 @@ torch::Tensor fuseHeads(const torch::Tensor& attention, HeadFusion fusion) {
     checkMaps(attention);
     const torch::Tensor p = attention.to(torch::kFloat64);
     switch (fusion) {
-    case HeadFusion::Mean: return p.mean(1);
-    case HeadFusion::Max: return std::get<0>(p.max(1));
-    case HeadFusion::Min: return std::get<0>(p.min(1));
+    case HeadFusion::Mean:
+        return p.mean(1);
+    case HeadFusion::Max:
+        return std::get<0>(p.max(1));
+    case HeadFusion::Min:
+        return std::get<0>(p.min(1));
     }
     return p.mean(1);
 }
 
-torch::Tensor attentionRollout(const std::vector<torch::Tensor>& attention, const RolloutOptions& options) {
+torch::Tensor attentionRollout(const std::vector<torch::Tensor>& attention,
+                               const RolloutOptions& options) {
     if (attention.empty()) throw std::invalid_argument("rollout needs at least one application");
     if (!(options.discardRatio >= 0.0 && options.discardRatio < 1.0))
         throw std::invalid_argument("the discard ratio must lie in [0, 1)");
@@ -69,7 +78,8 @@ torch::Tensor attentionRollout(const std::vector<torch::Tensor>& attention, cons
         const auto drop = int64_t(std::floor(options.discardRatio * double(n)));
         if (drop > 0) {
             // Zero each row's `drop` smallest weights, sparing the diagonal.
-            torch::Tensor ranked = a.masked_fill(eye.to(torch::kBool), std::numeric_limits<double>::infinity());
+            torch::Tensor ranked =
+                a.masked_fill(eye.to(torch::kBool), std::numeric_limits<double>::infinity());
             torch::Tensor smallest = std::get<1>(ranked.topk(drop, -1, /*largest=*/false));
             a = a.scatter(-1, smallest, 0.0);
         }
@@ -83,7 +93,8 @@ torch::Tensor attentionRollout(const std::vector<torch::Tensor>& attention, cons
 torch::Tensor attentionEntropy(const torch::Tensor& attention) {
     checkMaps(attention);
     const torch::Tensor p = attention.to(torch::kFloat64);
-    const torch::Tensor plogp = torch::where(p > 0, p * torch::log(p.clamp_min(1e-300)), torch::zeros_like(p));
+    const torch::Tensor plogp =
+        torch::where(p > 0, p * torch::log(p.clamp_min(1e-300)), torch::zeros_like(p));
     return (-plogp.sum(-1)).mean(-1);
 }
 
@@ -95,7 +106,8 @@ torch::Tensor neighbourhoodMass(const torch::Tensor& attention) {
     for (int64_t i = 0; i < m; ++i)
         for (int64_t j = 0; j < m; ++j)
             if (std::abs(i / g - j / g) <= 1 && std::abs(i % g - j % g) <= 1) acc[i][j] = 1.0;
-    const torch::Tensor patches = attention.to(torch::kFloat64).narrow(2, 1, m).narrow(3, 1, m); // [B,H,m,m]
+    const torch::Tensor patches =
+        attention.to(torch::kFloat64).narrow(2, 1, m).narrow(3, 1, m); // [B,H,m,m]
     return (patches * mask).sum(-1).mean(-1);
 }
 

@@ -19,38 +19,49 @@ torch::Tensor centred(const torch::Tensor& k) {
 }
 
 /// The unbiased HSIC_1 of every (i, j) pair of two lists of diagonal-free Gram matrices.
-torch::Tensor pairwiseHsic(const std::vector<torch::Tensor>& ks, const std::vector<torch::Tensor>& ls) {
+torch::Tensor pairwiseHsic(const std::vector<torch::Tensor>& ks,
+                           const std::vector<torch::Tensor>& ls) {
     torch::Tensor out = torch::zeros({int64_t(ks.size()), int64_t(ls.size())}, torch::kFloat64);
     auto acc = out.accessor<double, 2>();
     for (size_t i = 0; i < ks.size(); ++i)
-        for (size_t j = 0; j < ls.size(); ++j) acc[int64_t(i)][int64_t(j)] = unbiasedHsic(ks[i], ls[j]);
+        for (size_t j = 0; j < ls.size(); ++j)
+            acc[int64_t(i)][int64_t(j)] = unbiasedHsic(ks[i], ls[j]);
     return out;
 }
 
 torch::Tensor selfHsic(const std::vector<torch::Tensor>& ks) {
     torch::Tensor out = torch::zeros({int64_t(ks.size())}, torch::kFloat64);
-    for (size_t i = 0; i < ks.size(); ++i) out[int64_t(i)] = unbiasedHsic(ks[i], ks[i]);
+    for (size_t i = 0; i < ks.size(); ++i)
+        out[int64_t(i)] = unbiasedHsic(ks[i], ks[i]);
     return out;
 }
 
 } // namespace
 
-std::string kernelName(CkaKernel k) { return k == CkaKernel::Linear ? "linear" : "rbf"; }
+std::string kernelName(CkaKernel k) {
+    return k == CkaKernel::Linear ? "linear" : "rbf";
+}
 
 std::string estimatorName(CkaEstimator e) {
     switch (e) {
-    case CkaEstimator::Full: return "full";
-    case CkaEstimator::Minibatch: return "minibatch";
-    case CkaEstimator::Token: return "token";
+    case CkaEstimator::Full:
+        return "full";
+    case CkaEstimator::Minibatch:
+        return "minibatch";
+    case CkaEstimator::Token:
+        return "token";
     }
     return "?";
 }
 
 std::string featureName(CkaFeature f) {
     switch (f) {
-    case CkaFeature::Flatten: return "flatten";
-    case CkaFeature::Cls: return "cls";
-    case CkaFeature::Mean: return "mean";
+    case CkaFeature::Flatten:
+        return "flatten";
+    case CkaFeature::Cls:
+        return "cls";
+    case CkaFeature::Mean:
+        return "mean";
     }
     return "?";
 }
@@ -79,9 +90,12 @@ torch::Tensor ckaFeatures(const torch::Tensor& hidden, CkaFeature feature) {
     if (hidden.dim() != 3) throw std::invalid_argument("CKA expects hidden states [B, N, d]");
     torch::Tensor h = hidden.to(torch::kFloat64);
     switch (feature) {
-    case CkaFeature::Flatten: return h.reshape({h.size(0), -1});
-    case CkaFeature::Cls: return h.select(1, 0).contiguous();
-    case CkaFeature::Mean: return h.mean(1);
+    case CkaFeature::Flatten:
+        return h.reshape({h.size(0), -1});
+    case CkaFeature::Cls:
+        return h.select(1, 0).contiguous();
+    case CkaFeature::Mean:
+        return h.mean(1);
     }
     return h;
 }
@@ -109,7 +123,8 @@ double ckaFromGrams(const torch::Tensor& k, const torch::Tensor& l) {
 double unbiasedHsic(const torch::Tensor& k, const torch::Tensor& l) {
     const int64_t n = k.size(0);
     if (n <= 3) throw std::invalid_argument("the unbiased HSIC needs more than 3 examples");
-    const torch::Tensor kt = zeroDiagonal(k.to(torch::kFloat64)), lt = zeroDiagonal(l.to(torch::kFloat64));
+    const torch::Tensor kt = zeroDiagonal(k.to(torch::kFloat64)),
+                        lt = zeroDiagonal(l.to(torch::kFloat64));
     const double trace = (kt * lt).sum().item<double>(); // tr(K~ L~), both symmetric
     const double sumK = kt.sum().item<double>(), sumL = lt.sum().item<double>();
     const double cross = torch::dot(kt.sum(0), lt.sum(1)).item<double>(); // 1^T K~ L~ 1
@@ -125,7 +140,8 @@ double linearCka(const torch::Tensor& x, const torch::Tensor& y) {
 
 CkaAccumulator::CkaAccumulator(const CkaOptions& options, int64_t appsA, int64_t appsB, bool self)
     : options_(options), appsA_(appsA), appsB_(self ? appsA : appsB), self_(self) {
-    if (appsA_ <= 0 || appsB_ <= 0) throw std::invalid_argument("CKA needs at least one application per model");
+    if (appsA_ <= 0 || appsB_ <= 0)
+        throw std::invalid_argument("CKA needs at least one application per model");
     cross_ = torch::zeros({appsA_, appsB_}, torch::kFloat64);
     selfA_ = torch::zeros({appsA_}, torch::kFloat64);
     selfB_ = torch::zeros({appsB_}, torch::kFloat64);
@@ -136,34 +152,43 @@ CkaAccumulator::CkaAccumulator(const CkaOptions& options, int64_t appsA, int64_t
 std::vector<torch::Tensor> CkaAccumulator::grams(const std::vector<torch::Tensor>& hidden) const {
     std::vector<torch::Tensor> g;
     g.reserve(hidden.size());
-    for (const auto& h : hidden) g.push_back(gramMatrix(ckaFeatures(h, options_.feature), options_.kernel, options_.rbfThreshold));
+    for (const auto& h : hidden)
+        g.push_back(
+            gramMatrix(ckaFeatures(h, options_.feature), options_.kernel, options_.rbfThreshold));
     return g;
 }
 
-void CkaAccumulator::accumulate(const std::vector<torch::Tensor>& ga, const std::vector<torch::Tensor>& gb) {
+void CkaAccumulator::accumulate(const std::vector<torch::Tensor>& ga,
+                                const std::vector<torch::Tensor>& gb) {
     cross_ += pairwiseHsic(ga, gb);
     selfA_ += selfHsic(ga);
     selfB_ += self_ ? selfHsic(ga) : selfHsic(gb);
 }
 
-void CkaAccumulator::add(const std::vector<torch::Tensor>& hiddenA, const std::vector<torch::Tensor>& hiddenB) {
+void CkaAccumulator::add(const std::vector<torch::Tensor>& hiddenA,
+                         const std::vector<torch::Tensor>& hiddenB) {
     const std::vector<torch::Tensor>& b = self_ ? hiddenA : hiddenB;
     if (int64_t(hiddenA.size()) != appsA_ || int64_t(b.size()) != appsB_)
-        throw std::invalid_argument("CKA: expected " + std::to_string(appsA_) + " x " + std::to_string(appsB_) +
-                                    " applications, got " + std::to_string(hiddenA.size()) + " x " +
+        throw std::invalid_argument("CKA: expected " + std::to_string(appsA_) + " x " +
+                                    std::to_string(appsB_) + " applications, got " +
+                                    std::to_string(hiddenA.size()) + " x " +
                                     std::to_string(b.size()));
     const int64_t n = hiddenA.front().size(0);
     for (const auto& h : hiddenA)
-        if (h.dim() != 3 || h.size(0) != n) throw std::invalid_argument("CKA: model A's hidden states differ in shape");
+        if (h.dim() != 3 || h.size(0) != n)
+            throw std::invalid_argument("CKA: model A's hidden states differ in shape");
     for (const auto& h : b)
         if (h.dim() != 3 || h.size(0) != n)
-            throw std::invalid_argument("CKA: the two models saw different numbers of examples (" + std::to_string(n) +
-                                        " vs " + std::to_string(h.dim() == 3 ? h.size(0) : -1) + ")");
+            throw std::invalid_argument("CKA: the two models saw different numbers of examples (" +
+                                        std::to_string(n) + " vs " +
+                                        std::to_string(h.dim() == 3 ? h.size(0) : -1) + ")");
     switch (options_.estimator) {
     case CkaEstimator::Full:
-        for (size_t a = 0; a < hiddenA.size(); ++a) featA_[a].push_back(ckaFeatures(hiddenA[a], options_.feature).to(torch::kFloat32));
+        for (size_t a = 0; a < hiddenA.size(); ++a)
+            featA_[a].push_back(ckaFeatures(hiddenA[a], options_.feature).to(torch::kFloat32));
         if (!self_)
-            for (size_t a = 0; a < b.size(); ++a) featB_[a].push_back(ckaFeatures(b[a], options_.feature).to(torch::kFloat32));
+            for (size_t a = 0; a < b.size(); ++a)
+                featB_[a].push_back(ckaFeatures(b[a], options_.feature).to(torch::kFloat32));
         examples_ += n;
         break;
     case CkaEstimator::Minibatch: {
@@ -179,9 +204,11 @@ void CkaAccumulator::add(const std::vector<torch::Tensor>& hiddenA, const std::v
     case CkaEstimator::Token:
         for (int64_t e = 0; e < n; ++e) {
             std::vector<torch::Tensor> ga, gb;
-            for (const auto& h : hiddenA) ga.push_back(gramMatrix(h[e], options_.kernel, options_.rbfThreshold));
+            for (const auto& h : hiddenA)
+                ga.push_back(gramMatrix(h[e], options_.kernel, options_.rbfThreshold));
             if (!self_)
-                for (const auto& h : b) gb.push_back(gramMatrix(h[e], options_.kernel, options_.rbfThreshold));
+                for (const auto& h : b)
+                    gb.push_back(gramMatrix(h[e], options_.kernel, options_.rbfThreshold));
             accumulate(ga, self_ ? ga : gb);
         }
         examples_ += n;
@@ -193,13 +220,17 @@ torch::Tensor CkaAccumulator::result() const {
     if (examples_ == 0) throw std::logic_error("CKA: no examples were accumulated");
     if (options_.estimator == CkaEstimator::Full) {
         std::vector<torch::Tensor> ga, gb;
-        for (const auto& chunks : featA_) ga.push_back(gramMatrix(torch::cat(chunks), options_.kernel, options_.rbfThreshold));
+        for (const auto& chunks : featA_)
+            ga.push_back(gramMatrix(torch::cat(chunks), options_.kernel, options_.rbfThreshold));
         if (!self_)
-            for (const auto& chunks : featB_) gb.push_back(gramMatrix(torch::cat(chunks), options_.kernel, options_.rbfThreshold));
+            for (const auto& chunks : featB_)
+                gb.push_back(
+                    gramMatrix(torch::cat(chunks), options_.kernel, options_.rbfThreshold));
         const std::vector<torch::Tensor>& g2 = self_ ? ga : gb;
         torch::Tensor out = torch::zeros({appsA_, appsB_}, torch::kFloat64);
         for (int64_t i = 0; i < appsA_; ++i)
-            for (int64_t j = 0; j < appsB_; ++j) out[i][j] = ckaFromGrams(ga[size_t(i)], g2[size_t(j)]);
+            for (int64_t j = 0; j < appsB_; ++j)
+                out[i][j] = ckaFromGrams(ga[size_t(i)], g2[size_t(j)]);
         return out;
     }
     return cross_ / torch::sqrt(selfA_.unsqueeze(1) * selfB_.unsqueeze(0));

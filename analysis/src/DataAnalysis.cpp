@@ -1,7 +1,7 @@
 #include "ringscope/analysis/DataAnalysis.h"
 
 #include "ringscope/analysis/LevelSignals.h"
-#include "ringscope/model/Error.h"
+#include "ringscope/model/core/Error.h"
 
 #include <cmath>
 #include <numeric>
@@ -36,8 +36,8 @@ struct Moments {
 
 /// Runs every batch through the models with tracing and hands the traces to `fn`.
 template <class Fn>
-void stream(const BatchStream& data, const std::vector<ModelInput>& models, bool recordSignals, RunReport& report,
-            const RunControl& control, Fn&& fn) {
+void stream(const BatchStream& data, const std::vector<ModelInput>& models, bool recordSignals,
+            RunReport& report, const RunControl& control, Fn&& fn) {
     torch::NoGradGuard noGrad;
     for (int64_t i = 0; i < data.batches(); ++i) {
         if (control.cancelled()) {
@@ -57,7 +57,8 @@ void stream(const BatchStream& data, const std::vector<ModelInput>& models, bool
             fn(first, traces);
             report.examples += first.images.size(0);
         }
-        if (control.progress) control.progress(std::min(data.total(), (i + 1) * data.batchSize()), data.total());
+        if (control.progress)
+            control.progress(std::min(data.total(), (i + 1) * data.batchSize()), data.total());
     }
 }
 
@@ -76,12 +77,13 @@ Batch BatchStream::batch(int64_t i, const InputSpec& spec) const {
     if (!source_.dataset) {
         Batch b;
         b.images = source_.npyBatch.narrow(0, start, count).to(torch::kFloat32).contiguous();
-        if (b.images.dim() != 4 || b.images.size(1) != spec.channels || b.images.size(2) != spec.size ||
-            b.images.size(3) != spec.size)
-            throw RingScopeError(source_.spec + ": the batch is " + std::to_string(b.images.size(1)) + "x" +
-                                 std::to_string(b.images.size(2)) + "x" + std::to_string(b.images.size(3)) +
-                                 ", the model takes " + std::to_string(spec.channels) + "x" + std::to_string(spec.size) +
-                                 "x" + std::to_string(spec.size));
+        if (b.images.dim() != 4 || b.images.size(1) != spec.channels ||
+            b.images.size(2) != spec.size || b.images.size(3) != spec.size)
+            throw RingScopeError(
+                source_.spec + ": the batch is " + std::to_string(b.images.size(1)) + "x" +
+                std::to_string(b.images.size(2)) + "x" + std::to_string(b.images.size(3)) +
+                ", the model takes " + std::to_string(spec.channels) + "x" +
+                std::to_string(spec.size) + "x" + std::to_string(spec.size));
         b.labels = torch::full({count}, -1, torch::kInt64);
         b.indices.resize(size_t(count));
         std::iota(b.indices.begin(), b.indices.end(), start);
@@ -92,7 +94,8 @@ Batch BatchStream::batch(int64_t i, const InputSpec& spec) const {
     return makeBatch(*source_.dataset, idx, spec);
 }
 
-MadRun madOverData(const ModelInput& model, const BatchStream& data, MadVariant variant, const RunControl& control) {
+MadRun madOverData(const ModelInput& model, const BatchStream& data, MadVariant variant,
+                   const RunControl& control) {
     MadRun run;
     std::vector<std::vector<torch::Tensor>> perApp;
     const int64_t patch = model.model->config().patch;
@@ -103,14 +106,15 @@ MadRun madOverData(const ModelInput& model, const BatchStream& data, MadVariant 
     });
     if (run.examples > 0) {
         std::vector<torch::Tensor> apps;
-        for (auto& chunks : perApp) apps.push_back(torch::cat(chunks));
+        for (auto& chunks : perApp)
+            apps.push_back(torch::cat(chunks));
         run.mad = torch::stack(apps);
     }
     return run;
 }
 
-CkaRun ckaOverData(const ModelInput& a, const ModelInput& b, const BatchStream& data, const CkaOptions& options,
-                   const RunControl& control) {
+CkaRun ckaOverData(const ModelInput& a, const ModelInput& b, const BatchStream& data,
+                   const CkaOptions& options, const RunControl& control) {
     CkaRun run;
     const bool self = b.model == nullptr;
     std::vector<ModelInput> models{a};
@@ -118,8 +122,10 @@ CkaRun ckaOverData(const ModelInput& a, const ModelInput& b, const BatchStream& 
     const int64_t appsA = a.model->config().depth, appsB = self ? appsA : b.model->config().depth;
     CkaAccumulator acc(options, appsA, appsB, self);
     stream(data, models, false, run, control, [&](const Batch&, std::vector<ForwardTrace>& t) {
-        if (self) acc.add(t[0].hidden);
-        else acc.add(t[0].hidden, t[1].hidden);
+        if (self)
+            acc.add(t[0].hidden);
+        else
+            acc.add(t[0].hidden, t[1].hidden);
     });
     run.skippedExamples = acc.skippedExamples();
     run.examples -= acc.skippedExamples();
@@ -136,7 +142,8 @@ CkaTripleRun ckaTripleOverData(const ModelInput& a, const ModelInput& b, const B
                                const CkaOptions& options, const RunControl& control) {
     CkaTripleRun run;
     const int64_t appsA = a.model->config().depth, appsB = b.model->config().depth;
-    CkaAccumulator aa(options, appsA, 0, true), bb(options, appsB, 0, true), ab(options, appsA, appsB);
+    CkaAccumulator aa(options, appsA, 0, true), bb(options, appsB, 0, true),
+        ab(options, appsA, appsB);
     stream(data, {a, b}, false, run, control, [&](const Batch&, std::vector<ForwardTrace>& t) {
         aa.add(t[0].hidden);
         bb.add(t[1].hidden);
@@ -170,12 +177,15 @@ LensRun lensOverData(const ModelInput& model, const BatchStream& data, const Run
     run.accuracy = torch::full({run.probabilities.size(0)}, std::nan(""), torch::kFloat64);
     if (nKnown > 0) {
         const torch::Tensor pred = run.probabilities.argmax(-1); // [A, E]
-        run.accuracy = (pred.eq(run.labels.unsqueeze(0)) & known.unsqueeze(0)).sum(1).to(torch::kFloat64) / double(nKnown);
+        run.accuracy =
+            (pred.eq(run.labels.unsqueeze(0)) & known.unsqueeze(0)).sum(1).to(torch::kFloat64) /
+            double(nKnown);
     }
     return run;
 }
 
-LevelsRun levelsOverData(const ModelInput& model, const BatchStream& data, const RunControl& control) {
+LevelsRun levelsOverData(const ModelInput& model, const BatchStream& data,
+                         const RunControl& control) {
     LevelsRun run;
     const Family family = model.model->config().family;
     run.family = familyName(family);
@@ -187,12 +197,12 @@ LevelsRun levelsOverData(const ModelInput& model, const BatchStream& data, const
         rel.add(d.relativeUpdate);
         cos.add(d.cosine);
         if (ring) {
-            const RingSignals s = ringSignals(t[0]);                        // [4, T, B, N]
+            const RingSignals s = ringSignals(t[0]); // [4, T, B, N]
             sigNorm.add(s.norms.flatten(2));
             sigRatio.add(s.ratios.flatten(2));
-            const torch::Tensor tokenSum = s.ratios.sum(2);                 // [4, T, N]
+            const torch::Tensor tokenSum = s.ratios.sum(2); // [4, T, N]
             ratioPerToken = ratioPerToken.defined() ? ratioPerToken + tokenSum : tokenSum;
-            const torch::Tensor cosSum = s.levelCosine.sum(-1);             // [4, T, T]
+            const torch::Tensor cosSum = s.levelCosine.sum(-1); // [4, T, T]
             levelCos = levelCos.defined() ? levelCos + cosSum : cosSum;
         }
         if (uit) {

@@ -8,10 +8,14 @@ namespace {
 
 const std::string kEnc = "transformer.encoder.";
 
-torch::Tensor f64(const torch::Tensor& t) { return t.to(torch::kFloat64); }
+torch::Tensor f64(const torch::Tensor& t) {
+    return t.to(torch::kFloat64);
+}
 
 /// Per-token norms [B, N] of [B, N, d].
-torch::Tensor tokenNorms(const torch::Tensor& t) { return f64(t).norm(2, -1); }
+torch::Tensor tokenNorms(const torch::Tensor& t) {
+    return f64(t).norm(2, -1);
+}
 
 /// Per-image cosine [B] between two [B, N, d] tensors flattened over tokens.
 torch::Tensor imageCosine(const torch::Tensor& a, const torch::Tensor& b) {
@@ -23,7 +27,8 @@ torch::Tensor imageCosine(const torch::Tensor& a, const torch::Tensor& b) {
 
 std::vector<LowRankMap> lowRankMaps(const VisionModel& model) {
     const ModelConfig& c = model.config();
-    if (c.family != Family::RingFormer) throw std::invalid_argument("low-rank maps exist in RingFormer models only");
+    if (c.family != Family::RingFormer)
+        throw std::invalid_argument("low-rank maps exist in RingFormer models only");
     const std::array<std::pair<std::string, std::string>, 4> names = {{
         {"ATTN_lev_embed_Q_01", "ATTN_lev_embed_Q_02"},
         {"ATTN_lev_embed_K_01", "ATTN_lev_embed_K_02"},
@@ -32,13 +37,16 @@ std::vector<LowRankMap> lowRankMaps(const VisionModel& model) {
     }};
     std::vector<LowRankMap> out;
     for (int s = 0; s < 4; ++s) {
-        const torch::Tensor a = f64(model.weights().at(kEnc + names[size_t(s)].first));  // [T, r, d]
-        const torch::Tensor b = f64(model.weights().at(kEnc + names[size_t(s)].second)); // [T, r, d]
+        const torch::Tensor a = f64(model.weights().at(kEnc + names[size_t(s)].first)); // [T, r, d]
+        const torch::Tensor b =
+            f64(model.weights().at(kEnc + names[size_t(s)].second)); // [T, r, d]
         for (int64_t t = 0; t < c.depth; ++t) {
             const torch::Tensor m = torch::matmul(a[t].t(), b[t]); // [d, d], rank <= r
-            const torch::Tensor sv = torch::linalg_svdvals(m).narrow(0, 0, std::min<int64_t>(a.size(1), m.size(0)));
+            const torch::Tensor sv =
+                torch::linalg_svdvals(m).narrow(0, 0, std::min<int64_t>(a.size(1), m.size(0)));
             LowRankMap map{s, t, m.norm().item<double>(), {}};
-            for (int64_t i = 0; i < sv.numel(); ++i) map.singularValues.push_back(sv[i].item<double>());
+            for (int64_t i = 0; i < sv.numel(); ++i)
+                map.singularValues.push_back(sv[i].item<double>());
             out.push_back(std::move(map));
         }
     }
@@ -48,7 +56,8 @@ std::vector<LowRankMap> lowRankMaps(const VisionModel& model) {
 LowRankSummary lowRankSummary(const VisionModel& model) {
     const std::vector<LowRankMap> maps = lowRankMaps(model);
     const int64_t levels = model.config().depth, rank = int64_t(maps.front().singularValues.size());
-    LowRankSummary s{torch::zeros({4, levels}, torch::kFloat64), torch::zeros({4, levels, rank}, torch::kFloat64)};
+    LowRankSummary s{torch::zeros({4, levels}, torch::kFloat64),
+                     torch::zeros({4, levels, rank}, torch::kFloat64)};
     for (const LowRankMap& m : maps) {
         s.frobenius[m.signal][m.level] = m.frobenius;
         s.singularValues[m.signal][m.level] = torch::tensor(m.singularValues, torch::kFloat64);
@@ -57,13 +66,17 @@ LowRankSummary lowRankSummary(const VisionModel& model) {
 }
 
 RingSignals ringSignals(const ForwardTrace& trace) {
-    if (trace.levelSignals.empty()) throw std::invalid_argument("the trace holds no RingFormer level signals");
+    if (trace.levelSignals.empty())
+        throw std::invalid_argument("the trace holds no RingFormer level signals");
     std::vector<torch::Tensor> norms, ratios, cosines;
     for (int s = 0; s < 4; ++s) {
         std::vector<torch::Tensor> n, r, flat;
         for (const LevelSignalTrace& l : trace.levelSignals) {
             const torch::Tensor& sig = s == 0 ? l.q : s == 1 ? l.k : s == 2 ? l.v : l.f;
-            const torch::Tensor& base = s == 0 ? l.baseQ : s == 1 ? l.baseK : s == 2 ? l.baseV : l.baseF;
+            const torch::Tensor& base = s == 0   ? l.baseQ
+                                        : s == 1 ? l.baseK
+                                        : s == 2 ? l.baseV
+                                                 : l.baseF;
             const torch::Tensor sn = tokenNorms(sig);
             n.push_back(sn);
             r.push_back(sn / tokenNorms(base).clamp_min(1e-300));
@@ -71,20 +84,22 @@ RingSignals ringSignals(const ForwardTrace& trace) {
         }
         norms.push_back(torch::stack(n));
         ratios.push_back(torch::stack(r));
-        const torch::Tensor all = torch::stack(flat);                        // [T, B, F]
+        const torch::Tensor all = torch::stack(flat); // [T, B, F]
         const torch::Tensor unit = all / all.norm(2, -1, true).clamp_min(1e-300);
-        cosines.push_back(torch::einsum("tbf,ubf->tub", {unit, unit}));       // [T, T, B]
+        cosines.push_back(torch::einsum("tbf,ubf->tub", {unit, unit})); // [T, T, B]
     }
     return {torch::stack(norms), torch::stack(ratios), torch::stack(cosines)};
 }
 
 UitEncodings uitEncodings(const ForwardTrace& trace) {
-    if (trace.levelEncoding.empty()) throw std::invalid_argument("the trace holds no UiT level encodings");
+    if (trace.levelEncoding.empty())
+        throw std::invalid_argument("the trace holds no UiT level encodings");
     std::vector<torch::Tensor> norms, ratios;
     for (size_t t = 0; t < trace.levelEncoding.size(); ++t) {
-        const torch::Tensor e = f64(trace.levelEncoding[t]).reshape({-1, f64(trace.levelEncoding[t]).size(-1)}); // [N, d]
-        const torch::Tensor en = e.norm(2, -1);                                       // [N]
-        const torch::Tensor& stream = t == 0 ? trace.embedded : trace.hidden[t - 1];  // [B, N, d]
+        const torch::Tensor e = f64(trace.levelEncoding[t])
+                                    .reshape({-1, f64(trace.levelEncoding[t]).size(-1)}); // [N, d]
+        const torch::Tensor en = e.norm(2, -1);                                           // [N]
+        const torch::Tensor& stream = t == 0 ? trace.embedded : trace.hidden[t - 1]; // [B, N, d]
         norms.push_back(en);
         ratios.push_back(en.unsqueeze(0) / tokenNorms(stream).clamp_min(1e-300));
     }
@@ -98,7 +113,8 @@ DepthDynamics depthDynamics(const ForwardTrace& trace) {
     torch::Tensor prev = f64(trace.embedded);
     for (const auto& h : trace.hidden) {
         const torch::Tensor cur = f64(h);
-        rel.push_back((cur - prev).flatten(1).norm(2, 1) / prev.flatten(1).norm(2, 1).clamp_min(1e-300));
+        rel.push_back((cur - prev).flatten(1).norm(2, 1) /
+                      prev.flatten(1).norm(2, 1).clamp_min(1e-300));
         cos.push_back(imageCosine(cur, prev));
         prev = cur;
     }
@@ -109,7 +125,8 @@ torch::Tensor classLensProbabilities(const VisionModel& model, const ForwardTrac
     if (trace.hidden.empty()) throw std::invalid_argument("the trace holds no hidden states");
     torch::NoGradGuard noGrad;
     std::vector<torch::Tensor> probs;
-    for (const auto& h : trace.hidden) probs.push_back(torch::softmax(f64(model.classLens(h)), -1));
+    for (const auto& h : trace.hidden)
+        probs.push_back(torch::softmax(f64(model.classLens(h)), -1));
     return torch::stack(probs);
 }
 

@@ -3,8 +3,8 @@
 #include "CommandSupport.h"
 
 #include "ringscope/analysis/AttentionMaps.h"
-#include "ringscope/model/Error.h"
-#include "ringscope/model/ImageTensor.h"
+#include "ringscope/model/core/Error.h"
+#include "ringscope/model/data/ImageTensor.h"
 
 #include "AttentionOverlay.h"
 #include "MatImage.h"
@@ -29,7 +29,8 @@ std::string applicationName(const ModelConfig& c) {
 
 void configureOverlay(plots::AttentionOverlay& view, const CliArgs& args) {
     bool ok = true;
-    view.setColormap(plots::Colormap::fromName(QString::fromStdString(args.value("colormap").value_or("viridis")), &ok));
+    view.setColormap(plots::Colormap::fromName(
+        QString::fromStdString(args.value("colormap").value_or("viridis")), &ok));
     if (!ok) throw UsageError{"unknown colour map (viridis, magma, inferno, gray)"};
     view.setAlpha(args.number("alpha").value_or(0.6));
     view.setSharedScale(!args.flag("per-panel-scale"));
@@ -38,7 +39,9 @@ void configureOverlay(plots::AttentionOverlay& view, const CliArgs& args) {
 } // namespace
 
 int analyzeAttention(const std::vector<std::string>& raw, std::ostream& out) {
-    CliArgs args(raw, withModelOptions({"out", "query", "fusion", "discard", "colormap", "alpha", "width", "height", "dpi"}),
+    CliArgs args(raw,
+                 withModelOptions({"out", "query", "fusion", "discard", "colormap", "alpha",
+                                   "width", "height", "dpi"}),
                  {"rollout", "per-panel-scale"});
     const ModelArg model = openModelArg(positionalAt(args, 0, "CHECKPOINT"), args);
     const std::string imagePath = positionalAt(args, 1, "IMAGE");
@@ -48,44 +51,59 @@ int analyzeAttention(const std::vector<std::string>& raw, std::ostream& out) {
     const cv::Mat image = readImage(imagePath);
     const int64_t n = c.tokens(), g = analysis::gridSide(n);
     const int64_t query = args.integerOr("query", 0);
-    if (query < 0 || query >= n) throw UsageError{"--query must name a token in [0, " + std::to_string(n - 1) + "] (0 = CLS)"};
-    const analysis::HeadFusion fusion = analysis::parseFusion(args.value("fusion").value_or("mean"));
+    if (query < 0 || query >= n)
+        throw UsageError{"--query must name a token in [0, " + std::to_string(n - 1) +
+                         "] (0 = CLS)"};
+    const analysis::HeadFusion fusion =
+        analysis::parseFusion(args.value("fusion").value_or("mean"));
 
     ForwardTrace trace;
     trace.recordSignals = false;
     torch::Tensor logits;
     {
         torch::NoGradGuard noGrad;
-        logits = model.loaded.model->forward(preprocessImage(image, spec).unsqueeze(0), {}, &trace).logits[0];
+        logits = model.loaded.model->forward(preprocessImage(image, spec).unsqueeze(0), {}, &trace)
+                     .logits[0];
     }
     std::vector<torch::Tensor> perApp;
-    for (const auto& p : trace.attention) perApp.push_back(p[0]);
+    for (const auto& p : trace.attention)
+        perApp.push_back(p[0]);
     const torch::Tensor attention = torch::stack(perApp); // [A, H, N, N]
     const int64_t apps = attention.size(0), heads = attention.size(1);
-    const torch::Tensor maps = attention.select(2, query).narrow(2, 1, n - 1).reshape({apps, heads, g, g});
-    const torch::Tensor fused = analysis::fuseHeads(attention, fusion).select(1, query).narrow(1, 1, n - 1).reshape({apps, g, g});
+    const torch::Tensor maps =
+        attention.select(2, query).narrow(2, 1, n - 1).reshape({apps, heads, g, g});
+    const torch::Tensor fused = analysis::fuseHeads(attention, fusion)
+                                    .select(1, query)
+                                    .narrow(1, 1, n - 1)
+                                    .reshape({apps, g, g});
 
     const std::string appName = applicationName(c);
     output.checkpoint("model", model.path);
     output.manifest()["images"] = {imagePath};
-    output.manifest()["settings"] = {{"query", query}, {"fusion", analysis::fusionName(fusion)}, {"heads", c.heads},
+    output.manifest()["settings"] = {{"query", query},
+                                     {"fusion", analysis::fusionName(fusion)},
+                                     {"heads", c.heads},
                                      {"rollout", args.flag("rollout")}};
     output.array("attention", attention, {{appName}, {"head"}, {"query", false}, {"key", false}},
                  "softmax attention P [application, head, query token, key token]; token 0 is CLS");
     output.array("query_maps", maps, {{appName}, {"head"}, {"row", false}, {"col", false}},
                  "the query token's attention over the patch grid, per head");
     output.array("fused_maps", fused, {{appName}, {"row", false}, {"col", false}},
-                 "the query token's attention over the patch grid, heads fused by " + analysis::fusionName(fusion));
-    output.array("entropy", analysis::attentionEntropy(attention),
-                 {{appName}, {"head"}}, "mean attention entropy per head (nats)");
+                 "the query token's attention over the patch grid, heads fused by " +
+                     analysis::fusionName(fusion));
+    output.array("entropy", analysis::attentionEntropy(attention), {{appName}, {"head"}},
+                 "mean attention entropy per head (nats)");
     output.array("neighbourhood_mass", analysis::neighbourhoodMass(attention),
-                 {{appName}, {"head"}}, "attention mass kept in the query patch's 3x3 neighbourhood, per head");
+                 {{appName}, {"head"}},
+                 "attention mass kept in the query patch's 3x3 neighbourhood, per head");
 
     const QImage shown = matToQImage(image);
     const int highlight = query > 0 ? int(query - 1) : -1;
     std::vector<plots::AttentionOverlay::Panel> panels;
     for (int64_t a = 0; a < apps; ++a)
-        panels.push_back({shown, values(fused[a]), int(g), QString("%1 %2").arg(QString::fromStdString(appName)).arg(a + 1), highlight});
+        panels.push_back({shown, values(fused[a]), int(g),
+                          QString("%1 %2").arg(QString::fromStdString(appName)).arg(a + 1),
+                          highlight});
     if (args.flag("rollout")) {
         analysis::RolloutOptions ro;
         ro.fusion = fusion;
@@ -101,8 +119,9 @@ int analyzeAttention(const std::vector<std::string>& raw, std::ostream& out) {
     const plots::ExportOptions opts = exportOptions(args);
     plots::AttentionOverlay summary;
     configureOverlay(summary, args);
-    summary.setTitle(QString("%1: attention of %2 (%3 over heads)").arg(modelName, queryName,
-                                                                        QString::fromStdString(analysis::fusionName(fusion))));
+    summary.setTitle(
+        QString("%1: attention of %2 (%3 over heads)")
+            .arg(modelName, queryName, QString::fromStdString(analysis::fusionName(fusion))));
     summary.setPanels(panels);
     output.figure(summary, "attention", opts);
 
@@ -110,7 +129,11 @@ int analyzeAttention(const std::vector<std::string>& raw, std::ostream& out) {
     for (int64_t a = 0; a < apps; ++a)
         for (int64_t h = 0; h < heads; ++h)
             headPanels.push_back({shown, values(maps[a][h]), int(g),
-                                  QString("%1 %2, head %3").arg(QString::fromStdString(appName)).arg(a + 1).arg(h + 1), highlight});
+                                  QString("%1 %2, head %3")
+                                      .arg(QString::fromStdString(appName))
+                                      .arg(a + 1)
+                                      .arg(h + 1),
+                                  highlight});
     plots::AttentionOverlay perHead;
     configureOverlay(perHead, args);
     perHead.setColumns(int(heads));
@@ -125,7 +148,8 @@ int analyzeAttention(const std::vector<std::string>& raw, std::ostream& out) {
     nlohmann::json predictions = nlohmann::json::array();
     for (int64_t i = 0; i < std::get<0>(top).size(0); ++i) {
         const int64_t k = std::get<1>(top)[i].item<int64_t>();
-        predictions.push_back({{"class", model.loaded.metadata.className(k)}, {"index", k},
+        predictions.push_back({{"class", model.loaded.metadata.className(k)},
+                               {"index", k},
                                {"probability", std::get<0>(top)[i].item<double>()}});
     }
     output.results()["predictions"] = predictions;

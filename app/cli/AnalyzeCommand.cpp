@@ -3,7 +3,7 @@
 #include "CommandSupport.h"
 #include "Commands.h"
 
-#include "ringscope/model/Error.h"
+#include "ringscope/model/core/Error.h"
 
 #include <QApplication>
 
@@ -38,7 +38,8 @@ void ensureGuiApplication() {
 
 ModelArg openModelArg(const std::string& path, const CliArgs& args) {
     ModelArg m{loadModelFromArgs(path, args), path, {}};
-    m.label = familyDisplayName(m.loaded.model->config().family) + " (" + std::filesystem::u8path(path).filename().u8string() + ")";
+    m.label = familyDisplayName(m.loaded.model->config().family) + " (" +
+              std::filesystem::u8path(path).filename().u8string() + ")";
     return m;
 }
 
@@ -58,7 +59,8 @@ DataArg openDataArg(const CliArgs& args, int64_t defaultBatch) {
     DataArg d{openDataSource(args.require("data")), nullptr};
     const int64_t batch = args.integerOr("batch", defaultBatch);
     if (batch <= 0) throw UsageError{"--batch must be positive"};
-    d.stream = std::make_unique<analysis::BatchStream>(d.source, batch, args.integerOr("limit", -1));
+    d.stream =
+        std::make_unique<analysis::BatchStream>(d.source, batch, args.integerOr("limit", -1));
     return d;
 }
 
@@ -67,22 +69,28 @@ plots::ExportOptions exportOptions(const CliArgs& args) {
     o.width = int(args.integerOr("width", o.width));
     o.height = int(args.integerOr("height", o.height));
     o.dpi = args.number("dpi").value_or(o.dpi);
-    if (o.width < 100 || o.height < 100 || o.width > 20000 || o.height > 20000 || !(o.dpi >= 24 && o.dpi <= 1200))
-        throw UsageError{"--width and --height must lie in [100, 20000] pixels, --dpi in [24, 1200]"};
+    if (o.width < 100 || o.height < 100 || o.width > 20000 || o.height > 20000 ||
+        !(o.dpi >= 24 && o.dpi <= 1200))
+        throw UsageError{
+            "--width and --height must lie in [100, 20000] pixels, --dpi in [24, 1200]"};
     return o;
 }
 
 void recordRun(AnalysisOutput& out, const DataArg& data, const analysis::RunReport& report) {
-    out.manifest()["data"] = {{"source", data.source.spec}, {"description", data.source.description()},
-                              {"examples", report.examples}, {"skipped", report.skipped.size()}};
+    out.manifest()["data"] = {{"source", data.source.spec},
+                              {"description", data.source.description()},
+                              {"examples", report.examples},
+                              {"skipped", report.skipped.size()}};
     out.results()["examples"] = report.examples;
     out.results()["skipped"] = report.skipped;
-    for (const auto& s : report.skipped) std::cerr << "warning: skipped " << s << "\n";
+    for (const auto& s : report.skipped)
+        std::cerr << "warning: skipped " << s << "\n";
     if (report.cancelled) throw RingScopeError("cancelled");
 }
 
 int analyzeCommand(const Args& raw, std::ostream& out) {
-    if (raw.empty()) throw UsageError{"analyze needs a subject: attention, mad, cka, levels or lens"};
+    if (raw.empty())
+        throw UsageError{"analyze needs a subject: attention, mad, cka, levels or lens"};
     const std::string what = raw[0];
     const Args rest(raw.begin() + 1, raw.end());
     ensureGuiApplication();

@@ -21,8 +21,6 @@ class AnalysisOutput;
 
 namespace ringscope::cli {
 
-
-
 /// A model named on the command line.
 struct ModelArg {
     LoadedModel loaded;

@@ -2,8 +2,7 @@
 #include "Commands.h"
 
 #include "ringscope/analysis/DataAnalysis.h"
-#include "ringscope/model/Runtime.h"
-
+#include "ringscope/model/core/Runtime.h"
 
 #include <chrono>
 
@@ -38,9 +37,13 @@ int benchAnalysisCommand(const Args& raw, std::ostream& out) {
         examples = analysis::ckaOverData(input, {}, stream, o).examples;
     }
     const double seconds = secondsSince(t0);
-    out << nlohmann::json({{"analysis", what}, {"model", model.model->config().summary()}, {"images", examples},
-                           {"seconds", seconds}, {"images_per_s", double(examples) / seconds},
-                           {"data_load_seconds", loadSeconds}, {"peak_rss_mb", peakResidentMemoryMiB()},
+    out << nlohmann::json({{"analysis", what},
+                           {"model", model.model->config().summary()},
+                           {"images", examples},
+                           {"seconds", seconds},
+                           {"images_per_s", double(examples) / seconds},
+                           {"data_load_seconds", loadSeconds},
+                           {"peak_rss_mb", peakResidentMemoryMiB()},
                            {"threads", threads}})
                .dump()
         << "\n";

@@ -1,8 +1,8 @@
 #include "CommandSupport.h"
 #include "Commands.h"
 
-#include "ringscope/model/ModelFactory.h"
-#include "ringscope/model/Runtime.h"
+#include "ringscope/model/nets/ModelFactory.h"
+#include "ringscope/model/core/Runtime.h"
 
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adam.h>
@@ -25,8 +25,8 @@ double median(std::vector<double> v) {
 
 int benchCommand(const Args& raw, std::ostream& out) {
     CliArgs args(raw,
-                 {"family", "encoding", "image-size", "patch", "hidden", "heads", "mlp", "depth", "rank",
-                  "channels", "classes", "batch", "threads", "steps", "warmup"},
+                 {"family", "encoding", "image-size", "patch", "hidden", "heads", "mlp", "depth",
+                  "rank", "channels", "classes", "batch", "threads", "steps", "warmup"},
                  {"train"});
     const ModelConfig c = modelConfigFromArgs(args, {});
     const int64_t batch = args.requireInteger("batch");
@@ -44,13 +44,16 @@ int benchCommand(const Args& raw, std::ostream& out) {
     std::vector<torch::Tensor> params = model->trainableParameters();
     std::unique_ptr<torch::optim::Adam> adam;
     if (train) {
-        for (auto& p : params) p.requires_grad_(true);
+        for (auto& p : params)
+            p.requires_grad_(true);
         adam = std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(1e-3));
     }
+    ForwardOptions trainingPass;
+    trainingPass.train = true;
     auto step = [&] {
         if (train) {
             adam->zero_grad();
-            torch::Tensor logits = model->forward(images, ForwardOptions{true}).logits;
+            torch::Tensor logits = model->forward(images, trainingPass).logits;
             torch::Tensor loss = torch::cross_entropy_loss(logits, labels);
             loss.backward();
             torch::nn::utils::clip_grad_norm_(params, 1.0);
@@ -60,12 +63,15 @@ int benchCommand(const Args& raw, std::ostream& out) {
             model->forward(images);
         }
     };
-    for (int64_t i = 0; i < warmup; ++i) step();
+    for (int64_t i = 0; i < warmup; ++i)
+        step();
     std::vector<double> ms;
     for (int64_t i = 0; i < steps; ++i) {
         const auto t0 = std::chrono::steady_clock::now();
         step();
-        ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        ms.push_back(
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                .count());
     }
     const double med = median(ms);
     nlohmann::json j{{"family", familyName(c.family)},

@@ -1,8 +1,8 @@
 #include "CommandSupport.h"
 #include "Commands.h"
 
-#include "ringscope/model/Error.h"
-#include "ringscope/model/ImageTensor.h"
+#include "ringscope/model/core/Error.h"
+#include "ringscope/model/data/ImageTensor.h"
 
 #include <torch/types.h>
 
@@ -54,9 +54,9 @@ int classifyCommand(const Args& raw, std::ostream& out) {
         out << r["image"].get<std::string>() << "\n";
         int rank = 1;
         for (const auto& p : r["top"])
-            out << "  " << rank++ << ". " << std::left << std::setw(16) << p["name"].get<std::string>()
-                << std::right << std::fixed << std::setprecision(2) << std::setw(7)
-                << 100.0 * p["probability"].get<double>() << " %\n";
+            out << "  " << rank++ << ". " << std::left << std::setw(16)
+                << p["name"].get<std::string>() << std::right << std::fixed << std::setprecision(2)
+                << std::setw(7) << 100.0 * p["probability"].get<double>() << " %\n";
     }
     return 0;
 }

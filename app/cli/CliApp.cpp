@@ -4,7 +4,7 @@
 #include "Commands.h"
 
 #include "ringscope/Version.h"
-#include "ringscope/model/Runtime.h"
+#include "ringscope/model/core/Runtime.h"
 
 #include <c10/util/Exception.h>
 
@@ -41,8 +41,8 @@ const char* const kModelOptionsHelp =
     "  --image-size S   image side in pixels, --levels T level count: for a learnable UiT level\n"
     "                   table that fits several shapes (info lists them)\n";
 
-const char* const kSourceHelp =
-    "SOURCE: npy:FILE, folder:DIR, fashion-mnist[:test|train], idx:IMAGES,LABELS, cifar:DIR[:test|train]\n";
+const char* const kSourceHelp = "SOURCE: npy:FILE, folder:DIR, fashion-mnist[:test|train], "
+                                "idx:IMAGES,LABELS, cifar:DIR[:test|train]\n";
 
 const CommandHelp kCommands[] = {
     {"info", R"(info FILE [--heads N] [--image-size S] [--levels T] [--json]
@@ -61,9 +61,11 @@ const CommandHelp kCommands[] = {
         --mlp M --depth T [--rank R] [--channels C] [--classes K] --batch B [--train]
         [--threads N] [--steps N]
       Median milliseconds per inference (or training) step, as one JSON line.)"},
-    {"bench-analysis", R"(bench-analysis mad|cka CHECKPOINT --data SOURCE [--limit N] [--batch B] [--threads N]
+    {"bench-analysis",
+     R"(bench-analysis mad|cka CHECKPOINT --data SOURCE [--limit N] [--batch B] [--threads N]
       Seconds, images/s and peak resident memory of MAD or CKA (A x A) over a data source.)"},
-    {"train", R"(train [--family F] [model options as in bench] --data SOURCE [--val SOURCE | --holdout N]
+    {"train",
+     R"(train [--family F] [model options as in bench] --data SOURCE [--val SOURCE | --holdout N]
         [--epochs E] [--batch B] [--lr L] [--warmup-epochs W] [--weight-decay X] [--adamw]
         [--label-smoothing S] [--no-augment] [--crop-scale MIN] [--seed S] [--patience P]
         [--limit N] [--val-limit N] [--resume CKPT] [--last CKPT] [--distributed] --out CKPT
@@ -73,12 +75,15 @@ const CommandHelp kCommands[] = {
       joins a data-parallel group from MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE.)"},
     {"evaluate", R"(evaluate CHECKPOINT --data SOURCE [--heads N] [--limit N] [--json]
       Accuracy, loss and confusion matrix on a labelled data source.)"},
-    {"analyze attention", R"(analyze attention CHECKPOINT IMAGE --out DIR [--rollout] [--discard R] [--query T]
+    {"analyze attention",
+     R"(analyze attention CHECKPOINT IMAGE --out DIR [--rollout] [--discard R] [--query T]
         [--fusion mean|max|min] [--heads N] [--colormap NAME] [--alpha A] [--per-panel-scale]
       Attention maps of every application and head over the image (or rollout).)"},
-    {"analyze mad", R"(analyze mad CHECKPOINT [CHECKPOINT_B] --data SOURCE --out DIR [--limit N] [--renormalised]
+    {"analyze mad",
+     R"(analyze mad CHECKPOINT [CHECKPOINT_B] --data SOURCE --out DIR [--limit N] [--renormalised]
       Mean attention distance per application and head over a data source.)"},
-    {"analyze cka", R"(analyze cka CHECKPOINT [CHECKPOINT_B] --data SOURCE --out DIR [--kernel linear|rbf]
+    {"analyze cka",
+     R"(analyze cka CHECKPOINT [CHECKPOINT_B] --data SOURCE --out DIR [--kernel linear|rbf]
         [--estimator full|minibatch|token] [--feature flatten|cls|mean] [--threshold T]
         [--batch N] [--limit N]
       CKA between the applications of one model (A x A) or of two (also B x B and A x B).)"},
@@ -86,7 +91,8 @@ const CommandHelp kCommands[] = {
       Level signals (RingFormer low-rank maps, UiT encodings) and the depth dynamics.)"},
     {"analyze lens", R"(analyze lens CHECKPOINT --data SOURCE --out DIR [--limit N]
       Class lens: the head's class probabilities after every application.)"},
-    {"soak", R"(soak CHECKPOINT... [--data SOURCE] [--images N] [--cycles M] [--every K] [--tolerance MIB] [--out DIR]
+    {"soak",
+     R"(soak CHECKPOINT... [--data SOURCE] [--images N] [--cycles M] [--every K] [--tolerance MIB] [--out DIR]
       Classifies N images (default 10000, one at a time, traced) with every checkpoint, then
       opens and closes the checkpoints M times (default 200); prints resident memory along the
       way as JSON (and, with --out, as arrays and figures in DIR). Exit status 2 when memory
@@ -99,13 +105,17 @@ const CommandHelp* findHelp(const std::string& name) {
     return nullptr;
 }
 
-bool startsWith(const std::string& s, const std::string& prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
+bool startsWith(const std::string& s, const std::string& prefix) {
+    return s.compare(0, prefix.size(), prefix) == 0;
+}
 
 bool opensCheckpoint(const std::string& name) {
     return name != "bench" && name != "train";
 }
 
-bool readsData(const CommandHelp& c) { return std::string(c.text).find("SOURCE") != std::string::npos; }
+bool readsData(const CommandHelp& c) {
+    return std::string(c.text).find("SOURCE") != std::string::npos;
+}
 
 const char* const kFooter =
     "Metrics and their exported names: docs/metrics.md; what is read and refused:\n"
@@ -115,8 +125,10 @@ const char* const kFooter =
 } // namespace
 
 std::string usageText() {
-    std::string text = "usage: ringscope-cli COMMAND ...   (ringscope-cli COMMAND --help for one command)\n\n";
-    for (const CommandHelp& c : kCommands) text += std::string("  ") + c.text + "\n";
+    std::string text =
+        "usage: ringscope-cli COMMAND ...   (ringscope-cli COMMAND --help for one command)\n\n";
+    for (const CommandHelp& c : kCommands)
+        text += std::string("  ") + c.text + "\n";
     text += std::string("\n") + kModelOptionsHelp + "\n" + kSourceHelp +
             "\n  --version   print the version\n  --help      print this text\n" + kFooter;
     return text;
@@ -126,7 +138,8 @@ std::string commandHelpText(const std::string& name) {
     std::string text;
     for (const CommandHelp& c : kCommands) {
         if (name != c.name && !(name == "analyze" && startsWith(c.name, "analyze "))) continue;
-        text += (text.empty() ? "usage: ringscope-cli " : "       ringscope-cli ") + std::string(c.text) + "\n";
+        text += (text.empty() ? "usage: ringscope-cli " : "       ringscope-cli ") +
+                std::string(c.text) + "\n";
     }
     if (text.empty()) return "";
     const CommandHelp* c = findHelp(name);
@@ -134,17 +147,24 @@ std::string commandHelpText(const std::string& name) {
     if (opensCheckpoint(name)) text += std::string("\n") + kModelOptionsHelp;
     if (data) text += std::string("\n") + kSourceHelp;
     if (startsWith(name, "analyze"))
-        text += "\nWrites numbers (.npy, long-format .csv, .json), figures (.png, .svg, .pdf; --width\n"
-                "--height --dpi) and manifest.json into DIR.\n";
+        text +=
+            "\nWrites numbers (.npy, long-format .csv, .json), figures (.png, .svg, .pdf; --width\n"
+            "--height --dpi) and manifest.json into DIR.\n";
     return text + "\n" + kFooter;
 }
 
 int runCliArgs(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
     static const std::map<std::string, std::function<int(const Args&, std::ostream&)>> commands{
-        {"info", infoCommand},       {"run", runCommand},     {"classify", classifyCommand},
-        {"convert", convertCommand}, {"bench", benchCommand},   {"train", trainCommand},
-        {"evaluate", evaluateCommand}, {"analyze", analyzeCommand},
-        {"bench-analysis", benchAnalysisCommand}, {"soak", soakCommand},
+        {"info", infoCommand},
+        {"run", runCommand},
+        {"classify", classifyCommand},
+        {"convert", convertCommand},
+        {"bench", benchCommand},
+        {"train", trainCommand},
+        {"evaluate", evaluateCommand},
+        {"analyze", analyzeCommand},
+        {"bench-analysis", benchAnalysisCommand},
+        {"soak", soakCommand},
     };
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
         (args.empty() ? err : out) << usageText();
@@ -159,10 +179,12 @@ int runCliArgs(const std::vector<std::string>& args, std::ostream& out, std::ost
         err << "ringscope-cli: unknown command '" << args[0] << "' (see ringscope-cli --help)\n";
         return 1;
     }
-    if (std::find_if(args.begin() + 1, args.end(), [](const std::string& a) { return a == "--help" || a == "-h"; }) !=
-        args.end()) {
+    if (std::find_if(args.begin() + 1, args.end(), [](const std::string& a) {
+            return a == "--help" || a == "-h";
+        }) != args.end()) {
         // `analyze mad --help` is the help of that analysis; `analyze --help` lists them all.
-        const bool analysis = args[0] == "analyze" && args.size() > 2 && findHelp("analyze " + args[1]);
+        const bool analysis =
+            args[0] == "analyze" && args.size() > 2 && findHelp("analyze " + args[1]);
         out << commandHelpText(analysis ? "analyze " + args[1] : args[0]);
         return 0;
     }

@@ -21,7 +21,8 @@ CliArgs::CliArgs(const std::vector<std::string>& args, const std::set<std::strin
                 flags_.insert(name);
             } else if (valued.count(name)) {
                 if (!inlineValue) {
-                    if (i + 1 >= args.size()) throw UsageError{"option --" + name + " needs a value"};
+                    if (i + 1 >= args.size())
+                        throw UsageError{"option --" + name + " needs a value"};
                     val = args[++i];
                 }
                 values_.emplace_back(name, val);
@@ -72,7 +73,8 @@ std::optional<double> CliArgs::number(const std::string& name) const {
     if (!v) return std::nullopt;
     char* end = nullptr;
     const double x = std::strtod(v->c_str(), &end);
-    if (v->empty() || *end != '\0') throw UsageError{"option --" + name + " needs a number, got '" + *v + "'"};
+    if (v->empty() || *end != '\0')
+        throw UsageError{"option --" + name + " needs a number, got '" + *v + "'"};
     return x;
 }
 

@@ -1,6 +1,6 @@
 #include "CommandSupport.h"
 
-#include "ringscope/model/Error.h"
+#include "ringscope/model/core/Error.h"
 
 namespace ringscope::cli {
 
@@ -40,7 +40,8 @@ ModelConfig modelConfigFromArgs(const CliArgs& args, const std::optional<ModelCo
     auto size = [&](const char* name, int64_t fallback) {
         return defaults ? args.integerOr(name, fallback) : args.requireInteger(name);
     };
-    c.family = parseFamily(defaults ? args.value("family").value_or("ringformer") : args.require("family"));
+    c.family = parseFamily(defaults ? args.value("family").value_or("ringformer")
+                                    : args.require("family"));
     c.encoding = c.family == Family::UiT ? LevelEncoding::Static : LevelEncoding::None;
     if (auto e = args.value("encoding")) c.encoding = parseEncoding(*e);
     c.imageSize = size("image-size", c.imageSize);

@@ -1,7 +1,7 @@
 #include "CommandSupport.h"
 #include "Commands.h"
 
-#include "ringscope/model/Checkpoint.h"
+#include "ringscope/model/checkpoint/Checkpoint.h"
 
 namespace ringscope::cli {
 

@@ -1,10 +1,10 @@
 #include "CommandSupport.h"
 #include "Commands.h"
 
-#include "ringscope/model/ArchitectureInference.h"
-#include "ringscope/model/Checkpoint.h"
-#include "ringscope/model/Error.h"
-#include "ringscope/model/Npy.h"
+#include "ringscope/model/nets/ArchitectureInference.h"
+#include "ringscope/model/checkpoint/Checkpoint.h"
+#include "ringscope/model/core/Error.h"
+#include "ringscope/model/io/Npy.h"
 
 #include <fstream>
 #include <iomanip>
@@ -17,12 +17,6 @@ namespace {
 /// Tensors listed in the text output (all of them with --json).
 constexpr size_t kListedTensors = 200;
 
-std::string shapeText(const torch::Tensor& t) {
-    std::string s = "[";
-    for (int64_t i = 0; i < t.dim(); ++i) s += (i ? ", " : "") + std::to_string(t.size(i));
-    return s + "]";
-}
-
 /// Every tensor with its stored dtype, shape, element count and the first tensor whose
 /// storage it shares (tied weights, slices of one storage).
 nlohmann::json tensorList(const Checkpoint& ckpt) {
@@ -30,10 +24,11 @@ nlohmann::json tensorList(const Checkpoint& ckpt) {
     std::map<const void*, std::string> firstUser;
     size_t i = 0;
     for (const auto& [name, t] : ckpt.weights) {
-        nlohmann::json e = {{"name", name},
-                            {"dtype", i < ckpt.tensorDtypes.size() ? ckpt.tensorDtypes[i] : std::string()},
-                            {"shape", t.sizes().vec()},
-                            {"elements", t.numel()}};
+        nlohmann::json e = {
+            {"name", name},
+            {"dtype", i < ckpt.tensorDtypes.size() ? ckpt.tensorDtypes[i] : std::string()},
+            {"shape", t.sizes().vec()},
+            {"elements", t.numel()}};
         const void* storage = t.numel() > 0 ? t.storage().unsafeGetStorageImpl() : nullptr;
         if (storage) {
             auto [it, fresh] = firstUser.emplace(storage, name);
@@ -50,7 +45,8 @@ void describeModel(nlohmann::json& j, const Checkpoint& ckpt, const InferenceHin
     try {
         const InferredConfig inferred = inferConfig(ckpt.weights, hints);
         nlohmann::json config = inferred.config.toJson();
-        config["heads"] = inferred.headsKnown() ? nlohmann::json(inferred.config.heads) : nlohmann::json();
+        config["heads"] =
+            inferred.headsKnown() ? nlohmann::json(inferred.config.heads) : nlohmann::json();
         config["tokens"] = inferred.config.tokens();
         j["config"] = config;
         j["summary"] = inferred.config.summary();
@@ -59,7 +55,8 @@ void describeModel(nlohmann::json& j, const Checkpoint& ckpt, const InferenceHin
         j["config"] = nullptr;
         j["model_problem"] = e.what();
         nlohmann::json readings = nlohmann::json::array();
-        for (const TableShape& t : e.candidates()) readings.push_back({{"image_size", t.imageSize}, {"levels", t.levels}});
+        for (const TableShape& t : e.candidates())
+            readings.push_back({{"image_size", t.imageSize}, {"levels", t.levels}});
         j["interpretations"] = readings;
     } catch (const ModelMismatchError& e) {
         j["config"] = nullptr;
@@ -89,8 +86,9 @@ void printModel(const nlohmann::json& j, std::ostream& out) {
         if (j.contains("interpretations")) {
             out << "readings:    (give one with --image-size S or --levels T)\n";
             for (const auto& r : j["interpretations"])
-                out << "             " << r["levels"].get<int64_t>() << " levels at " << r["image_size"].get<int64_t>()
-                    << " px (--levels " << r["levels"].get<int64_t>() << ")\n";
+                out << "             " << r["levels"].get<int64_t>() << " levels at "
+                    << r["image_size"].get<int64_t>() << " px (--levels "
+                    << r["levels"].get<int64_t>() << ")\n";
         }
         return;
     }
@@ -110,11 +108,13 @@ void printTensors(const nlohmann::json& list, std::ostream& out) {
     size_t shown = 0;
     for (const auto& t : list) {
         if (shown++ == kListedTensors) {
-            out << "  ... and " << list.size() - kListedTensors << " more (--json lists them all)\n";
+            out << "  ... and " << list.size() - kListedTensors
+                << " more (--json lists them all)\n";
             break;
         }
         out << "  " << t["name"].get<std::string>() << "  " << t["dtype"].get<std::string>() << " "
-            << nlohmann::json(t["shape"]).dump() << "  " << t["elements"].get<int64_t>() << " elements";
+            << nlohmann::json(t["shape"]).dump() << "  " << t["elements"].get<int64_t>()
+            << " elements";
         if (t.contains("shares_storage_with"))
             out << "  (shares storage with " << t["shares_storage_with"].get<std::string>() << ")";
         out << "\n";
@@ -123,18 +123,23 @@ void printTensors(const nlohmann::json& list, std::ostream& out) {
 
 void printText(const nlohmann::json& j, std::ostream& out) {
     out << "file:        " << j["path"].get<std::string>() << "\n";
-    out << "format:      " << j["format"].get<std::string>() << " (" << j["container"].get<std::string>() << ")\n";
+    out << "format:      " << j["format"].get<std::string>() << " ("
+        << j["container"].get<std::string>() << ")\n";
     out << "structure:   " << j["structure"].dump() << "\n";
     printModel(j, out);
-    out << "parameters:  " << j["parameters"].get<int64_t>() << " in " << j["tensors"].get<size_t>() << " tensors\n";
+    out << "parameters:  " << j["parameters"].get<int64_t>() << " in " << j["tensors"].get<size_t>()
+        << " tensors\n";
     if (!j["stored_dtypes"].empty()) out << "stored as:   " << j["stored_dtypes"].dump() << "\n";
     if (!j["training"].is_null()) out << "training:    " << j["training"].dump() << "\n";
     const auto& meta = j["metadata"];
     if (meta.is_object()) {
-        if (meta.contains("class_names")) out << "classes:     " << meta["class_names"].dump() << "\n";
-        if (meta.contains("normalization")) out << "normalise:   " << meta["normalization"].dump() << "\n";
+        if (meta.contains("class_names"))
+            out << "classes:     " << meta["class_names"].dump() << "\n";
+        if (meta.contains("normalization"))
+            out << "normalise:   " << meta["normalization"].dump() << "\n";
         if (meta.contains("dataset")) out << "dataset:     " << meta["dataset"].dump() << "\n";
-        if (meta.contains("history")) out << "history:     " << meta["history"].size() << " epochs\n";
+        if (meta.contains("history"))
+            out << "history:     " << meta["history"].size() << " epochs\n";
     }
     if (j["config"].is_null()) printTensors(j["tensor_list"], out);
 }
@@ -167,10 +172,11 @@ void printNpy(const nlohmann::json& j, std::ostream& out) {
     out << "file:        " << j["path"].get<std::string>() << "\n";
     out << "format:      NumPy .npy array (not a checkpoint)\n";
     out << "dtype:       " << j["dtype"].get<std::string>() << "\n";
-    out << "shape:       " << j["shape"].dump() << " (" << j["elements"].get<int64_t>() << " elements)\n";
+    out << "shape:       " << j["shape"].dump() << " (" << j["elements"].get<int64_t>()
+        << " elements)\n";
     if (j.contains("min"))
-        out << "values:      min " << j["min"].get<double>() << ", max " << j["max"].get<double>() << ", mean "
-            << j["mean"].get<double>() << "\n";
+        out << "values:      min " << j["min"].get<double>() << ", max " << j["max"].get<double>()
+            << ", mean " << j["mean"].get<double>() << "\n";
 }
 
 } // namespace
@@ -180,8 +186,10 @@ int infoCommand(const Args& raw, std::ostream& out) {
     const std::string path = positionalAt(args, 0, "FILE");
     if (isNpy(path)) {
         const nlohmann::json j = describeNpy(path);
-        if (args.flag("json")) out << j.dump(2) << "\n";
-        else printNpy(j, out);
+        if (args.flag("json"))
+            out << j.dump(2) << "\n";
+        else
+            printNpy(j, out);
         return 0;
     }
     const Checkpoint ckpt = loadCheckpoint(path);

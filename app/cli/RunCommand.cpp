@@ -1,10 +1,10 @@
 #include "CommandSupport.h"
 #include "Commands.h"
 
-#include "ringscope/model/AtomicFile.h"
-#include "ringscope/model/Error.h"
-#include "ringscope/model/Npy.h"
-#include "ringscope/model/ParameterLayout.h"
+#include "ringscope/model/io/FileIO.h"
+#include "ringscope/model/core/Error.h"
+#include "ringscope/model/io/Npy.h"
+#include "ringscope/model/nets/ParameterLayout.h"
 
 #include <torch/types.h>
 
@@ -23,9 +23,10 @@ int runCommand(const Args& raw, std::ostream& out) {
         throw FileFormatError(inputPath, "input must hold float32 or float64 values");
     if (input.dim() != 4 || input.size(1) != c.channels || input.size(2) != c.imageSize ||
         input.size(3) != c.imageSize || input.size(0) == 0)
-        throw FileFormatError(inputPath, "input has shape " + shapeString(input.sizes().vec()) +
-                                             ", the model expects [B, " + std::to_string(c.channels) + ", " +
-                                             std::to_string(c.imageSize) + ", " + std::to_string(c.imageSize) + "]");
+        throw FileFormatError(
+            inputPath, "input has shape " + shapeString(input.sizes().vec()) +
+                           ", the model expects [B, " + std::to_string(c.channels) + ", " +
+                           std::to_string(c.imageSize) + ", " + std::to_string(c.imageSize) + "]");
     input = input.to(torch::kFloat32).contiguous();
 
     torch::NoGradGuard noGrad;

@@ -10,14 +10,14 @@
 #include "Commands.h"
 #include "LinePlot.h"
 
-#include "ringscope/model/AtomicFile.h"
-#include "ringscope/model/DataSource.h"
-#include "ringscope/model/Error.h"
-#include "ringscope/model/ForwardTrace.h"
-#include "ringscope/model/ImageTensor.h"
+#include "ringscope/model/io/FileIO.h"
+#include "ringscope/model/data/DataSource.h"
+#include "ringscope/model/core/Error.h"
+#include "ringscope/model/nets/ForwardTrace.h"
+#include "ringscope/model/data/ImageTensor.h"
 #include "ringscope/model/LoadedModel.h"
-#include "ringscope/model/MemoryCurve.h"
-#include "ringscope/model/Runtime.h"
+#include "ringscope/model/core/MemoryCurve.h"
+#include "ringscope/model/core/Runtime.h"
 
 #include <torch/types.h>
 
@@ -33,13 +33,15 @@ namespace {
 
 /// --out DIR: the two curves as arrays (.npy, .csv) and figures (.png, .svg, .pdf), the
 /// results as soak.json and a manifest with the checkpoints' SHA-256.
-void writeSoakOutput(const std::string& dir, const nlohmann::json& result, const MemoryCurve& classify,
-                     const MemoryCurve& reopen, const CliArgs& args) {
+void writeSoakOutput(const std::string& dir, const nlohmann::json& result,
+                     const MemoryCurve& classify, const MemoryCurve& reopen, const CliArgs& args) {
     AnalysisOutput output(dir, "soak");
-    for (const auto& p : result["checkpoints"]) output.checkpoint("model", p.get<std::string>());
+    for (const auto& p : result["checkpoints"])
+        output.checkpoint("model", p.get<std::string>());
     output.results() = result;
     const std::tuple<const char*, const char*, const MemoryCurve&> phases[] = {
-        {"classify", "images classified", classify}, {"open_close", "checkpoints opened and closed", reopen}};
+        {"classify", "images classified", classify},
+        {"open_close", "checkpoints opened and closed", reopen}};
     for (const auto& [phase, xLabel, curve] : phases) {
         std::vector<double> rows, x, rss, heap; // rows: [sample, 4] (step, resident, heap, seconds)
         for (const MemoryCurve::Point& p : curve.points()) {
@@ -48,9 +50,12 @@ void writeSoakOutput(const std::string& dir, const nlohmann::json& result, const
             rss.push_back(p.rssMiB);
             heap.push_back(p.heapMiB);
         }
-        const torch::Tensor t = torch::tensor(rows, torch::kFloat64).reshape({int64_t(x.size()), 4});
-        output.array(std::string("rss_") + phase, t, {{"sample", false}, {"column (1 step, 2 resident MiB, 3 heap in use MiB, 4 seconds)"}},
-                     std::string("resident memory during ") + xLabel);
+        const torch::Tensor t =
+            torch::tensor(rows, torch::kFloat64).reshape({int64_t(x.size()), 4});
+        output.array(
+            std::string("rss_") + phase, t,
+            {{"sample", false}, {"column (1 step, 2 resident MiB, 3 heap in use MiB, 4 seconds)"}},
+            std::string("resident memory during ") + xLabel);
         plots::LinePlot plot;
         plot.setTitle(QString("Memory: %1").arg(xLabel));
         plot.setAxisLabels(xLabel, "memory (MiB)");
@@ -74,7 +79,10 @@ std::string encodePng(const cv::Mat& image) {
 } // namespace
 
 int soakCommand(const Args& raw, std::ostream& out) {
-    CliArgs args(raw, withModelOptions({"images", "cycles", "data", "every", "tolerance", "out", "width", "height", "dpi"}), {});
+    CliArgs args(raw,
+                 withModelOptions({"images", "cycles", "data", "every", "tolerance", "out", "width",
+                                   "height", "dpi"}),
+                 {});
     if (args.positional().empty()) throw UsageError{"missing CHECKPOINT (one or more)"};
     const int64_t images = args.integerOr("images", 10000), cycles = args.integerOr("cycles", 200);
     const int64_t every = std::max<int64_t>(1, args.integerOr("every", 500));
@@ -94,7 +102,8 @@ int soakCommand(const Args& raw, std::ostream& out) {
 
     // Phase 1: classify, one image at a time, with every model.
     std::vector<LoadedModel> models;
-    for (const auto& p : paths) models.push_back(loadModelFromArgs(p, args));
+    for (const auto& p : paths)
+        models.push_back(loadModelFromArgs(p, args));
     MemoryCurve classify;
     classify.sample(0);
     int64_t agree = 0;
@@ -114,8 +123,8 @@ int soakCommand(const Args& raw, std::ostream& out) {
         if ((i + 1) % every == 0 || i + 1 == images) {
             classify.sample(i + 1);
             std::cerr << "soak: classified " << (i + 1) << " / " << images << " images, RSS "
-                      << classify.points().back().rssMiB << " MiB, heap in use " << classify.points().back().heapMiB
-                      << " MiB\n";
+                      << classify.points().back().rssMiB << " MiB, heap in use "
+                      << classify.points().back().heapMiB << " MiB\n";
         }
     }
     models.clear();
@@ -128,19 +137,25 @@ int soakCommand(const Args& raw, std::ostream& out) {
         LoadedModel m = loadModelFromArgs(paths[size_t(c) % paths.size()], args);
         const InputSpec spec = m.metadata.inputSpec();
         m.model->forward(torch::zeros({1, spec.channels, spec.size, spec.size}));
-        if ((c + 1) % std::max<int64_t>(1, every / 50) == 0 || c + 1 == cycles) reopen.sample(c + 1);
+        if ((c + 1) % std::max<int64_t>(1, every / 50) == 0 || c + 1 == cycles)
+            reopen.sample(c + 1);
     }
-    std::cerr << "soak: " << cycles << " open/close cycles, RSS " << residentMemoryMiB() << " MiB\n";
+    std::cerr << "soak: " << cycles << " open/close cycles, RSS " << residentMemoryMiB()
+              << " MiB\n";
 
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    nlohmann::json result{{"checkpoints", paths},
-                          {"data", source.dataset->description()},
-                          {"images", images},
-                          {"models_agree_share", images ? double(agree) / double(images) : 0.0},
-                          {"cycles", cycles},
-                          {"seconds", seconds},
-                          {"classify", {{"curve", classify.pointsJson()}, {"summary", classify.summary(0.1, tolerance)}}},
-                          {"open_close", {{"curve", reopen.pointsJson()}, {"summary", reopen.summary(0.1, tolerance)}}}};
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    nlohmann::json result{
+        {"checkpoints", paths},
+        {"data", source.dataset->description()},
+        {"images", images},
+        {"models_agree_share", images ? double(agree) / double(images) : 0.0},
+        {"cycles", cycles},
+        {"seconds", seconds},
+        {"classify",
+         {{"curve", classify.pointsJson()}, {"summary", classify.summary(0.1, tolerance)}}},
+        {"open_close",
+         {{"curve", reopen.pointsJson()}, {"summary", reopen.summary(0.1, tolerance)}}}};
     if (outDir) writeSoakOutput(*outDir, result, classify, reopen, args);
     out << result.dump() << "\n";
     const bool flat = classify.flat(0.1, tolerance) && reopen.flat(0.1, tolerance);

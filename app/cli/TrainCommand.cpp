@@ -1,14 +1,14 @@
 #include "CommandSupport.h"
 #include "Commands.h"
 
-#include "ringscope/model/DataSource.h"
-#include "ringscope/model/Error.h"
-#include "ringscope/model/ModelFactory.h"
-#include "ringscope/model/ProcessGroup.h"
-#include "ringscope/model/SubsetDataset.h"
-#include "ringscope/model/Runtime.h"
-#include "ringscope/model/Sha256.h"
-#include "ringscope/model/Trainer.h"
+#include "ringscope/model/data/DataSource.h"
+#include "ringscope/model/core/Error.h"
+#include "ringscope/model/nets/ModelFactory.h"
+#include "ringscope/model/train/ProcessGroup.h"
+#include "ringscope/model/data/SubsetDataset.h"
+#include "ringscope/model/core/Runtime.h"
+#include "ringscope/model/io/Sha256.h"
+#include "ringscope/model/train/Trainer.h"
 
 #include <cmath>
 #include <iomanip>
@@ -21,9 +21,10 @@ namespace {
 
 /// The labelled image set behind a data source (npy batches carry no labels), cut to its
 /// first `limit` images when given; `subset` then owns the cut.
-const Dataset& labelledDataset(const DataSource& src, const std::string& option, std::optional<int64_t> limit,
-                               std::unique_ptr<Dataset>& subset) {
-    if (!src.dataset) throw UsageError{option + " needs an image source with labels, not " + src.spec};
+const Dataset& labelledDataset(const DataSource& src, const std::string& option,
+                               std::optional<int64_t> limit, std::unique_ptr<Dataset>& subset) {
+    if (!src.dataset)
+        throw UsageError{option + " needs an image source with labels, not " + src.spec};
     if (limit) {
         subset = SubsetDataset::first(*src.dataset, *limit);
         return *subset;
@@ -47,18 +48,22 @@ struct TrainData {
 };
 
 std::optional<int64_t> storedInteger(const nlohmann::json& j, const char* key) {
-    if (j.is_object() && j.contains(key) && j[key].is_number_integer()) return j[key].get<int64_t>();
+    if (j.is_object() && j.contains(key) && j[key].is_number_integer())
+        return j[key].get<int64_t>();
     return std::nullopt;
 }
 
 TrainData trainData(const CliArgs& args, const nlohmann::json& stored) {
     TrainData d;
     const bool storedHere = stored.is_object() && !args.value("data");
-    d.data = args.value("data").value_or(storedHere ? stored.value("data", std::string()) : std::string());
+    d.data = args.value("data").value_or(storedHere ? stored.value("data", std::string())
+                                                    : std::string());
     if (d.data.empty()) throw UsageError{"--data is required"};
-    d.val = args.value("val").value_or(storedHere ? stored.value("val", std::string()) : std::string());
+    d.val =
+        args.value("val").value_or(storedHere ? stored.value("val", std::string()) : std::string());
     d.holdout = args.integer("holdout");
-    if (!d.holdout && storedHere && !args.value("val")) d.holdout = storedInteger(stored, "holdout");
+    if (!d.holdout && storedHere && !args.value("val"))
+        d.holdout = storedInteger(stored, "holdout");
     d.limit = args.integer("limit");
     if (!d.limit && storedHere) d.limit = storedInteger(stored, "limit");
     d.valLimit = args.integer("val-limit");
@@ -78,25 +83,30 @@ TrainOptions trainOptions(const CliArgs& args, const std::string& out, const Tra
     o.adamw = o.adamw || args.flag("adamw");
     o.augment = o.augment && !args.flag("no-augment");
     o.augmentation.minScale = args.number("crop-scale").value_or(o.augmentation.minScale);
-    if (!(o.augmentation.minScale > 0 && o.augmentation.minScale <= 1)) throw UsageError{"--crop-scale must lie in (0, 1]"};
+    if (!(o.augmentation.minScale > 0 && o.augmentation.minScale <= 1))
+        throw UsageError{"--crop-scale must lie in (0, 1]"};
     o.seed = uint64_t(args.integerOr("seed", int64_t(o.seed)));
     o.earlyStopPatience = args.integerOr("patience", o.earlyStopPatience);
     o.checkpointPath = out;
     o.lastCheckpointPath = args.value("last").value_or(lastCheckpointPathFor(out));
-    if (o.epochs <= 0 || o.batchSize <= 0 || !(o.lr > 0)) throw UsageError{"--epochs, --batch and --lr must be positive"};
+    if (o.epochs <= 0 || o.batchSize <= 0 || !(o.lr > 0))
+        throw UsageError{"--epochs, --batch and --lr must be positive"};
     return o;
 }
 
 void printProgress(const TrainProgress& p) {
     if (p.epochEnd) {
-        std::cerr << "epoch " << p.epoch << "/" << p.epochs << ": loss " << std::fixed << std::setprecision(4) << p.loss
-                  << ", train acc " << std::setprecision(4) << p.accuracy;
-        if (p.valAccuracy >= 0) std::cerr << ", val acc " << p.valAccuracy << ", val loss " << p.valLoss;
+        std::cerr << "epoch " << p.epoch << "/" << p.epochs << ": loss " << std::fixed
+                  << std::setprecision(4) << p.loss << ", train acc " << std::setprecision(4)
+                  << p.accuracy;
+        if (p.valAccuracy >= 0)
+            std::cerr << ", val acc " << p.valAccuracy << ", val loss " << p.valLoss;
         std::cerr << ", ETA " << std::lround(p.etaSeconds) << " s\n";
     } else if (p.step % 50 == 0) {
-        std::cerr << "  step " << p.step << "/" << p.totalSteps << " loss " << std::fixed << std::setprecision(4)
-                  << p.loss << " lr " << std::scientific << std::setprecision(2) << p.lr << std::fixed << " "
-                  << std::setprecision(0) << p.imagesPerSecond << " img/s\n";
+        std::cerr << "  step " << p.step << "/" << p.totalSteps << " loss " << std::fixed
+                  << std::setprecision(4) << p.loss << " lr " << std::scientific
+                  << std::setprecision(2) << p.lr << std::fixed << " " << std::setprecision(0)
+                  << p.imagesPerSecond << " img/s\n";
     }
 }
 
@@ -110,7 +120,8 @@ struct TrainSets {
 };
 
 std::unique_ptr<TrainSets> openTrainSets(const TrainData& d) {
-    auto sets = std::make_unique<TrainSets>(TrainSets{openDataSource(d.data), {}, {}, {}, {}, {}, nullptr, nullptr});
+    auto sets = std::make_unique<TrainSets>(
+        TrainSets{openDataSource(d.data), {}, {}, {}, {}, {}, nullptr, nullptr});
     const Dataset& all = labelledDataset(sets->data, "--data", d.limit, sets->trainCut);
     sets->fit = &all;
     if (!d.val.empty()) {
@@ -131,7 +142,8 @@ std::unique_ptr<TrainSets> openTrainSets(const TrainData& d) {
 }
 
 /// The model to train: a resumed checkpoint's, or a new one from the model options.
-std::shared_ptr<VisionModel> modelToTrain(const CliArgs& args, const std::optional<LoadedModel>& resumed,
+std::shared_ptr<VisionModel> modelToTrain(const CliArgs& args,
+                                          const std::optional<LoadedModel>& resumed,
                                           const Dataset& fit, uint64_t seed, ModelMetadata& meta) {
     if (resumed) {
         meta = resumed->metadata;
@@ -148,11 +160,12 @@ std::shared_ptr<VisionModel> modelToTrain(const CliArgs& args, const std::option
 } // namespace
 
 int trainCommand(const Args& raw, std::ostream& out) {
-    CliArgs args(raw,
-                 {"family", "encoding", "image-size", "patch", "hidden", "heads", "mlp", "depth", "rank",
-                  "channels", "classes", "dropout", "data", "val", "epochs", "batch", "lr", "warmup-epochs",
-                  "weight-decay", "label-smoothing", "seed", "patience", "out", "threads", "limit", "val-limit",
-                  "holdout", "crop-scale", "resume", "last"},
+    CliArgs args(raw, {"family",    "encoding", "image-size",    "patch",        "hidden",
+                       "heads",     "mlp",      "depth",         "rank",         "channels",
+                       "classes",   "dropout",  "data",          "val",          "epochs",
+                       "batch",     "lr",       "warmup-epochs", "weight-decay", "label-smoothing",
+                       "seed",      "patience", "out",           "threads",      "limit",
+                       "val-limit", "holdout",  "crop-scale",    "resume",       "last"},
                  {"adamw", "no-augment", "distributed"});
     const std::string target = args.require("out");
     configureThreads(int(args.integerOr("threads", 0)));
@@ -163,12 +176,14 @@ int trainCommand(const Args& raw, std::ostream& out) {
         resumed = loadModelFromArgs(*r, args);
         const Checkpoint& ck = resumed->checkpoint;
         if (!ck.state) {
-            const std::string why = ck.training.is_object() && ck.training.contains("optimizer_problem")
-                                        ? ck.training["optimizer_problem"].get<std::string>()
-                                        : "it holds no optimizer state";
+            const std::string why =
+                ck.training.is_object() && ck.training.contains("optimizer_problem")
+                    ? ck.training["optimizer_problem"].get<std::string>()
+                    : "it holds no optimizer state";
             throw FileFormatError(*r, "cannot resume from this checkpoint: " + why);
         }
-        base = TrainOptions::fromJson(resumed->metadata.extra.value("train_options", nlohmann::json()), base);
+        base = TrainOptions::fromJson(
+            resumed->metadata.extra.value("train_options", nlohmann::json()), base);
         storedData = resumed->metadata.extra.value("train_data", nlohmann::json());
     }
     const TrainData dataSpec = trainData(args, storedData);
@@ -183,7 +198,8 @@ int trainCommand(const Args& raw, std::ostream& out) {
     const bool leader = !group || group->rank() == 0;
 
     ModelMetadata meta;
-    std::shared_ptr<VisionModel> model = modelToTrain(args, resumed, *sets->fit, options.seed, meta);
+    std::shared_ptr<VisionModel> model =
+        modelToTrain(args, resumed, *sets->fit, options.seed, meta);
     meta.dataset = dataSpec.data;
     meta.extra["train_data"] = dataSpec.toJson();
     if (leader) {
@@ -193,15 +209,23 @@ int trainCommand(const Args& raw, std::ostream& out) {
         if (group) std::cerr << ", " << group->worldSize() << " processes";
         std::cerr << "\n";
     }
-    TrainResult r = train(*model, *sets->fit, sets->val, options, meta, leader ? printProgress : ProgressCallback{});
-    nlohmann::json summary = {{"out", target}, {"last", options.lastCheckpointPath}, {"epochs", r.history.size()},
-                              {"first_epoch", r.firstEpoch}, {"steps", r.steps}, {"best_accuracy", r.bestAccuracy},
-                              {"best_epoch", r.bestEpoch}, {"stopped_early", r.stoppedEarly},
-                              {"cancelled", r.cancelled}, {"parameters", model->weights().numel()}};
+    TrainResult r = train(*model, *sets->fit, sets->val, options, meta,
+                          leader ? printProgress : ProgressCallback{});
+    nlohmann::json summary = {{"out", target},
+                              {"last", options.lastCheckpointPath},
+                              {"epochs", r.history.size()},
+                              {"first_epoch", r.firstEpoch},
+                              {"steps", r.steps},
+                              {"best_accuracy", r.bestAccuracy},
+                              {"best_epoch", r.bestEpoch},
+                              {"stopped_early", r.stoppedEarly},
+                              {"cancelled", r.cancelled},
+                              {"parameters", model->weights().numel()}};
     summary["weights_sha256"] = weightsFingerprint(model->weights());
     if (group) summary["rank"] = group->rank();
     nlohmann::json history = nlohmann::json::array();
-    for (const auto& e : r.history) history.push_back(e.toJson());
+    for (const auto& e : r.history)
+        history.push_back(e.toJson());
     summary["history"] = history;
     out << summary.dump() << "\n";
     return 0;
@@ -214,27 +238,35 @@ int evaluateCommand(const Args& raw, std::ostream& out) {
     DataSource data = openDataSource(args.require("data"));
     std::unique_ptr<Dataset> subset;
     const Dataset& set = labelledDataset(data, "--data", args.integer("limit"), subset);
-    EvalResult r = evaluate(*loaded.model, set, loaded.metadata.inputSpec(), args.integerOr("batch", 256));
-    for (const auto& s : r.skipped) std::cerr << "warning: skipped " << s << "\n";
+    EvalResult r =
+        evaluate(*loaded.model, set, loaded.metadata.inputSpec(), args.integerOr("batch", 256));
+    for (const auto& s : r.skipped)
+        std::cerr << "warning: skipped " << s << "\n";
     std::vector<std::vector<int64_t>> confusion;
     for (int64_t i = 0; i < r.confusion.size(0); ++i) {
         const torch::Tensor row = r.confusion[i].contiguous();
         confusion.emplace_back(row.data_ptr<int64_t>(), row.data_ptr<int64_t>() + row.numel());
     }
     if (args.flag("json")) {
-        out << nlohmann::json({{"checkpoint", loaded.checkpoint.path}, {"data", data.description()},
-                               {"images", r.count}, {"skipped", r.skipped.size()}, {"accuracy", r.accuracy},
-                               {"loss", r.loss}, {"confusion", confusion}})
+        out << nlohmann::json({{"checkpoint", loaded.checkpoint.path},
+                               {"data", data.description()},
+                               {"images", r.count},
+                               {"skipped", r.skipped.size()},
+                               {"accuracy", r.accuracy},
+                               {"loss", r.loss},
+                               {"confusion", confusion}})
                    .dump()
             << "\n";
         return 0;
     }
-    out << "data:      " << data.description() << "\nimages:    " << r.count << " (" << r.skipped.size()
-        << " skipped)\naccuracy:  " << std::fixed << std::setprecision(4) << r.accuracy << "\nloss:      " << r.loss
-        << "\nconfusion (rows: true class):\n";
+    out << "data:      " << data.description() << "\nimages:    " << r.count << " ("
+        << r.skipped.size() << " skipped)\naccuracy:  " << std::fixed << std::setprecision(4)
+        << r.accuracy << "\nloss:      " << r.loss << "\nconfusion (rows: true class):\n";
     for (size_t i = 0; i < confusion.size(); ++i) {
-        out << "  " << std::setw(14) << std::left << loaded.metadata.className(int64_t(i)).substr(0, 14) << std::right;
-        for (int64_t v : confusion[i]) out << std::setw(6) << v;
+        out << "  " << std::setw(14) << std::left
+            << loaded.metadata.className(int64_t(i)).substr(0, 14) << std::right;
+        for (int64_t v : confusion[i])
+            out << std::setw(6) << v;
         out << "\n";
     }
     return 0;

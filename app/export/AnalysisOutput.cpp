@@ -1,9 +1,9 @@
 #include "AnalysisOutput.h"
 
-#include "ringscope/model/AtomicFile.h"
-#include "ringscope/model/Error.h"
-#include "ringscope/model/Npy.h"
-#include "ringscope/model/Sha256.h"
+#include "ringscope/model/io/FileIO.h"
+#include "ringscope/model/core/Error.h"
+#include "ringscope/model/io/Npy.h"
+#include "ringscope/model/io/Sha256.h"
 #include "ringscope/Version.h"
 
 #include "Figure.h"
@@ -15,7 +15,8 @@
 
 namespace ringscope {
 
-AnalysisOutput::AnalysisOutput(std::string dir, std::string command) : dir_(std::move(dir)), command_(std::move(command)) {
+AnalysisOutput::AnalysisOutput(std::string dir, std::string command)
+    : dir_(std::move(dir)), command_(std::move(command)) {
     makeOutputDirectory(dir_);
     results_["analysis"] = command_;
     results_["arrays"] = nlohmann::json::object();
@@ -29,19 +30,24 @@ AnalysisOutput::AnalysisOutput(std::string dir, std::string command) : dir_(std:
     manifest_["created"] = stamp;
 }
 
-void AnalysisOutput::writeCsv(const std::string& file, const torch::Tensor& values, const std::vector<Axis>& axes) {
+void AnalysisOutput::writeCsv(const std::string& file, const torch::Tensor& values,
+                              const std::vector<Axis>& axes) {
     const torch::Tensor flat = values.to(torch::kFloat64).contiguous().reshape({-1});
     const double* v = flat.data_ptr<double>();
     const std::vector<int64_t> shape = values.sizes().vec();
     std::ostringstream csv;
     csv.precision(10);
-    for (const Axis& a : axes) csv << a.name << ",";
+    for (const Axis& a : axes)
+        csv << a.name << ",";
     csv << "value\n";
     std::vector<int64_t> idx(shape.size(), 0);
     for (int64_t i = 0; i < flat.numel(); ++i) {
-        for (size_t d = 0; d < idx.size(); ++d) csv << idx[d] + (axes[d].oneBased ? 1 : 0) << ",";
-        if (std::isfinite(v[i])) csv << v[i];
-        else csv << (std::isnan(v[i]) ? "nan" : v[i] > 0 ? "inf" : "-inf");
+        for (size_t d = 0; d < idx.size(); ++d)
+            csv << idx[d] + (axes[d].oneBased ? 1 : 0) << ",";
+        if (std::isfinite(v[i]))
+            csv << v[i];
+        else
+            csv << (std::isnan(v[i]) ? "nan" : v[i] > 0 ? "inf" : "-inf");
         csv << "\n";
         for (size_t d = idx.size(); d-- > 0;) {
             if (++idx[d] < shape[d]) break;
@@ -52,30 +58,36 @@ void AnalysisOutput::writeCsv(const std::string& file, const torch::Tensor& valu
     files_.push_back(file);
 }
 
-void AnalysisOutput::array(const std::string& stem, const torch::Tensor& values, const std::vector<Axis>& axes,
-                           const std::string& description) {
+void AnalysisOutput::array(const std::string& stem, const torch::Tensor& values,
+                           const std::vector<Axis>& axes, const std::string& description) {
     if (int64_t(axes.size()) != values.dim())
         throw std::logic_error(stem + ": " + std::to_string(axes.size()) + " axis names for " +
                                std::to_string(values.dim()) + " dimensions");
-    const torch::Tensor out = values.scalar_type() == torch::kFloat64 ? values : values.to(torch::kFloat32);
+    const torch::Tensor out =
+        values.scalar_type() == torch::kFloat64 ? values : values.to(torch::kFloat32);
     saveNpy(path(stem + ".npy"), out.contiguous());
     files_.push_back(stem + ".npy");
     writeCsv(stem + ".csv", values, axes);
     nlohmann::json names = nlohmann::json::array();
-    for (const Axis& a : axes) names.push_back(a.name);
-    results_["arrays"][stem] = {{"shape", values.sizes().vec()}, {"axes", names}, {"description", description}};
+    for (const Axis& a : axes)
+        names.push_back(a.name);
+    results_["arrays"][stem] = {
+        {"shape", values.sizes().vec()}, {"axes", names}, {"description", description}};
 }
 
-void AnalysisOutput::figure(plots::Figure& figure, const std::string& stem, const plots::ExportOptions& options) {
+void AnalysisOutput::figure(plots::Figure& figure, const std::string& stem,
+                            const plots::ExportOptions& options) {
     for (const char* ext : {".png", ".svg", ".pdf"}) {
-        const QString error = plots::exportFigure(figure, QString::fromStdString(path(stem + ext)), options);
+        const QString error =
+            plots::exportFigure(figure, QString::fromStdString(path(stem + ext)), options);
         if (!error.isEmpty()) throw FileFormatError(path(stem + ext), error.toStdString());
         files_.push_back(stem + ext);
     }
 }
 
 void AnalysisOutput::checkpoint(const std::string& role, const std::string& file) {
-    manifest_["checkpoints"].push_back({{"role", role}, {"path", file}, {"sha256", sha256OfFile(file)}});
+    manifest_["checkpoints"].push_back(
+        {{"role", role}, {"path", file}, {"sha256", sha256OfFile(file)}});
 }
 
 std::string AnalysisOutput::finish() {

@@ -1,7 +1,8 @@
 #pragma once
-// The folder an analysis export writes (the `analyze` commands, the app's exports): numbers (.npy with the documented axis order, .csv
-// in long format, one results .json), figures (.png, .svg, .pdf) and manifest.json
-// (checkpoints with SHA-256, data source, settings, program version, files).
+// The folder an analysis export writes (the `analyze` commands, the app's exports): numbers (.npy
+// with the documented axis order, .csv in long format, one results .json), figures (.png, .svg,
+// .pdf) and manifest.json (checkpoints with SHA-256, data source, settings, program version,
+// files).
 
 #include <torch/types.h>
 
@@ -34,7 +35,8 @@ public:
     void array(const std::string& stem, const torch::Tensor& values, const std::vector<Axis>& axes,
                const std::string& description);
     /// Writes STEM.png/.svg/.pdf of the figure.
-    void figure(plots::Figure& figure, const std::string& stem, const plots::ExportOptions& options = {});
+    void figure(plots::Figure& figure, const std::string& stem,
+                const plots::ExportOptions& options = {});
     /// Records a checkpoint file (path and SHA-256) in the manifest.
     void checkpoint(const std::string& role, const std::string& path);
     /// Results and manifest entries.
@@ -47,7 +49,8 @@ public:
 
 private:
     std::string path(const std::string& name) const { return dir_ + "/" + name; }
-    void writeCsv(const std::string& file, const torch::Tensor& values, const std::vector<Axis>& axes);
+    void writeCsv(const std::string& file, const torch::Tensor& values,
+                  const std::vector<Axis>& axes);
 
     std::string dir_, command_;
     nlohmann::json results_ = nlohmann::json::object();

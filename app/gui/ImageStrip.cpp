@@ -1,10 +1,11 @@
 #include "ImageStrip.h"
 
-#include "Workspace.h"
+#include "document/Workspace.h"
 
 namespace ringscope::gui {
 
-ImageStrip::ImageStrip(Workspace& workspace, QWidget* parent) : QListWidget(parent), ws_(workspace) {
+ImageStrip::ImageStrip(Workspace& workspace, QWidget* parent)
+    : QListWidget(parent), ws_(workspace) {
     setViewMode(QListView::IconMode);
     setIconSize(QSize(56, 56));
     setFlow(QListView::LeftToRight);
@@ -26,8 +27,9 @@ void ImageStrip::reload() {
     clear();
     for (int i = 0; i < ws_.imageCount(); ++i) {
         const WorkspaceImage& img = ws_.image(i);
-        auto* item = new QListWidgetItem(QIcon(QPixmap::fromImage(img.preview.scaled(iconSize(), Qt::KeepAspectRatio))),
-                                         img.name.section('.', 0, 0), this);
+        auto* item = new QListWidgetItem(
+            QIcon(QPixmap::fromImage(img.preview.scaled(iconSize(), Qt::KeepAspectRatio))),
+            img.name.section('.', 0, 0), this);
         item->setToolTip(img.path);
     }
     setCurrentRow(ws_.currentImage());

@@ -1,23 +1,23 @@
 #include <torch/types.h>
 
-#include "AnalysisOutput.h"
-
 #include <torch/version.h>
 
 #include "MainWindow.h"
 
-#include "AttentionView.h"
-#include "CkaView.h"
-#include "ExportableView.h"
-#include "TrainView.h"
-#include "InspectorView.h"
-#include "LevelsView.h"
-#include "ClassifyView.h"
-#include "MadView.h"
+#include "views/AttentionView.h"
+#include "views/CkaView.h"
+#include "views/BundleExport.h"
+#include "views/ExportableView.h"
+#include "views/TrainView.h"
+#include "views/InspectorView.h"
+#include "views/LevelsView.h"
+#include "views/ClassifyView.h"
+#include "views/MadView.h"
 #include "ImageStrip.h"
 #include "MessageBar.h"
 #include "OpenModelDialog.h"
-#include "Workspace.h"
+#include "RecentFiles.h"
+#include "document/Workspace.h"
 
 #include "AttentionOverlay.h"
 #include "FigureExport.h"
@@ -49,11 +49,14 @@ namespace {
 
 const QStringList kCheckpointSuffixes = {"pt", "pth", "bin", "ckpt", "safetensors"};
 
-bool isCheckpoint(const QString& path) { return kCheckpointSuffixes.contains(QFileInfo(path).suffix().toLower()); }
+bool isCheckpoint(const QString& path) {
+    return kCheckpointSuffixes.contains(QFileInfo(path).suffix().toLower());
+}
 
 QStringList imagesIn(const QString& dir) {
     QStringList out;
-    for (const QFileInfo& f : QDir(dir).entryInfoList({"*.png", "*.jpg", "*.jpeg", "*.bmp", "*.webp"}, QDir::Files, QDir::Name))
+    for (const QFileInfo& f : QDir(dir).entryInfoList(
+             {"*.png", "*.jpg", "*.jpeg", "*.bmp", "*.webp"}, QDir::Files, QDir::Name))
         out << f.absoluteFilePath();
     return out;
 }
@@ -63,33 +66,19 @@ QStringList imagesIn(const QString& dir) {
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), workspace_(new Workspace(this)) {
     setWindowTitle("RingScope");
     setAcceptDrops(true);
-    auto* tabs = new QTabWidget(this);
-    tabs_ = tabs;
-    attention_ = new AttentionView(*workspace_, tabs);
-    tabs->addTab(attention_, tr("Attention"));
-    attention_->setObjectName("attention");
-    levels_ = new LevelsView(*workspace_, tabs);
-    tabs->addTab(levels_, tr("Level signals"));
-    levels_->setObjectName("levels");
-    cka_ = new CkaView(*workspace_, tabs);
-    tabs->addTab(cka_, tr("CKA"));
-    cka_->setObjectName("cka");
-    mad_ = new MadView(*workspace_, tabs);
-    tabs->addTab(mad_, tr("MAD"));
-    mad_->setObjectName("mad");
-    classify_ = new ClassifyView(*workspace_, tabs);
-    tabs->addTab(classify_, tr("Classify"));
-    classify_->setObjectName("classify");
-    train_ = new TrainView(*workspace_, tabs);
-    tabs->addTab(train_, tr("Train"));
-    train_->setObjectName("train");
+    tabs_ = new QTabWidget(this);
+    auto* tabs = tabs_;
+    attention_ = addView<AttentionView>(tr("Attention"), "attention");
+    levels_ = addView<LevelsView>(tr("Level signals"), "levels");
+    cka_ = addView<CkaView>(tr("CKA"), "cka");
+    mad_ = addView<MadView>(tr("MAD"), "mad");
+    classify_ = addView<ClassifyView>(tr("Classify"), "classify");
+    train_ = addView<TrainView>(tr("Train"), "train");
     connect(train_, &TrainView::trained, this, [this](const QString& file) {
         const int slot = workspace_->model(1) ? (workspace_->model(0) ? 1 : 0) : 1;
         workspace_->openModel(slot, file);
     });
-    inspector_ = new InspectorView(*workspace_, tabs);
-    tabs->addTab(inspector_, tr("Inspector"));
-    inspector_->setObjectName("inspector");
+    inspector_ = addView<InspectorView>(tr("Inspector"), "inspector");
     messages_ = new MessageBar(this);
     auto* central = new QWidget(this);
     auto* column = new QVBoxLayout(central);
@@ -105,17 +94,24 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), workspace_(new Wo
     strip->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
     addDockWidget(Qt::BottomDockWidgetArea, strip);
 
-    answerProvider_ = [this](const QString& path, const OpenQuestion& q) { return askOpenAnswers(this, path, q); };
+    answerProvider_ = [this](const QString& path, const OpenQuestion& q) {
+        return askOpenAnswers(this, path, q);
+    };
     buildMenus();
     buildShortcuts();
-    connect(workspace_, &Workspace::modelLoadFailed, this, [this](int slot, const QString& message) {
-        messages_->showError(tr("Could not open a checkpoint into %1: %2").arg(Workspace::slotName(slot), message));
-    });
-    connect(workspace_, &Workspace::modelNeedsAnswers, this, [this](int slot, const QString& path, const OpenQuestion& q) {
-        const std::optional<OpenAnswers> answers = answerProvider_(path, q);
-        if (answers) workspace_->answerPending(slot, *answers);
-        else workspace_->dropPending(slot);
-    });
+    connect(workspace_, &Workspace::modelLoadFailed, this,
+            [this](int slot, const QString& message) {
+                messages_->showError(tr("Could not open a checkpoint into %1: %2")
+                                         .arg(Workspace::slotName(slot), message));
+            });
+    connect(workspace_, &Workspace::modelNeedsAnswers, this,
+            [this](int slot, const QString& path, const OpenQuestion& q) {
+                const std::optional<OpenAnswers> answers = answerProvider_(path, q);
+                if (answers)
+                    workspace_->answerPending(slot, *answers);
+                else
+                    workspace_->dropPending(slot);
+            });
     connect(workspace_, &Workspace::problem, messages_, &MessageBar::showError);
     connect(workspace_, &Workspace::modelChanged, this, &MainWindow::updateTitle);
     connect(workspace_, &Workspace::modelChanged, statusBar(), &QStatusBar::clearMessage);
@@ -128,22 +124,25 @@ MainWindow::~MainWindow() = default;
 
 void MainWindow::buildMenus() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
-    QAction* openA = file->addAction(tr("&Open checkpoint into A..."), this, [this] { chooseModel(0); });
+    QAction* openA =
+        file->addAction(tr("&Open checkpoint into A..."), this, [this] { chooseModel(0); });
     openA->setShortcut(QKeySequence::Open);
     file->addAction(tr("Open checkpoint into &B..."), this, [this] { chooseModel(1); });
-    recentMenu_ = file->addMenu(tr("Open &recent (into B)"));
-    refreshRecentMenu();
+    recent_ = std::make_unique<RecentFiles>(file->addMenu(tr("Open &recent (into B)")),
+                                            [this](const QString& p) { openCheckpoint(1, p); });
     demoMenu_ = file->addMenu(tr("Open &demo model"));
     refreshDemoMenu();
     file->addAction(tr("Add &images..."), this, [this] {
-        const QStringList paths = QFileDialog::getOpenFileNames(this, tr("Add images"), QString(),
-                                                                tr("Images (*.png *.jpg *.jpeg *.bmp *.webp)"));
+        const QStringList paths = QFileDialog::getOpenFileNames(
+            this, tr("Add images"), QString(), tr("Images (*.png *.jpg *.jpeg *.bmp *.webp)"));
         workspace_->addImages(paths);
     });
     file->addSeparator();
-    QAction* png = file->addAction(tr("Export view as &PNG..."), this, [this] { exportView("png"); });
+    QAction* png =
+        file->addAction(tr("Export view as &PNG..."), this, [this] { exportView("png"); });
     png->setShortcut(QKeySequence("Ctrl+Shift+E"));
-    QAction* svg = file->addAction(tr("Export view as &SVG..."), this, [this] { exportView("svg"); });
+    QAction* svg =
+        file->addAction(tr("Export view as &SVG..."), this, [this] { exportView("svg"); });
     svg->setShortcut(QKeySequence("Ctrl+Alt+E"));
     file->addAction(tr("Export view as P&DF..."), this, [this] { exportView("pdf"); });
     file->addAction(tr("Export view with its &numbers..."), this, [this] { chooseBundle(false); });
@@ -174,17 +173,21 @@ void MainWindow::buildShortcuts() {
 }
 
 void MainWindow::chooseModel(int slot) {
-    const QString path = QFileDialog::getOpenFileName(this, tr("Open checkpoint into %1").arg(Workspace::slotName(slot)),
-                                                      QSettings().value("paths/lastCheckpointDir").toString(),
-                                                      tr("Checkpoints (*.pt *.pth *.bin *.ckpt *.safetensors);;All files (*)"));
-    if (!path.isEmpty()) openModel(slot, path);
+    const QString filter =
+        tr("Checkpoints (*.%1);;All files (*)").arg(kCheckpointSuffixes.join(" *."));
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Open checkpoint into %1").arg(Workspace::slotName(slot)),
+        QSettings().value("paths/lastCheckpointDir").toString(), filter);
+    if (!path.isEmpty()) openCheckpoint(slot, path);
 }
 
-void MainWindow::openModel(int slot, const QString& path) {
+void MainWindow::openCheckpoint(int slot, const QString& path) {
     QSettings().setValue("paths/lastCheckpointDir", QFileInfo(path).absolutePath());
-    rememberRecent(path);
+    recent_->add(path);
     workspace_->openModel(slot, path); // read once, on a worker; questions come back as a signal
-    statusBar()->showMessage(tr("Loading %1 into %2...").arg(QFileInfo(path).fileName(), Workspace::slotName(slot)), 3000);
+    statusBar()->showMessage(
+        tr("Loading %1 into %2...").arg(QFileInfo(path).fileName(), Workspace::slotName(slot)),
+        3000);
 }
 
 int MainWindow::openFiles(const QStringList& paths) {
@@ -200,7 +203,7 @@ int MainWindow::openFiles(const QStringList& paths) {
                     slot = s;
                     break;
                 }
-            openModel(slot, p);
+            openCheckpoint(slot, p);
             ++taken;
         } else {
             images << p;
@@ -249,8 +252,9 @@ void MainWindow::exportView(const QString& extension) {
         messages_->showError(tr("This view has nothing to export yet."));
         return;
     }
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export view"), figures.front().first + "." + extension,
-                                                      tr("%1 (*.%2)").arg(extension.toUpper(), extension));
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Export view"), figures.front().first + "." + extension,
+        tr("%1 (*.%2)").arg(extension.toUpper(), extension));
     if (path.isEmpty()) return;
     auto* widget = dynamic_cast<QWidget*>(figures.front().second);
     plots::ExportOptions o;
@@ -258,46 +262,35 @@ void MainWindow::exportView(const QString& extension) {
     o.height = std::max(500, widget ? widget->height() * 2 : 1000);
     o.dpi = 192;
     const QString error = plots::exportFigure(*figures.front().second, path, o);
-    if (!error.isEmpty()) messages_->showError(error);
-    else statusBar()->showMessage(tr("Wrote %1").arg(path), 5000);
+    if (!error.isEmpty())
+        messages_->showError(error);
+    else
+        statusBar()->showMessage(tr("Wrote %1").arg(path), 5000);
 }
 
 QString MainWindow::exportBundle(const QString& dir, bool allViews) {
-    try {
-        AnalysisOutput out(dir.toStdString(), allViews ? "comparison" : "view");
-        for (int s : workspace_->loadedSlots())
-            out.checkpoint(Workspace::slotName(s).toStdString(), workspace_->model(s)->facts().path);
-        nlohmann::json images = nlohmann::json::array();
-        for (int i = 0; i < workspace_->imageCount(); ++i) images.push_back(workspace_->image(i).path.toStdString());
-        out.manifest()["images"] = images;
-        out.manifest()["settings"] = {{"current_image", workspace_->currentImage()}, {"application", workspace_->application() + 1},
-                                      {"head", workspace_->head()}, {"query", workspace_->query()}, {"rollout", workspace_->rollout()}};
-        plots::ExportOptions o;
-        for (int t = 0; t < tabs_->count(); ++t) {
-            if (!allViews && tabs_->widget(t) != tabs_->currentWidget()) continue;
-            auto* view = dynamic_cast<ExportableView*>(tabs_->widget(t));
-            if (!view) continue;
-            for (const auto& [stem, figure] : view->figures()) out.figure(*figure, stem.toStdString(), o);
-            view->writeNumbers(out);
-        }
-        out.finish();
-        return {};
-    } catch (const std::exception& e) {
-        return QString::fromStdString(e.what());
-    }
+    std::vector<ExportableView*> views;
+    for (int t = 0; t < tabs_->count(); ++t)
+        if (allViews || tabs_->widget(t) == tabs_->currentWidget())
+            if (auto* view = dynamic_cast<ExportableView*>(tabs_->widget(t))) views.push_back(view);
+    return writeBundle(*workspace_, views, dir, allViews ? "comparison" : "view");
 }
 
 void MainWindow::chooseBundle(bool allViews) {
-    const QString dir = QFileDialog::getExistingDirectory(this, allViews ? tr("Export comparison into") : tr("Export view into"));
+    const QString dir = QFileDialog::getExistingDirectory(
+        this, allViews ? tr("Export comparison into") : tr("Export view into"));
     if (dir.isEmpty()) return;
     const QString error = exportBundle(dir, allViews);
-    if (!error.isEmpty()) messages_->showError(error);
-    else statusBar()->showMessage(tr("Wrote %1").arg(dir), 5000);
+    if (!error.isEmpty())
+        messages_->showError(error);
+    else
+        statusBar()->showMessage(tr("Wrote %1").arg(dir), 5000);
 }
 
 void MainWindow::showAbout() {
     QMessageBox::about(this, tr("About RingScope"),
-                       tr("<h3>RingScope %1</h3><p>A workbench for looking inside weight-shared (recurrent) vision "
+                       tr("<h3>RingScope %1</h3><p>A workbench for looking inside weight-shared "
+                          "(recurrent) vision "
                           "transformers.</p><p>Qt %2, libtorch %3, OpenCV %4</p>")
                            .arg(ringscope::versionString(), qVersion(), TORCH_VERSION, CV_VERSION));
 }
@@ -305,7 +298,8 @@ void MainWindow::showAbout() {
 void MainWindow::refreshDemoMenu() {
     if (!demoMenu_) return;
     demoMenu_->clear();
-    const QList<QPair<QString, QString>> demos = {{"ringformer", "RingFormer"}, {"vit", "ViT"}, {"owf", "OWF"}, {"uit", "UiT"}};
+    const QList<QPair<QString, QString>> demos = {
+        {"ringformer", "RingFormer"}, {"vit", "ViT"}, {"owf", "OWF"}, {"uit", "UiT"}};
     for (const auto& [file, name] : demos) {
         const QString path = resourceDir_ + "/models/" + file + ".ringscope.pt";
         if (resourceDir_.isEmpty() || !QFileInfo::exists(path)) continue;
@@ -316,27 +310,11 @@ void MainWindow::refreshDemoMenu() {
     demoMenu_->setEnabled(!demoMenu_->isEmpty());
 }
 
-void MainWindow::rememberRecent(const QString& path) {
-    QSettings settings;
-    QStringList recent = settings.value("recentFiles").toStringList();
-    recent.removeAll(path);
-    recent.prepend(path);
-    while (recent.size() > 10) recent.removeLast();
-    settings.setValue("recentFiles", recent);
-    refreshRecentMenu();
-}
-
-void MainWindow::refreshRecentMenu() {
-    recentMenu_->clear();
-    const QStringList recent = QSettings().value("recentFiles").toStringList();
-    for (const QString& p : recent) recentMenu_->addAction(QFileInfo(p).fileName(), this, [this, p] { openModel(1, p); })->setToolTip(p);
-    recentMenu_->setEnabled(!recent.isEmpty());
-}
-
 void MainWindow::updateTitle() {
     QStringList parts;
     for (int s : workspace_->loadedSlots())
-        parts << QString("%1: %2").arg(Workspace::slotName(s), QString::fromStdString(workspace_->model(s)->facts().fileName));
+        parts << QString("%1: %2").arg(
+            Workspace::slotName(s), QString::fromStdString(workspace_->model(s)->facts().fileName));
     setWindowTitle(parts.isEmpty() ? "RingScope" : "RingScope - " + parts.join(", "));
 }
 

@@ -2,12 +2,14 @@
 // The main window: menus, the image strip, the views in tabs. State lives in the Workspace;
 // the window only wires it to widgets (docks and menus are built in helpers).
 
-#include "ModelSession.h"
+#include "document/ModelSession.h"
 
 #include <QMainWindow>
+#include <QTabWidget>
 #include <QStringList>
 
 #include <functional>
+#include <memory>
 #include <optional>
 
 namespace ringscope::gui {
@@ -52,10 +54,11 @@ public:
     /// Returns "" or the problem.
     QString exportBundle(const QString& dir, bool allViews);
     /// Opens a checkpoint into a slot, asking for the heads when the file does not say.
-    void openModel(int slot, const QString& path);
+    void openCheckpoint(int slot, const QString& path);
     /// What answers the questions about a checkpoint (default: the dialogs of
     /// OpenModelDialog.h; tests answer without a dialog).
-    using AnswerProvider = std::function<std::optional<OpenAnswers>(const QString& path, const OpenQuestion& question)>;
+    using AnswerProvider = std::function<std::optional<OpenAnswers>(const QString& path,
+                                                                    const OpenQuestion& question)>;
     void setAnswerProvider(AnswerProvider provider) { answerProvider_ = std::move(provider); }
 
 protected:
@@ -64,14 +67,19 @@ protected:
     void closeEvent(QCloseEvent* event) override;
 
 private:
+    /// Adds a view of type V as a tab with this title; `name` is its object name (--view).
+    template <class V> V* addView(const QString& title, const char* name) {
+        auto* view = new V(*workspace_, tabs_);
+        view->setObjectName(name);
+        tabs_->addTab(view, title);
+        return view;
+    }
     void buildMenus();
     void buildShortcuts();
     void chooseModel(int slot);
     void exportView(const QString& extension);
     void chooseBundle(bool allViews);
     void showAbout();
-    void rememberRecent(const QString& path);
-    void refreshRecentMenu();
     void refreshDemoMenu();
     void updateTitle();
 
@@ -84,10 +92,10 @@ private:
     InspectorView* inspector_;
     TrainView* train_;
     ClassifyView* classify_;
-    class QMenu* recentMenu_ = nullptr;
+    std::unique_ptr<class RecentFiles> recent_;
     class QMenu* demoMenu_ = nullptr;
     QString resourceDir_;
-    class QTabWidget* tabs_ = nullptr;
+    QTabWidget* tabs_ = nullptr;
     AnswerProvider answerProvider_;
 };
 

@@ -33,6 +33,8 @@ void MessageBar::showError(const QString& text) {
     show();
 }
 
-QString MessageBar::text() const { return isVisible() ? label_->text() : QString(); }
+QString MessageBar::text() const {
+    return isVisible() ? label_->text() : QString();
+}
 
 } // namespace ringscope::gui

@@ -15,12 +15,14 @@ QString readingText(const ShapeReading& r) {
 
 bool askReading(QWidget* parent, const QString& name, const OpenQuestion& q, OpenAnswers& answers) {
     QStringList items;
-    for (const ShapeReading& r : q.readings) items << readingText(r);
+    for (const ShapeReading& r : q.readings)
+        items << readingText(r);
     bool ok = false;
     const QString chosen = QInputDialog::getItem(
         parent, QObject::tr("Model shape"),
-        QObject::tr("The learnable level table of %1 fits several shapes.\nLevels and image size:").arg(name), items,
-        0, false, &ok);
+        QObject::tr("The learnable level table of %1 fits several shapes.\nLevels and image size:")
+            .arg(name),
+        items, 0, false, &ok);
     if (!ok) return false;
     const ShapeReading& r = q.readings[size_t(std::max<qsizetype>(0, items.indexOf(chosen)))];
     answers.imageSize = r.imageSize;
@@ -32,18 +34,20 @@ bool askHeads(QWidget* parent, const QString& name, const OpenQuestion& q, OpenA
     bool ok = false;
     const int h = QInputDialog::getInt(
         parent, QObject::tr("Attention heads"),
-        QObject::tr("%1 does not say how many attention heads the model has.\nHeads:").arg(name), q.headsGuess, 1,
-        256, 1, &ok);
+        QObject::tr("%1 does not say how many attention heads the model has.\nHeads:").arg(name),
+        q.headsGuess, 1, 256, 1, &ok);
     if (ok) answers.heads = h;
     return ok;
 }
 
 } // namespace
 
-std::optional<OpenAnswers> askOpenAnswers(QWidget* parent, const QString& path, const OpenQuestion& question) {
+std::optional<OpenAnswers> askOpenAnswers(QWidget* parent, const QString& path,
+                                          const OpenQuestion& question) {
     const QString name = QFileInfo(path).fileName();
     OpenAnswers answers;
-    if (!question.readings.empty() && !askReading(parent, name, question, answers)) return std::nullopt;
+    if (!question.readings.empty() && !askReading(parent, name, question, answers))
+        return std::nullopt;
     if (question.heads && !askHeads(parent, name, question, answers)) return std::nullopt;
     return answers;
 }

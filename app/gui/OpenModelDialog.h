@@ -2,7 +2,7 @@
 // Asks the user what a checkpoint does not say (the number of heads; which reading of a
 // learnable UiT level table), before its model is built from what was already read.
 
-#include "ModelSession.h"
+#include "document/ModelSession.h"
 
 #include <QString>
 
@@ -14,6 +14,7 @@ namespace ringscope::gui {
 
 /// Shows the dialogs for `question` about the file `path`, pre-filled with the most plausible
 /// answers. Returns the answers, or nothing when the user cancelled.
-std::optional<OpenAnswers> askOpenAnswers(QWidget* parent, const QString& path, const OpenQuestion& question);
+std::optional<OpenAnswers> askOpenAnswers(QWidget* parent, const QString& path,
+                                          const OpenQuestion& question);
 
 } // namespace ringscope::gui

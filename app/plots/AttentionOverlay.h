@@ -18,22 +18,22 @@ class AttentionOverlay : public QWidget, public Figure {
 
 public:
     struct Panel {
-        QImage image;               ///< the input image (any size; drawn square)
-        std::vector<double> map;    ///< grid x grid values, row-major (empty: image only)
+        QImage image;            ///< the input image (any size; drawn square)
+        std::vector<double> map; ///< grid x grid values, row-major (empty: image only)
         int grid = 0;
         QString title;
-        int highlightedPatch = -1;  ///< patch (0-based, row-major) to outline, e.g. the query
+        int highlightedPatch = -1; ///< patch (0-based, row-major) to outline, e.g. the query
     };
 
     explicit AttentionOverlay(QWidget* parent = nullptr);
 
     void setPanels(std::vector<Panel> panels);
     const std::vector<Panel>& panels() const { return panels_; }
-    void setColumns(int columns);           ///< 0: as square as possible
+    void setColumns(int columns); ///< 0: as square as possible
     void setColormap(const Colormap& map);
-    void setAlpha(double alpha);            ///< overlay opacity in [0, 1]
-    void setSharedScale(bool shared);       ///< one colour range for all panels
-    void setSmooth(bool smooth);            ///< bilinear up-sampling instead of patch blocks
+    void setAlpha(double alpha);      ///< overlay opacity in [0, 1]
+    void setSharedScale(bool shared); ///< one colour range for all panels
+    void setSmooth(bool smooth);      ///< bilinear up-sampling instead of patch blocks
     void setTitle(const QString& title);
     double alpha() const { return alpha_; }
     bool sharedScale() const { return shared_; }

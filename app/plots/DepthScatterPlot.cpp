@@ -22,8 +22,9 @@ DepthScatterPlot::DepthScatterPlot(QWidget* parent) : PlotBase(parent) {
 }
 
 QColor DepthScatterPlot::defaultColor(int index) {
-    static const QColor colors[] = {QColor(0, 114, 178), QColor(213, 94, 0), QColor(0, 158, 115),
-                                    QColor(204, 121, 167), QColor(230, 159, 0), QColor(86, 180, 233)};
+    static const QColor colors[] = {QColor(0, 114, 178), QColor(213, 94, 0),
+                                    QColor(0, 158, 115), QColor(204, 121, 167),
+                                    QColor(230, 159, 0), QColor(86, 180, 233)};
     return colors[index % 6];
 }
 
@@ -37,7 +38,8 @@ void DepthScatterPlot::clearModels() {
     scheduleReplot();
 }
 
-void DepthScatterPlot::addModel(const QString& name, const std::vector<std::vector<double>>& values, const QColor& color) {
+void DepthScatterPlot::addModel(const QString& name, const std::vector<std::vector<double>>& values,
+                                const QColor& color) {
     const int m = models_++;
     names_.push_back(name);
     const double offset = (m - 0.5) * kSpread;
@@ -101,8 +103,10 @@ QString DepthScatterPlot::hoverText(const QPoint& pos) const {
 void DepthScatterPlot::mouseMoveEvent(QMouseEvent* event) {
     PlotBase::mouseMoveEvent(event);
     const QString text = hoverText(event->pos());
-    if (text.isEmpty()) QToolTip::hideText();
-    else QToolTip::showText(event->globalPosition().toPoint(), text, this);
+    if (text.isEmpty())
+        QToolTip::hideText();
+    else
+        QToolTip::showText(event->globalPosition().toPoint(), text, this);
 }
 
 } // namespace ringscope::plots

@@ -17,7 +17,8 @@ public:
     explicit DepthScatterPlot(QWidget* parent = nullptr);
 
     /// Adds a model: `values[a][h]` for application a (shown 1-based) and head h.
-    void addModel(const QString& name, const std::vector<std::vector<double>>& values, const QColor& color);
+    void addModel(const QString& name, const std::vector<std::vector<double>>& values,
+                  const QColor& color);
     void clearModels();
     /// Colours used for the n-th model by default (colour-blind safe).
     static QColor defaultColor(int index);
@@ -29,7 +30,10 @@ protected:
     void mouseMoveEvent(QMouseEvent* event) override;
 
 private:
-    struct Point { int model, application, head; double value; };
+    struct Point {
+        int model, application, head;
+        double value;
+    };
     std::vector<QString> names_;
     std::vector<Point> points_;
     std::vector<QCPGraph*> scatter_;

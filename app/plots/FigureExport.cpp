@@ -17,7 +17,8 @@ namespace {
 
 QSize logicalSize(const ExportOptions& o, double& scale) {
     scale = std::max(0.25, o.dpi / 96.0);
-    return QSize(std::max(1, int(std::lround(o.width / scale))), std::max(1, int(std::lround(o.height / scale))));
+    return QSize(std::max(1, int(std::lround(o.width / scale))),
+                 std::max(1, int(std::lround(o.height / scale))));
 }
 
 void vectorise(QCPPainter& p) {
@@ -69,7 +70,8 @@ bool renderPdf(Figure& figure, QIODevice& out, const ExportOptions& o) {
     const QSize logical = logicalSize(o, scale);
     QPdfWriter pdf(&out);
     pdf.setResolution(96); // one device pixel per logical pixel, as on screen
-    pdf.setPageSize(QPageSize(QSizeF(logical) * 72.0 / 96.0, QPageSize::Point, QString(), QPageSize::ExactMatch));
+    pdf.setPageSize(QPageSize(QSizeF(logical) * 72.0 / 96.0, QPageSize::Point, QString(),
+                              QPageSize::ExactMatch));
     pdf.setPageMargins(QMarginsF(0, 0, 0, 0));
     pdf.setTitle(figure.figureTitle());
     pdf.setCreator("RingScope");
@@ -84,23 +86,35 @@ bool renderPdf(Figure& figure, QIODevice& out, const ExportOptions& o) {
 
 bool formatForPath(const QString& path, FigureFormat& format) {
     const QString ext = QFileInfo(path).suffix().toLower();
-    if (ext == "png") format = FigureFormat::Png;
-    else if (ext == "svg") format = FigureFormat::Svg;
-    else if (ext == "pdf") format = FigureFormat::Pdf;
-    else return false;
+    if (ext == "png")
+        format = FigureFormat::Png;
+    else if (ext == "svg")
+        format = FigureFormat::Svg;
+    else if (ext == "pdf")
+        format = FigureFormat::Pdf;
+    else
+        return false;
     return true;
 }
 
-QString exportFigure(Figure& figure, const QString& path, FigureFormat format, const ExportOptions& options) {
-    if (options.width <= 0 || options.height <= 0 || options.width > 20000 || options.height > 20000 || !(options.dpi > 0))
+QString exportFigure(Figure& figure, const QString& path, FigureFormat format,
+                     const ExportOptions& options) {
+    if (options.width <= 0 || options.height <= 0 || options.width > 20000 ||
+        options.height > 20000 || !(options.dpi > 0))
         return path + ": invalid figure size";
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly)) return path + ": " + file.errorString();
     bool ok = false;
     switch (format) {
-    case FigureFormat::Png: ok = renderPng(figure, file, options); break;
-    case FigureFormat::Svg: ok = renderSvg(figure, file, options); break;
-    case FigureFormat::Pdf: ok = renderPdf(figure, file, options); break;
+    case FigureFormat::Png:
+        ok = renderPng(figure, file, options);
+        break;
+    case FigureFormat::Svg:
+        ok = renderSvg(figure, file, options);
+        break;
+    case FigureFormat::Pdf:
+        ok = renderPdf(figure, file, options);
+        break;
     }
     if (!ok) {
         file.cancelWriting();
@@ -112,7 +126,8 @@ QString exportFigure(Figure& figure, const QString& path, FigureFormat format, c
 
 QString exportFigure(Figure& figure, const QString& path, const ExportOptions& options) {
     FigureFormat format;
-    if (!formatForPath(path, format)) return path + ": unknown figure format (use .png, .svg or .pdf)";
+    if (!formatForPath(path, format))
+        return path + ": unknown figure format (use .png, .svg or .pdf)";
     return exportFigure(figure, path, format, options);
 }
 

@@ -10,9 +10,9 @@ class Figure;
 enum class FigureFormat { Png, Svg, Pdf };
 
 struct ExportOptions {
-    int width = 1600;  ///< output pixels (PNG); vector outputs keep the same layout
+    int width = 1600; ///< output pixels (PNG); vector outputs keep the same layout
     int height = 1000;
-    double dpi = 150;  ///< fonts and lines scale with dpi / 96
+    double dpi = 150; ///< fonts and lines scale with dpi / 96
 };
 
 /// The format of a file name's extension (.png, .svg, .pdf; case-insensitive). Returns
@@ -21,7 +21,8 @@ bool formatForPath(const QString& path, FigureFormat& format);
 
 /// Writes `figure` to `path` in `format`, atomically (temporary file + rename). Returns an
 /// empty string on success, else the problem (naming the file).
-QString exportFigure(Figure& figure, const QString& path, FigureFormat format, const ExportOptions& options = {});
+QString exportFigure(Figure& figure, const QString& path, FigureFormat format,
+                     const ExportOptions& options = {});
 
 /// exportFigure() with the format taken from the extension.
 QString exportFigure(Figure& figure, const QString& path, const ExportOptions& options = {});

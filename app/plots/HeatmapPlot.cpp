@@ -31,7 +31,8 @@ void HeatmapPlot::setMatrix(const std::vector<double>& values, int rows, int col
     map_->data()->setSize(cols, rows);
     map_->data()->setRange(QCPRange(1, cols), QCPRange(1, rows));
     for (int r = 0; r < rows; ++r)
-        for (int c = 0; c < cols; ++c) map_->data()->setCell(c, r, values[size_t(r * cols + c)]);
+        for (int c = 0; c < cols; ++c)
+            map_->data()->setCell(c, r, values[size_t(r * cols + c)]);
     if (!fixedRange_) map_->rescaleDataRange(true);
     xAxis->setRange(0.5, cols + 0.5);
     yAxis->setRange(0.5, rows + 0.5);
@@ -74,7 +75,8 @@ void HeatmapPlot::setShowValues(bool show) {
 }
 
 void HeatmapPlot::rebuildLabels() {
-    for (QCPItemText* t : labels_) removeItem(t);
+    for (QCPItemText* t : labels_)
+        removeItem(t);
     labels_.clear();
     if (!showValues_ || rows_ * cols_ == 0) return;
     const QCPRange range = map_->dataRange();

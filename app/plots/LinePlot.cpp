@@ -11,14 +11,16 @@ LinePlot::LinePlot(QWidget* parent) : PlotBase(parent) {
     setMouseTracking(true);
 }
 
-int LinePlot::addSeries(const QString& name, const std::vector<double>& x, const std::vector<double>& y,
-                        const QColor& colorIn, const std::vector<double>& lower, const std::vector<double>& upper) {
+int LinePlot::addSeries(const QString& name, const std::vector<double>& x,
+                        const std::vector<double>& y, const QColor& colorIn,
+                        const std::vector<double>& lower, const std::vector<double>& upper) {
     // Ten distinct colours (matplotlib's tab10), then the same with another marker.
-    static const QColor tab10[] = {QColor(31, 119, 180), QColor(255, 127, 14), QColor(44, 160, 44), QColor(214, 39, 40),
-                                   QColor(148, 103, 189), QColor(140, 86, 75), QColor(227, 119, 194), QColor(127, 127, 127),
-                                   QColor(188, 189, 34), QColor(23, 190, 207)};
-    static const QCPScatterStyle::ScatterShape shapes[] = {QCPScatterStyle::ssCircle, QCPScatterStyle::ssSquare,
-                                                           QCPScatterStyle::ssTriangle};
+    static const QColor tab10[] = {
+        QColor(31, 119, 180),  QColor(255, 127, 14), QColor(44, 160, 44),   QColor(214, 39, 40),
+        QColor(148, 103, 189), QColor(140, 86, 75),  QColor(227, 119, 194), QColor(127, 127, 127),
+        QColor(188, 189, 34),  QColor(23, 190, 207)};
+    static const QCPScatterStyle::ScatterShape shapes[] = {
+        QCPScatterStyle::ssCircle, QCPScatterStyle::ssSquare, QCPScatterStyle::ssTriangle};
     const size_t i = lines_.size();
     const QColor color = colorIn.isValid() ? colorIn : tab10[i % 10];
     QCPGraph* line = addGraph();
@@ -31,8 +33,10 @@ int LinePlot::addSeries(const QString& name, const std::vector<double>& x, const
         fill.setAlpha(50);
         QCPGraph* lo = addGraph();
         QCPGraph* hi = addGraph();
-        lo->setData(QVector<double>(x.begin(), x.end()), QVector<double>(lower.begin(), lower.end()), true);
-        hi->setData(QVector<double>(x.begin(), x.end()), QVector<double>(upper.begin(), upper.end()), true);
+        lo->setData(QVector<double>(x.begin(), x.end()),
+                    QVector<double>(lower.begin(), lower.end()), true);
+        hi->setData(QVector<double>(x.begin(), x.end()),
+                    QVector<double>(upper.begin(), upper.end()), true);
         lo->setPen(Qt::NoPen);
         hi->setPen(Qt::NoPen);
         hi->setBrush(fill);
@@ -85,7 +89,8 @@ void LinePlot::setIntegerYAxis(bool integer) {
 
 void LinePlot::setLogY(bool log) {
     yAxis->setScaleType(log ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
-    yAxis->setTicker(log ? QSharedPointer<QCPAxisTicker>(new QCPAxisTickerLog) : QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+    yAxis->setTicker(log ? QSharedPointer<QCPAxisTicker>(new QCPAxisTickerLog)
+                         : QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
     scheduleReplot();
 }
 
@@ -126,11 +131,14 @@ QString LinePlot::hoverText(const QPoint& pos) const {
     QString text;
     for (const QCPGraph* g : lines_) {
         for (auto it = g->data()->constBegin(); it != g->data()->constEnd(); ++it) {
-            const double dx = xAxis->coordToPixel(it->key) - pos.x(), dy = yAxis->coordToPixel(it->value) - pos.y();
+            const double dx = xAxis->coordToPixel(it->key) - pos.x(),
+                         dy = yAxis->coordToPixel(it->value) - pos.y();
             if (dx * dx + dy * dy <= best) {
                 best = dx * dx + dy * dy;
-                text = QString("%1 at %2 = %3: %4").arg(g->name(), xAxis->label().isEmpty() ? "x" : xAxis->label())
-                           .arg(it->key, 0, 'g', 6).arg(it->value, 0, 'g', 8);
+                text = QString("%1 at %2 = %3: %4")
+                           .arg(g->name(), xAxis->label().isEmpty() ? "x" : xAxis->label())
+                           .arg(it->key, 0, 'g', 6)
+                           .arg(it->value, 0, 'g', 8);
             }
         }
     }
@@ -140,8 +148,10 @@ QString LinePlot::hoverText(const QPoint& pos) const {
 void LinePlot::mouseMoveEvent(QMouseEvent* event) {
     PlotBase::mouseMoveEvent(event);
     const QString text = hoverText(event->pos());
-    if (text.isEmpty()) QToolTip::hideText();
-    else QToolTip::showText(event->globalPosition().toPoint(), text, this);
+    if (text.isEmpty())
+        QToolTip::hideText();
+    else
+        QToolTip::showText(event->globalPosition().toPoint(), text, this);
 }
 
 } // namespace ringscope::plots

@@ -29,6 +29,8 @@ void PlotBase::drawFigure(QCPPainter& painter, const QSize& size) {
     replot(QCustomPlot::rpImmediateRefresh);
 }
 
-void PlotBase::scheduleReplot() { replotTimer_.start(); }
+void PlotBase::scheduleReplot() {
+    replotTimer_.start();
+}
 
 } // namespace ringscope::plots

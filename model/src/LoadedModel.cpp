@@ -1,7 +1,7 @@
 #include "ringscope/model/LoadedModel.h"
 
-#include "ringscope/model/Error.h"
-#include "ringscope/model/ModelFactory.h"
+#include "ringscope/model/core/Error.h"
+#include "ringscope/model/nets/ModelFactory.h"
 
 namespace ringscope {
 

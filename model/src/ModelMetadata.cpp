@@ -1,11 +1,12 @@
 #include "ringscope/model/ModelMetadata.h"
 
-#include "ringscope/model/Error.h"
+#include "ringscope/model/core/Error.h"
 
 namespace ringscope {
 
 std::string ModelMetadata::className(int64_t i) const {
-    if (i >= 0 && size_t(i) < classNames.size() && !classNames[size_t(i)].empty()) return classNames[size_t(i)];
+    if (i >= 0 && size_t(i) < classNames.size() && !classNames[size_t(i)].empty())
+        return classNames[size_t(i)];
     return "class " + std::to_string(i);
 }
 
@@ -36,10 +37,12 @@ ModelMetadata ModelMetadata::fromJson(const nlohmann::json& j, const ModelConfig
         for (const auto& [key, value] : j.items()) {
             if (key == "config" && value.is_object()) {
                 nlohmann::json merged = fallback.toJson();
-                for (const auto& [k, v] : value.items()) merged[k] = v;
+                for (const auto& [k, v] : value.items())
+                    merged[k] = v;
                 m.config = ModelConfig::fromJson(merged);
             } else if (key == "class_names" && value.is_array()) {
-                for (const auto& n : value) m.classNames.push_back(n.is_string() ? n.get<std::string>() : n.dump());
+                for (const auto& n : value)
+                    m.classNames.push_back(n.is_string() ? n.get<std::string>() : n.dump());
             } else if (key == "normalization") {
                 m.normalization = Normalization::fromJson(value);
             } else if (key == "dataset" && value.is_string()) {

@@ -1,5 +1,6 @@
 #pragma once
 // What each libFuzzer target does with one input, shared by the fuzz targets (tests/fuzz/Fuzz*.cpp)
+// White-box: calls the private readers of model/src directly.
 // and by TestFuzzRegressions, which runs every saved finding (tests/fuzz/regressions/TARGET/)
 // through the same function in the normal and the sanitizer test suites.
 //
@@ -8,15 +9,15 @@
 // message): that is the expected outcome for a bad file, and `Outcome` records it. Anything
 // else — a crash, a sanitizer report, a hang, an allocation over libFuzzer's -malloc_limit_mb —
 // is a finding.
-#include "ByteSource.h"
-#include "PickleReader.h"
-#include "SafeTensors.h"
+#include "io/ByteSource.h"
+#include "checkpoint/PickleReader.h"
+#include "checkpoint/SafeTensors.h"
 
-#include "ringscope/model/Checkpoint.h"
-#include "ringscope/model/CifarDataset.h"
-#include "ringscope/model/IdxDataset.h"
-#include "ringscope/model/ImageTensor.h"
-#include "ringscope/model/Npy.h"
+#include "ringscope/model/checkpoint/Checkpoint.h"
+#include "ringscope/model/data/CifarDataset.h"
+#include "ringscope/model/data/IdxDataset.h"
+#include "ringscope/model/data/ImageTensor.h"
+#include "ringscope/model/io/Npy.h"
 
 #include <cstddef>
 #include <cstdint>

@@ -1,14 +1,15 @@
+// White-box: writes seeds with the private zip writer of model/src.
 // fuzz_seeds OUT TEST_DATA_DIR RESOURCES_DIR: writes the seed corpus of every fuzz target into
 // OUT/<target>/ from the published fixtures, the bundled demo files, Fashion-MNIST (when
 // installed) and small files made with RingScope's own writers (legacy checkpoint, training
 // container, safetensors, every image format).
 #include "LegacyCheckpoint.h"
-#include "ZipArchive.h"
+#include "io/ZipArchive.h"
 
-#include "ringscope/model/AtomicFile.h"
-#include "ringscope/model/Checkpoint.h"
-#include "ringscope/model/ImageTensor.h"
-#include "ringscope/model/Npy.h"
+#include "ringscope/model/io/FileIO.h"
+#include "ringscope/model/checkpoint/Checkpoint.h"
+#include "ringscope/model/data/ImageTensor.h"
+#include "ringscope/model/io/Npy.h"
 
 #include <opencv2/imgcodecs.hpp>
 #include <zlib.h>

@@ -1,8 +1,9 @@
 #pragma once
 // A hand-built checkpoint in PyTorch's legacy format (torch.save with
 // _use_new_zipfile_serialization=False), shared by TestCheckpointIO and the fuzzers' seeds.
+// White-box: uses the private pickle writer of model/src/checkpoint.
 // Header-only, without Qt, so that the fuzz build can use it.
-#include "PickleWriter.h"
+#include "checkpoint/PickleWriter.h"
 
 #include <nlohmann/json.hpp>
 

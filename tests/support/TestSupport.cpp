@@ -1,6 +1,6 @@
 #include "TestSupport.h"
 
-#include "ringscope/model/IdxDataset.h"
+#include "ringscope/model/data/IdxDataset.h"
 
 #include <QDir>
 #include <QProcess>
@@ -22,14 +22,24 @@ std::string envOr(const char* name, const std::string& fallback) {
 }
 } // namespace
 
-std::string testDataDir() { return envOr("RINGSCOPE_TEST_DATA", "tests/data"); }
-std::string fixturesDir() { return testDataDir() + "/official"; }
-std::string timmFixturesDir() { return testDataDir() + "/timm"; }
+std::string testDataDir() {
+    return envOr("RINGSCOPE_TEST_DATA", "tests/data");
+}
+std::string fixturesDir() {
+    return testDataDir() + "/official";
+}
+std::string timmFixturesDir() {
+    return testDataDir() + "/timm";
+}
 bool hasFashionMnist() {
     return std::filesystem::exists(defaultFashionMnistDir() + "/t10k-images-idx3-ubyte.gz");
 }
-std::string sourceDir() { return envOr("RINGSCOPE_SOURCE_DIR", "."); }
-std::string cliPath() { return envOr("RINGSCOPE_CLI", "ringscope-cli"); }
+std::string sourceDir() {
+    return envOr("RINGSCOPE_SOURCE_DIR", ".");
+}
+std::string cliPath() {
+    return envOr("RINGSCOPE_CLI", "ringscope-cli");
+}
 
 std::string makeTempDir(const std::string& tag) {
     static std::vector<std::unique_ptr<QTemporaryDir>> dirs;
@@ -58,7 +68,8 @@ void writeBytes(const std::string& path, const std::string& bytes) {
 ProcessResult runCli(const std::vector<std::string>& args) {
     QProcess p;
     QStringList qargs;
-    for (const auto& a : args) qargs << QString::fromStdString(a);
+    for (const auto& a : args)
+        qargs << QString::fromStdString(a);
     p.start(QString::fromStdString(cliPath()), qargs);
     ProcessResult r;
     if (!p.waitForStarted(30000)) return r;

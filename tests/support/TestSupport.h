@@ -17,7 +17,8 @@ std::string timmFixturesDir();
 bool hasFashionMnist();
 /// The reason a test gives when it skips for want of Fashion-MNIST.
 inline constexpr const char* kNoFashionMnist =
-    "Fashion-MNIST is not installed (apt install dataset-fashion-mnist, or set RINGSCOPE_FASHION_MNIST)";
+    "Fashion-MNIST is not installed (apt install dataset-fashion-mnist, or set "
+    "RINGSCOPE_FASHION_MNIST)";
 /// The source tree's root.
 std::string sourceDir();
 /// Path of the built ringscope-cli.

@@ -8,8 +8,8 @@ namespace ringscope::analysis {
 
 /// How attention rows are treated once the CLS row and column are dropped.
 enum class MadVariant {
-    Published,     ///< rows NOT renormalised (the published analysis; the default)
-    Renormalised,  ///< each patch row renormalised to sum 1 over patches
+    Published,    ///< rows NOT renormalised (the published analysis; the default)
+    Renormalised, ///< each patch row renormalised to sum 1 over patches
 };
 
 /// Pixel distances between the patch cells of a g x g grid: [g*g, g*g] float64,

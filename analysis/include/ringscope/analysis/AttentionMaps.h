@@ -24,7 +24,8 @@ int64_t gridSide(int64_t tokens);
 /// Query token `query`'s attention over the patches, as a g x g grid (float64):
 /// P[b, h, query, 1:] reshaped row-major. `query` 0 is CLS; 1..g*g are patches.
 /// `attention` is one application's maps [B, H, N, N].
-torch::Tensor queryMap(const torch::Tensor& attention, int64_t image, int64_t head, int64_t query = 0);
+torch::Tensor queryMap(const torch::Tensor& attention, int64_t image, int64_t head,
+                       int64_t query = 0);
 
 /// Heads combined: [B, H, N, N] -> [B, N, N] (float64).
 torch::Tensor fuseHeads(const torch::Tensor& attention, HeadFusion fusion);
@@ -39,7 +40,8 @@ struct RolloutOptions {
 
 /// Joint attention J = R_A ... R_1 with R_a = rownorm(fuse(P_a) + I), over the applications
 /// in execution order (iterations, for weight-shared models): [B, N, N] float64.
-torch::Tensor attentionRollout(const std::vector<torch::Tensor>& attention, const RolloutOptions& options = {});
+torch::Tensor attentionRollout(const std::vector<torch::Tensor>& attention,
+                               const RolloutOptions& options = {});
 
 /// Mean attention entropy per head (nats): for each image and head, the mean over query
 /// tokens of -sum_j P[i, j] log P[i, j]. [B, H] float64.

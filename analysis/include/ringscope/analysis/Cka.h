@@ -73,7 +73,8 @@ public:
     /// (the same examples). Throws std::invalid_argument on mismatched counts or batch sizes.
     /// Minibatches of 3 or fewer examples cannot feed the unbiased estimator: they are
     /// skipped and counted.
-    void add(const std::vector<torch::Tensor>& hiddenA, const std::vector<torch::Tensor>& hiddenB = {});
+    void add(const std::vector<torch::Tensor>& hiddenA,
+             const std::vector<torch::Tensor>& hiddenB = {});
 
     /// [appsA, appsB] float64. Throws std::logic_error when nothing was accumulated.
     torch::Tensor result() const;
@@ -89,7 +90,7 @@ private:
     int64_t appsA_, appsB_;
     bool self_;
     int64_t examples_ = 0, skipped_ = 0;
-    torch::Tensor cross_, selfA_, selfB_;            ///< summed HSIC_1 terms (streaming)
+    torch::Tensor cross_, selfA_, selfB_;                   ///< summed HSIC_1 terms (streaming)
     std::vector<std::vector<torch::Tensor>> featA_, featB_; ///< Full: kept features per application
 };
 

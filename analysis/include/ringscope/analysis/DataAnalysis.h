@@ -7,8 +7,8 @@
 
 #include "ringscope/analysis/AttentionDistance.h"
 #include "ringscope/analysis/Cka.h"
-#include "ringscope/model/DataSource.h"
-#include "ringscope/model/VisionModel.h"
+#include "ringscope/model/data/DataSource.h"
+#include "ringscope/model/nets/VisionModel.h"
 
 #include <functional>
 #include <string>
@@ -53,8 +53,8 @@ struct ModelInput {
 
 /// What every run reports besides its numbers.
 struct RunReport {
-    int64_t examples = 0;              ///< examples that went into the result
-    std::vector<std::string> skipped;  ///< unreadable images, one message each
+    int64_t examples = 0;             ///< examples that went into the result
+    std::vector<std::string> skipped; ///< unreadable images, one message each
     bool cancelled = false;
 };
 
@@ -63,8 +63,8 @@ struct MadRun : RunReport {
 };
 
 /// MAD of every application, image and head.
-MadRun madOverData(const ModelInput& model, const BatchStream& data, MadVariant variant = MadVariant::Published,
-                   const RunControl& control = {});
+MadRun madOverData(const ModelInput& model, const BatchStream& data,
+                   MadVariant variant = MadVariant::Published, const RunControl& control = {});
 
 struct CkaRun : RunReport {
     torch::Tensor cka;           ///< [A_a, A_b] float64
@@ -73,11 +73,11 @@ struct CkaRun : RunReport {
 
 /// CKA between the applications of `a` and of `b` (or of `a` with itself when `b.model` is
 /// null), accumulated over every batch of `data` (the batch size is the minibatch size).
-CkaRun ckaOverData(const ModelInput& a, const ModelInput& b, const BatchStream& data, const CkaOptions& options,
-                   const RunControl& control = {});
+CkaRun ckaOverData(const ModelInput& a, const ModelInput& b, const BatchStream& data,
+                   const CkaOptions& options, const RunControl& control = {});
 
 struct CkaTripleRun : RunReport {
-    torch::Tensor aa, bb, ab;    ///< [A_a, A_a], [A_b, A_b], [A_a, A_b] float64
+    torch::Tensor aa, bb, ab; ///< [A_a, A_a], [A_b, A_b], [A_a, A_b] float64
     int64_t skippedExamples = 0;
 };
 
@@ -88,11 +88,13 @@ CkaTripleRun ckaTripleOverData(const ModelInput& a, const ModelInput& b, const B
 struct LensRun : RunReport {
     torch::Tensor probabilities; ///< [A, examples, classes] float64
     torch::Tensor labels;        ///< [examples] int64 (-1: unknown)
-    torch::Tensor accuracy;      ///< [A] share of labelled examples whose lens argmax is right (NaN: no labels)
+    torch::Tensor
+        accuracy; ///< [A] share of labelled examples whose lens argmax is right (NaN: no labels)
 };
 
 /// Class-lens probabilities after every application.
-LensRun lensOverData(const ModelInput& model, const BatchStream& data, const RunControl& control = {});
+LensRun lensOverData(const ModelInput& model, const BatchStream& data,
+                     const RunControl& control = {});
 
 /// Mean and standard deviation of a measure over images and tokens, per level (and signal).
 struct LevelsRun : RunReport {
@@ -106,11 +108,12 @@ struct LevelsRun : RunReport {
     torch::Tensor signalRatioPerToken;             ///< [4, T, N], mean over images
     torch::Tensor levelCosine;                     ///< [4, T, T], mean over images
     // UiT (undefined otherwise).
-    torch::Tensor encodingNorm;                    ///< [T] mean over tokens of ||E_t||
+    torch::Tensor encodingNorm;                        ///< [T] mean over tokens of ||E_t||
     torch::Tensor encodingRatioMean, encodingRatioStd; ///< [T]
 };
 
 /// Level signals (RingFormer, UiT) and depth dynamics (all families).
-LevelsRun levelsOverData(const ModelInput& model, const BatchStream& data, const RunControl& control = {});
+LevelsRun levelsOverData(const ModelInput& model, const BatchStream& data,
+                         const RunControl& control = {});
 
 } // namespace ringscope::analysis

@@ -4,8 +4,8 @@
 /// docs/metrics.md lists them: RingFormer low-rank maps and per-token signals, UiT
 /// level encodings, relative update and cosine between applications, and the class lens.
 
-#include "ringscope/model/ForwardTrace.h"
-#include "ringscope/model/VisionModel.h"
+#include "ringscope/model/nets/ForwardTrace.h"
+#include "ringscope/model/nets/VisionModel.h"
 
 #include <torch/types.h>
 
@@ -20,7 +20,7 @@ inline const std::array<std::string, 4> kSignalNames = {"Q", "K", "V", "F"};
 
 /// The low-rank map M_X,t = A^T B of one signal X at level t.
 struct LowRankMap {
-    int signal = 0;   ///< index into kSignalNames
+    int signal = 0;    ///< index into kSignalNames
     int64_t level = 0; ///< 0-based
     double frobenius = 0.0;
     std::vector<double> singularValues; ///< r values, descending

@@ -3,10 +3,10 @@
 /// A checkpoint file turned into a ready model: weights read, architecture inferred, metadata
 /// parsed.
 
-#include "ringscope/model/ArchitectureInference.h"
-#include "ringscope/model/Checkpoint.h"
+#include "ringscope/model/nets/ArchitectureInference.h"
+#include "ringscope/model/checkpoint/Checkpoint.h"
 #include "ringscope/model/ModelMetadata.h"
-#include "ringscope/model/VisionModel.h"
+#include "ringscope/model/nets/VisionModel.h"
 
 #include <memory>
 #include <optional>
@@ -23,8 +23,8 @@ struct LoadOptions {
 
 /// A model with the file it came from.
 struct LoadedModel {
-    Checkpoint checkpoint;               ///< raw file contents (weights, metadata, training info)
-    ModelMetadata metadata;              ///< parsed metadata (defaults where the file is silent)
+    Checkpoint checkpoint;  ///< raw file contents (weights, metadata, training info)
+    ModelMetadata metadata; ///< parsed metadata (defaults where the file is silent)
     HeadsSource headsSource = HeadsSource::Unknown;
     std::shared_ptr<VisionModel> model;
 };

@@ -3,8 +3,8 @@
 /// RingScope's metadata stored with a checkpoint: configuration with heads, class names,
 /// input normalisation, dataset and training history.
 
-#include "ringscope/model/ImageTensor.h"
-#include "ringscope/model/ModelConfig.h"
+#include "ringscope/model/data/ImageTensor.h"
+#include "ringscope/model/nets/ModelConfig.h"
 
 #include <nlohmann/json.hpp>
 
@@ -20,7 +20,7 @@ struct ModelMetadata {
     ModelConfig config;
     std::vector<std::string> classNames; ///< empty: "class 0", "class 1", ...
     Normalization normalization;
-    std::string dataset;                 ///< e.g. "fashion-mnist"
+    std::string dataset;                              ///< e.g. "fashion-mnist"
     nlohmann::json history = nlohmann::json::array(); ///< per-epoch records from training
     nlohmann::json extra = nlohmann::json::object();  ///< anything else found in the file
 

@@ -1,0 +1,67 @@
+#include <torch/types.h>
+
+#include "AppStartup.h"
+
+#include "MainWindow.h"
+#include "document/Workspace.h"
+
+#include "ringscope/Version.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QDir>
+#include <QFileInfo>
+#include <QIcon>
+
+namespace ringscope::gui {
+
+void setApplicationIdentity() {
+    QApplication::setApplicationName("RingScope");
+    QApplication::setOrganizationName("RingScope");
+    QApplication::setApplicationVersion(ringscope::versionString());
+    // The desktop entry's name (Wayland matches windows to it) and the window icon.
+    QGuiApplication::setDesktopFileName("io.github.ringscope.RingScope");
+    QIcon icon;
+    for (int size : {16, 32, 48, 64, 128, 256})
+        icon.addFile(QString(":/icons/ringscope-%1.png").arg(size), QSize(size, size));
+    QApplication::setWindowIcon(icon);
+}
+
+QString resourceDir() {
+    const QString app = QCoreApplication::applicationDirPath();
+    for (const QString& candidate : {app + "/../share/ringscope", app + "/../Resources",
+                                     app + "/resources", QString(RINGSCOPE_SOURCE_RESOURCES)})
+        if (QFileInfo::exists(candidate + "/images")) return QDir(candidate).absolutePath();
+    return {};
+}
+
+void addStartupOptions(QCommandLineParser& parser) {
+    parser.addOption({"empty", "Start without the bundled demo models and images."});
+    parser.addOption({"view",
+                      "Show this view first: attention, levels, cka, mad or classify (levels, cka "
+                      "and mad also compute).",
+                      "VIEW", "attention"});
+    parser.addOption({"image", "Select image N of the strip (1-based).", "N"});
+    parser.addOption({"application", "Select application (layer or iteration) N (1-based).", "N"});
+    parser.addOption({"head", "Select head N (1-based), or 0 for all heads.", "N"});
+    parser.addPositionalArgument("files", "Checkpoints and images to open.", "[files...]");
+}
+
+void applyStartupOptions(MainWindow& window, const QCommandLineParser& parser, bool openDefaults) {
+    if (openDefaults && !parser.isSet("empty")) window.openDefaults(resourceDir());
+    window.openFiles(parser.positionalArguments());
+    window.showView(parser.value("view"));
+    Workspace& ws = window.workspace();
+    if (parser.isSet("image")) ws.setCurrentImage(parser.value("image").toInt() - 1);
+    if (parser.isSet("head")) {
+        const int h = parser.value("head").toInt();
+        ws.setHead(h == 0 ? kAllHeads : h - 1);
+    }
+    if (parser.isSet("application")) {
+        const int a = parser.value("application").toInt() - 1;
+        // The slider's range follows the models, which load in the background.
+        QObject::connect(&ws, &Workspace::modelChanged, &ws, [&ws, a] { ws.setApplication(a); });
+    }
+}
+
+} // namespace ringscope::gui

@@ -1,0 +1,118 @@
+#include "diagnostics/AppBenchmark.h"
+
+#include "views/AttentionView.h"
+#include "jobs/BackgroundJob.h"
+#include "views/CkaView.h"
+#include "MainWindow.h"
+#include "document/Workspace.h"
+
+#include "AttentionOverlay.h"
+
+#include "ringscope/model/core/Runtime.h"
+
+#include <QApplication>
+#include <QFileInfo>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSlider>
+#include <QTimer>
+
+#include <algorithm>
+#include <iostream>
+#include <vector>
+
+namespace ringscope::gui {
+
+AppBenchmark::AppBenchmark(MainWindow& window, QElapsedTimer sinceStart, QObject* parent)
+    : QObject(parent), window_(window), start_(sinceStart) {
+    connect(&window_.attentionView().overlay(), &plots::AttentionOverlay::mapsPainted, this,
+            [this] {
+                // Both demo models' maps on screen.
+                const auto& panels = window_.attentionView().overlay().panels();
+                const bool all =
+                    panels.size() >= 2 && std::all_of(panels.begin(), panels.end(),
+                                                      [](const auto& p) { return !p.map.empty(); });
+                if (measuredLaunch_ || !all) return;
+                measuredLaunch_ = true;
+                launchMs_ = double(start_.nsecsElapsed()) / 1e6;
+                QTimer::singleShot(200, this, &AppBenchmark::scrub);
+            });
+}
+
+void AppBenchmark::scrub() {
+    // Each step: the slider moves, the view rebuilds its panels and repaints.
+    AttentionView& view = window_.attentionView();
+    Workspace& ws = window_.workspace();
+    std::vector<double> ms;
+    for (int i = 0; i < 60; ++i) {
+        QElapsedTimer t;
+        t.start();
+        view.applicationSlider().setValue((ws.application() + 1) %
+                                          std::max(1, ws.maxApplications()));
+        QApplication::processEvents(); // the coalesced rebuild
+        view.overlay().repaint();
+        ms.push_back(double(t.nsecsElapsed()) / 1e6);
+    }
+    std::sort(ms.begin(), ms.end());
+    const double median = ms[ms.size() / 2], worst = ms.back();
+    CkaView& cka = window_.ckaView();
+    window_.showView("cka");
+    cka.setImageCount(500);
+    auto* timer = new QElapsedTimer;
+    connect(&cka.job(), &BackgroundJob::finished, this, [this, timer, median, worst] {
+        const double ckaSeconds = double(timer->nsecsElapsed()) / 1e9;
+        delete timer;
+        QJsonObject o{{"launch_to_first_maps_ms", launchMs_},
+                      {"scrub_repaint_median_ms", median},
+                      {"scrub_repaint_max_ms", worst},
+                      {"cka_500_images_s", ckaSeconds},
+                      {"cka_matrices", "A x A, B x B, A x B"}};
+        std::cout << QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString() << std::endl;
+        QApplication::quit();
+    });
+    timer->start();
+    cka.run();
+}
+
+OpenBenchmark::OpenBenchmark(MainWindow& window, const QString& file, QObject* parent)
+    : QObject(parent), window_(window), file_(file) {
+    window_.setAnswerProvider([](const QString&, const OpenQuestion& q) {
+        OpenAnswers a;
+        if (q.heads) a.heads = q.headsGuess;
+        if (!q.readings.empty()) {
+            a.imageSize = q.readings.front().imageSize;
+            a.levels = q.readings.front().levels;
+        }
+        return std::optional<OpenAnswers>(a);
+    });
+    Workspace& ws = window_.workspace();
+    connect(&ws, &Workspace::modelChanged, this, [this] { finish("opened"); });
+    connect(&ws, &Workspace::modelLoadFailed, this,
+            [this](int, const QString& m) { finish("error: " + m); });
+    // The GUI thread's responsiveness: the longest gap between ticks of a 1 ms timer.
+    auto* ticker = new QTimer(this);
+    connect(ticker, &QTimer::timeout, this, [this] {
+        maxBlockedMs_ = std::max(maxBlockedMs_, double(tick_.nsecsElapsed()) / 1e6);
+        tick_.restart();
+    });
+    QTimer::singleShot(0, this, [this, ticker] {
+        tick_.start();
+        ticker->start(1);
+        clock_.start();
+        window_.openCheckpoint(0, file_);
+    });
+}
+
+void OpenBenchmark::finish(const QString& result) {
+    const double ms = double(clock_.nsecsElapsed()) / 1e6;
+    QJsonObject o{{"file", file_},
+                  {"file_mib", double(QFileInfo(file_).size()) / (1 << 20)},
+                  {"open_ms", ms},
+                  {"peak_rss_mib", peakResidentMemoryMiB()},
+                  {"gui_max_blocked_ms", maxBlockedMs_},
+                  {"result", result}};
+    std::cout << QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString() << std::endl;
+    QApplication::quit();
+}
+
+} // namespace ringscope::gui

@@ -1,0 +1,228 @@
+#include <torch/types.h>
+
+#include "document/ModelSession.h"
+
+#include "ringscope/analysis/AttentionMaps.h"
+#include "ringscope/analysis/LevelSignals.h"
+#include "ringscope/model/nets/ArchitectureInference.h"
+#include "ringscope/model/checkpoint/Checkpoint.h"
+#include "ringscope/model/core/Error.h"
+#include "ringscope/model/data/ImageTensor.h"
+#include "ringscope/model/LoadedModel.h"
+#include "ringscope/model/nets/ParameterLayout.h"
+
+#include <filesystem>
+#include <cmath>
+#include <mutex>
+
+namespace ringscope::gui {
+
+namespace {
+
+torch::Tensor attentionTensor(const ImageAnalysis& r) {
+    return torch::from_blob(const_cast<float*>(r.attention.data()),
+                            {r.applications, r.heads, r.tokens, r.tokens}, torch::kFloat32);
+}
+
+std::vector<double> toVector(const torch::Tensor& t) {
+    const torch::Tensor c = t.to(torch::kFloat64).contiguous().reshape({-1});
+    return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+}
+
+} // namespace
+
+std::vector<double> ImageAnalysis::queryMap(int a, int h, int q) const {
+    const torch::Tensor p = attentionTensor(*this)[a]; // [H, N, N]
+    torch::Tensor row;
+    if (h >= 0)
+        row = p[h][q];
+    else if (h == -1)
+        row = p.select(1, q).mean(0);
+    else if (h == -2)
+        row = std::get<0>(p.select(1, q).max(0));
+    else
+        row = std::get<0>(p.select(1, q).min(0));
+    return toVector(row.narrow(0, 1, tokens - 1));
+}
+
+std::vector<double> ImageAnalysis::rolloutMap(int upTo, int q, double discardRatio) const {
+    const torch::Tensor all = attentionTensor(*this);
+    std::vector<torch::Tensor> apps;
+    for (int a = 0; a <= upTo && a < applications; ++a)
+        apps.push_back(all[a].unsqueeze(0));
+    analysis::RolloutOptions o;
+    o.discardRatio = discardRatio;
+    return toVector(analysis::attentionRollout(apps, o)[0][q].narrow(0, 1, tokens - 1));
+}
+
+struct ModelSession::Impl {
+    LoadedModel loaded;
+    ModelFacts facts;
+    mutable std::mutex forwardMutex; // one forward pass at a time per model
+};
+
+ModelSession::ModelSession() : d_(std::make_unique<Impl>()) {}
+ModelSession::~ModelSession() = default;
+
+namespace {
+
+LoadOptions loadOptions(const OpenAnswers& a) {
+    LoadOptions o;
+    if (a.heads) o.heads = *a.heads;
+    if (a.imageSize) o.imageSize = *a.imageSize;
+    if (a.levels) o.levels = *a.levels;
+    return o;
+}
+
+} // namespace
+
+OpenQuestion ModelSession::question(const Checkpoint& ck, const OpenAnswers& answers) {
+    InferenceHints hints;
+    const LoadOptions o = loadOptions(answers);
+    hints.heads = o.heads;
+    hints.imageSize = o.imageSize;
+    hints.levels = o.levels;
+    hints.metadata = ck.metadata;
+    OpenQuestion q;
+    InferredConfig inferred;
+    try {
+        inferred = inferConfig(ck.weights, hints);
+    } catch (const AmbiguousShapeError& e) {
+        for (const TableShape& t : e.candidates())
+            q.readings.push_back({int(t.imageSize), int(t.levels)});
+        // Heads follow from the width, which the table does not change: ask with the first reading.
+        hints.imageSize = e.candidates().front().imageSize;
+        hints.levels = e.candidates().front().levels;
+        inferred = inferConfig(ck.weights, hints);
+    } catch (const ModelMismatchError& e) {
+        throw ModelMismatchError(ck.path + ": " + e.what());
+    }
+    if (!inferred.headsKnown()) {
+        // No metadata and not a published width: suggest heads of 64 channels (at least 1).
+        const int64_t d = inferred.config.hidden;
+        q.heads = true;
+        q.headsGuess = int(std::max<int64_t>(1, d % 64 == 0 ? d / 64 : (d % 32 == 0 ? d / 32 : 1)));
+    }
+    return q;
+}
+
+std::shared_ptr<ModelSession> ModelSession::open(const std::string& path,
+                                                 const OpenAnswers& answers) {
+    return build(loadCheckpoint(path), answers);
+}
+
+std::shared_ptr<ModelSession> ModelSession::build(const Checkpoint& checkpoint,
+                                                  const OpenAnswers& answers) {
+    std::shared_ptr<ModelSession> s(new ModelSession());
+    s->d_->loaded = modelFromCheckpoint(checkpoint, loadOptions(answers));
+    const std::string& path = checkpoint.path;
+    const LoadedModel& m = s->d_->loaded;
+    const ModelConfig& c = m.model->config();
+    ModelFacts& f = s->d_->facts;
+    f.path = path;
+    f.fileName = std::filesystem::u8path(path).filename().u8string();
+    f.family = familyDisplayName(c.family);
+    f.summary = c.summary();
+    f.applicationName = c.family == Family::ViT || c.family == Family::OWF ? "layer" : "iteration";
+    f.applications = int(c.depth);
+    f.heads = int(c.heads);
+    f.imageSize = int(c.imageSize);
+    f.channels = int(c.channels);
+    f.patch = int(c.patch);
+    f.classes = int(c.classes);
+    f.parameters = m.model->parameterCount();
+    for (int64_t i = 0; i < c.classes; ++i)
+        f.classNames.push_back(m.metadata.className(i));
+    f.headsSource = headsSourceName(m.headsSource);
+    return s;
+}
+
+const ModelFacts& ModelSession::facts() const {
+    return d_->facts;
+}
+
+const LoadedModel& ModelSession::loaded() const {
+    return d_->loaded;
+}
+
+std::vector<ParameterStat> ModelSession::parameterStats() const {
+    std::vector<ParameterStat> out;
+    const auto layout = parameterLayout(d_->loaded.model->config());
+    for (const auto& spec : layout) {
+        const torch::Tensor t = d_->loaded.model->weights().at(spec.name).to(torch::kFloat64);
+        ParameterStat p;
+        p.name = spec.name;
+        std::string shape = "[";
+        for (int64_t i = 0; i < t.dim(); ++i)
+            shape += (i ? ", " : "") + std::to_string(t.size(i));
+        p.shape = shape + "]";
+        p.count = t.numel();
+        p.mean = t.mean().item<double>();
+        p.std = t.numel() > 1 ? t.std(/*unbiased=*/false).item<double>() : 0.0;
+        p.min = t.min().item<double>();
+        p.max = t.max().item<double>();
+        p.trainable = spec.trainable;
+        out.push_back(std::move(p));
+    }
+    return out;
+}
+
+std::vector<double> ModelSession::parameterValues(const std::string& name) const {
+    const StateDict& w = d_->loaded.model->weights();
+    if (!w.contains(name)) return {};
+    return toVector(w.at(name));
+}
+
+CheckpointFacts ModelSession::checkpointFacts() const {
+    const LoadedModel& m = d_->loaded;
+    CheckpointFacts f;
+    f.format = formatName(m.checkpoint.format);
+    f.container = containerName(m.checkpoint);
+    f.configJson = m.metadata.config.toJson().dump(2);
+    if (!m.checkpoint.metadata.is_null()) {
+        nlohmann::json meta = m.checkpoint.metadata;
+        meta.erase("history"); // shown as a plot
+        f.metadataJson = meta.dump(2);
+    }
+    if (!m.checkpoint.training.is_null()) f.trainingJson = m.checkpoint.training.dump(2);
+    f.storedDtypes = m.checkpoint.storedDtypes;
+    if (m.metadata.history.is_array()) {
+        for (const auto& e : m.metadata.history) {
+            auto num = [&](const char* k) {
+                return e.contains(k) && e[k].is_number() ? e[k].get<double>() : std::nan("");
+            };
+            f.history.push_back({num("epoch"), num("train_loss"), num("train_accuracy"),
+                                 num("val_loss"), num("val_accuracy")});
+        }
+    }
+    return f;
+}
+
+ImageAnalysis ModelSession::analyse(const cv::Mat& image) const {
+    const LoadedModel& m = d_->loaded;
+    const torch::Tensor input = preprocessImage(image, m.metadata.inputSpec()).unsqueeze(0);
+    ForwardTrace trace;
+    trace.recordSignals = false;
+    torch::Tensor logits;
+    {
+        std::lock_guard<std::mutex> lock(d_->forwardMutex);
+        torch::NoGradGuard noGrad;
+        logits = m.model->forward(input, {}, &trace).logits[0];
+    }
+    ImageAnalysis r;
+    r.applications = int(trace.attention.size());
+    r.heads = int(trace.attention.front().size(1));
+    r.tokens = int(trace.attention.front().size(2));
+    r.grid = int(analysis::gridSide(r.tokens));
+    r.classes = int(logits.size(0));
+    std::vector<torch::Tensor> apps;
+    for (const auto& p : trace.attention)
+        apps.push_back(p[0]);
+    const torch::Tensor att = torch::stack(apps).to(torch::kFloat32).contiguous();
+    r.attention.assign(att.data_ptr<float>(), att.data_ptr<float>() + att.numel());
+    r.probabilities = toVector(torch::softmax(logits.to(torch::kFloat64), -1));
+    r.lens = toVector(analysis::classLensProbabilities(*m.model, trace).select(1, 0));
+    return r;
+}
+
+} // namespace ringscope::gui

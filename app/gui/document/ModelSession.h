@@ -1,0 +1,121 @@
+#pragma once
+// A loaded model as the GUI uses it: plain-data results (no torch types in this header), so
+// that Qt widgets and moc'ed classes can hold them. All methods are thread-safe for reading;
+// analyse() runs on worker threads.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cv {
+class Mat;
+}
+
+namespace ringscope {
+struct Checkpoint;
+struct LoadedModel;
+} // namespace ringscope
+
+namespace ringscope::gui {
+
+/// What one image does in one model.
+struct ImageAnalysis {
+    int applications = 0, heads = 0, tokens = 0, grid = 0, classes = 0;
+    std::vector<float> attention;      ///< [A][H][N][N] softmax maps
+    std::vector<double> probabilities; ///< [classes]
+    std::vector<double> lens;          ///< [A][classes] class-lens probabilities
+
+    float at(int a, int h, int q, int k) const {
+        return attention[((size_t(a) * heads + h) * tokens + q) * tokens + k];
+    }
+    /// Query token q's attention over the patch grid (grid*grid values) for head h, or fused
+    /// over heads (h < 0: -1 mean, -2 max, -3 min).
+    std::vector<double> queryMap(int a, int h, int q) const;
+    /// Rollout J = R_A..R_1 up to application `upTo` (inclusive), heads fused by mean; the
+    /// query row over the patches.
+    std::vector<double> rolloutMap(int upTo, int q, double discardRatio = 0.0) const;
+};
+
+/// Facts about a model for labels and the inspector.
+struct ModelFacts {
+    std::string path, fileName, family, summary,
+        applicationName; ///< applicationName: "layer" / "iteration"
+    int applications = 0, heads = 0, imageSize = 0, channels = 0, patch = 0, classes = 0;
+    long long parameters = 0;
+    std::vector<std::string> classNames;
+    std::string headsSource; ///< "file metadata", "given", ...
+};
+
+/// Statistics of one stored tensor.
+struct ParameterStat {
+    std::string name, shape; ///< shape as "[3, 64, 64]"
+    long long count = 0;
+    double mean = 0, std = 0, min = 0, max = 0;
+    bool trainable = true;
+};
+
+/// What a checkpoint file says besides its weights.
+struct CheckpointFacts {
+    std::string format, container; ///< "pytorch-zip", "training" / "state_dict"
+    std::string configJson;        ///< the configuration in use (pretty JSON)
+    std::string metadataJson;      ///< RingScope metadata ("" when absent)
+    std::string trainingJson;      ///< epoch, global_step, best_acc, keys ("" when absent)
+    std::vector<std::string> storedDtypes;
+    /// Per-epoch history: epoch, train_loss, train_accuracy, val_loss, val_accuracy (NaN when
+    /// absent), one row each.
+    std::vector<std::vector<double>> history;
+};
+
+/// What the user says about a checkpoint that does not say it itself.
+struct OpenAnswers {
+    std::optional<int> heads;
+    std::optional<int> imageSize, levels; ///< for a learnable UiT table of several readings
+};
+
+/// One reading of an ambiguous learnable UiT level table.
+struct ShapeReading {
+    int imageSize = 0, levels = 0;
+};
+
+/// What must be asked before a read checkpoint can become a model.
+struct OpenQuestion {
+    bool heads = false; ///< the number of heads is unknown
+    int headsGuess = 1; ///< a plausible answer (d / 64 ...)
+    std::vector<ShapeReading>
+        readings; ///< several readings of the level table, most plausible first
+    bool empty() const { return !heads && readings.empty(); }
+};
+
+class ModelSession {
+public:
+    /// Reads a checkpoint and builds its model. Throws std::exception with a message naming
+    /// the file and the problem.
+    static std::shared_ptr<ModelSession> open(const std::string& path,
+                                              const OpenAnswers& answers = {});
+    /// Builds the model of a checkpoint already read (worker thread); throws like open().
+    static std::shared_ptr<ModelSession> build(const Checkpoint& checkpoint,
+                                               const OpenAnswers& answers);
+    /// What the user must still say before build() can succeed (empty: nothing). Throws when
+    /// the weights fit no model at all.
+    static OpenQuestion question(const Checkpoint& checkpoint, const OpenAnswers& answers);
+    ~ModelSession();
+
+    const ModelFacts& facts() const;
+    /// Forward pass of one image (any size, gray or colour), traced.
+    ImageAnalysis analyse(const cv::Mat& image) const;
+    /// Every stored tensor, in state-dict order, with statistics (computed on first use).
+    std::vector<ParameterStat> parameterStats() const;
+    /// The values of one tensor (float64), for a histogram; empty for an unknown name.
+    std::vector<double> parameterValues(const std::string& name) const;
+    CheckpointFacts checkpointFacts() const;
+    /// The model itself, for analyses over datasets (include LoadedModel.h to use it).
+    const LoadedModel& loaded() const;
+
+private:
+    ModelSession();
+    struct Impl;
+    std::unique_ptr<Impl> d_;
+};
+
+} // namespace ringscope::gui

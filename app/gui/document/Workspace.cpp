@@ -1,0 +1,236 @@
+#include <torch/types.h>
+
+#include "document/Workspace.h"
+
+#include "MatImage.h"
+
+#include "ringscope/model/checkpoint/Checkpoint.h"
+#include "ringscope/model/data/ImageTensor.h"
+
+#include <QFileInfo>
+#include <QPointer>
+#include <QtConcurrent/QtConcurrentRun>
+
+#include <opencv2/imgproc.hpp>
+
+namespace ringscope::gui {
+
+Workspace::Workspace(QObject* parent) : QObject(parent), slots_(kSlots) {
+    // RINGSCOPE_ANALYSIS_CACHE_MIB overrides the analysis cache's budget (default 512 MiB).
+    bool ok = false;
+    const int mib = qEnvironmentVariableIntValue("RINGSCOPE_ANALYSIS_CACHE_MIB", &ok);
+    if (ok && mib > 0) cache_.setBudget(size_t(mib) << 20);
+}
+
+Workspace::~Workspace() {
+    // Workers hold their own references to sessions and images; results that arrive after
+    // this object is gone are dropped by the QPointer guard in compute()/openModel().
+}
+
+std::shared_ptr<const ModelSession> Workspace::model(int slot) const {
+    return slot >= 0 && slot < kSlots ? slots_[size_t(slot)].session : nullptr;
+}
+
+QList<int> Workspace::loadedSlots() const {
+    QList<int> out;
+    for (int s = 0; s < kSlots; ++s)
+        if (slots_[size_t(s)].session) out.push_back(s);
+    return out;
+}
+
+std::vector<std::shared_ptr<const ModelSession>>
+Workspace::loadedModels(QStringList* labels) const {
+    std::vector<std::shared_ptr<const ModelSession>> out;
+    if (labels) labels->clear();
+    for (int s : loadedSlots()) {
+        out.push_back(model(s));
+        if (labels)
+            *labels << slotName(s) + ": " + QString::fromStdString(out.back()->facts().family);
+    }
+    return out;
+}
+
+bool Workspace::isLoading(int slot) const {
+    return slots_[size_t(slot)].loading;
+}
+
+int Workspace::maxApplications() const {
+    int n = 0;
+    for (const Slot& s : slots_)
+        if (s.session) n = std::max(n, s.session->facts().applications);
+    return n;
+}
+
+void Workspace::startLoad(int slot, const QString& path, std::function<LoadOutcome()> work) {
+    Slot& s = slots_[size_t(slot)];
+    s.loading = true;
+    s.pending.reset();
+    const int generation = ++s.generation;
+    auto* watcher = new QFutureWatcher<LoadOutcome>(this);
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, slot, generation, path] {
+        watcher->deleteLater();
+        Slot& s = slots_[size_t(slot)];
+        if (s.generation != generation) return; // superseded by a later open/close
+        s.loading = false;
+        LoadOutcome r = watcher->result();
+        if (r.checkpoint) {
+            s.pending = std::move(r.checkpoint);
+            Q_EMIT modelNeedsAnswers(slot, path, r.question);
+            return;
+        }
+        if (!r.session) {
+            Q_EMIT modelLoadFailed(slot,
+                                   r.error.isEmpty() ? path + ": could not be read" : r.error);
+            return;
+        }
+        s.session = std::move(r.session);
+        cache_.dropSlot(slot);
+        if (application_ >= maxApplications()) setApplication(maxApplications() - 1);
+        Q_EMIT modelChanged(slot);
+    });
+    watcher->setFuture(QtConcurrent::run([work = std::move(work), path]() -> LoadOutcome {
+        try {
+            return work();
+        } catch (const std::exception& e) {
+            return {nullptr, nullptr, {}, QString::fromStdString(e.what())};
+        } catch (...) {
+            return {nullptr, nullptr, {}, path + ": unknown error"};
+        }
+    }));
+}
+
+void Workspace::openModel(int slot, const QString& path, const OpenAnswers& answers) {
+    const std::string file = path.toStdString();
+    slots_[size_t(slot)].pendingAnswers = answers;
+    startLoad(slot, path, [file, answers]() -> LoadOutcome {
+        auto checkpoint = std::make_shared<const Checkpoint>(loadCheckpoint(file));
+        OpenQuestion question = ModelSession::question(*checkpoint, answers);
+        if (!question.empty()) return {nullptr, std::move(checkpoint), std::move(question), {}};
+        return {ModelSession::build(*checkpoint, answers), nullptr, {}, {}};
+    });
+}
+
+void Workspace::answerPending(int slot, const OpenAnswers& answers) {
+    Slot& s = slots_[size_t(slot)];
+    if (!s.pending) return;
+    std::shared_ptr<const Checkpoint> checkpoint = s.pending;
+    OpenAnswers all = s.pendingAnswers;
+    if (answers.heads) all.heads = answers.heads;
+    if (answers.imageSize) all.imageSize = answers.imageSize;
+    if (answers.levels) all.levels = answers.levels;
+    startLoad(slot, QString::fromStdString(checkpoint->path), [checkpoint, all]() -> LoadOutcome {
+        return {ModelSession::build(*checkpoint, all), nullptr, {}, {}};
+    });
+}
+
+void Workspace::dropPending(int slot) {
+    slots_[size_t(slot)].pending.reset();
+}
+
+void Workspace::closeModel(int slot) {
+    Slot& s = slots_[size_t(slot)];
+    ++s.generation;
+    s.session.reset();
+    s.loading = false;
+    cache_.dropSlot(slot);
+    Q_EMIT modelChanged(slot);
+}
+
+int Workspace::addImages(const QStringList& paths) {
+    int added = 0;
+    for (const QString& p : paths) {
+        try {
+            auto pixels = std::make_shared<cv::Mat>(readImage(p.toStdString()));
+            images_.push_back({p, QFileInfo(p).fileName(), matToQImage(*pixels), pixels});
+            ++added;
+        } catch (const std::exception& e) {
+            Q_EMIT problem(QString::fromStdString(e.what()));
+        }
+    }
+    if (added > 0) {
+        Q_EMIT imagesChanged();
+        if (currentImage_ < 0) setCurrentImage(0);
+    }
+    return added;
+}
+
+void Workspace::clearImages() {
+    images_.clear();
+    cache_.clear();
+    currentImage_ = -1;
+    Q_EMIT imagesChanged();
+    Q_EMIT currentImageChanged(-1);
+}
+
+void Workspace::setCurrentImage(int i) {
+    if (i == currentImage_ || i < -1 || i >= imageCount()) return;
+    currentImage_ = i;
+    Q_EMIT currentImageChanged(i);
+}
+
+void Workspace::setApplication(int a) {
+    a = std::clamp(a, 0, std::max(0, maxApplications() - 1));
+    if (a == application_) return;
+    application_ = a;
+    Q_EMIT applicationChanged(a);
+}
+
+void Workspace::setHead(int h) {
+    if (h == head_) return;
+    head_ = h;
+    Q_EMIT headChanged(h);
+}
+
+void Workspace::setQuery(int token) {
+    if (token == query_ || token < 0) return;
+    query_ = token;
+    Q_EMIT queryChanged(token);
+}
+
+void Workspace::setRollout(bool on) {
+    if (on == rollout_) return;
+    rollout_ = on;
+    Q_EMIT rolloutChanged(on);
+}
+
+const ImageAnalysis* Workspace::analysis(int slot, int image) {
+    if (!model(slot) || image < 0 || image >= imageCount()) return nullptr;
+    const quint64 k = AnalysisCache::key(slot, image);
+    if (const ImageAnalysis* cached = cache_.find(slot, image)) return cached;
+    if (!pending_.contains(k)) compute(slot, image);
+    return nullptr;
+}
+
+void Workspace::compute(int slot, int image) {
+    const quint64 k = AnalysisCache::key(slot, image);
+    pending_.insert(k, true);
+    const int generation = slots_[size_t(slot)].generation;
+    std::shared_ptr<const ModelSession> session = slots_[size_t(slot)].session;
+    std::shared_ptr<const cv::Mat> pixels = images_[size_t(image)].pixels;
+    auto* watcher = new QFutureWatcher<std::shared_ptr<ImageAnalysis>>(this);
+    auto error = std::make_shared<QString>();
+    const QString name = images_[size_t(image)].path;
+    connect(watcher, &QFutureWatcherBase::finished, this,
+            [this, watcher, slot, image, k, generation, error, name] {
+                watcher->deleteLater();
+                pending_.remove(k);
+                if (slots_[size_t(slot)].generation != generation || image >= imageCount()) return;
+                if (auto r = watcher->result()) {
+                    cache_.insert(slot, image, r, currentImage_);
+                    Q_EMIT analysisReady(slot, image);
+                } else {
+                    Q_EMIT problem(name + ": " + *error);
+                }
+            });
+    watcher->setFuture(
+        QtConcurrent::run([session, pixels, error]() -> std::shared_ptr<ImageAnalysis> {
+            try {
+                return std::make_shared<ImageAnalysis>(session->analyse(*pixels));
+            } catch (const std::exception& e) {
+                *error = QString::fromStdString(e.what());
+            }
+            return nullptr;
+        }));
+}
+
+} // namespace ringscope::gui

@@ -1,0 +1,131 @@
+#pragma once
+// The document of the desktop app: the models in slots A, B, ..., the images, the linked
+// selection (image, application, head, query token, raw/rollout) that every view follows, and
+// the per-image analyses, computed off the GUI thread and cached. Emits fine-grained signals.
+
+#include "document/AnalysisCache.h"
+#include "document/ModelSession.h"
+
+#include <QFutureWatcher>
+#include <QHash>
+#include <QImage>
+#include <QObject>
+#include <QString>
+#include <QStringList>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace ringscope::gui {
+
+/// Head selection: a head index >= 0, or one of these fusions.
+enum HeadChoice { kHeadMean = -1, kHeadMax = -2, kHeadMin = -3, kAllHeads = -4 };
+
+struct WorkspaceImage {
+    QString path;
+    QString name;
+    QImage preview;                        ///< the image as loaded (RGB)
+    std::shared_ptr<const cv::Mat> pixels; ///< what the models get
+};
+
+class Workspace : public QObject {
+    Q_OBJECT
+
+public:
+    static constexpr int kSlots = 2; ///< A and B, the two models every view compares
+
+    explicit Workspace(QObject* parent = nullptr);
+    ~Workspace() override;
+
+    static QString slotName(int slot) { return QString(QChar('A' + slot)); }
+
+    // Models
+    std::shared_ptr<const ModelSession> model(int slot) const;
+    QList<int> loadedSlots() const;
+    /// Reads a checkpoint into `slot` on a worker thread, once; emits modelChanged,
+    /// modelLoadFailed, or modelNeedsAnswers when the file does not say what the model needs
+    /// (then answerPending() builds it from what was read, or dropPending() forgets it).
+    void openModel(int slot, const QString& path, const OpenAnswers& answers = {});
+    /// Builds the model of the checkpoint waiting in `slot` with the user's answers (worker
+    /// thread; the file is not read again).
+    void answerPending(int slot, const OpenAnswers& answers);
+    /// Forgets the checkpoint waiting in `slot` (the user cancelled).
+    void dropPending(int slot);
+    void closeModel(int slot);
+    bool isLoading(int slot) const;
+    /// The loaded models in slot order and their labels ("A: RingFormer"), for a background job
+    /// that must keep them alive.
+    std::vector<std::shared_ptr<const ModelSession>>
+    loadedModels(QStringList* labels = nullptr) const;
+    /// Largest number of applications among the loaded models.
+    int maxApplications() const;
+
+    // Images
+    /// Reads images (unreadable ones are reported through problem()); returns how many were added.
+    int addImages(const QStringList& paths);
+    void clearImages();
+    int imageCount() const { return int(images_.size()); }
+    const WorkspaceImage& image(int i) const { return images_[size_t(i)]; }
+
+    // Linked selection
+    int currentImage() const { return currentImage_; }
+    int application() const { return application_; } ///< 0-based
+    int head() const { return head_; }               ///< >= 0 or a HeadChoice
+    int query() const { return query_; }             ///< token: 0 = CLS, p + 1 = patch p
+    bool rollout() const { return rollout_; }
+    void setCurrentImage(int i);
+    void setApplication(int a);
+    void setHead(int h);
+    void setQuery(int token);
+    void setRollout(bool on);
+
+    /// The analysis of `image` by the model in `slot`, or null while it is being computed
+    /// (analysisReady follows).
+    const ImageAnalysis* analysis(int slot, int image);
+    /// The cache of analyses (bounded in bytes; see AnalysisCache).
+    AnalysisCache& analysisCache() { return cache_; }
+
+Q_SIGNALS:
+    void modelChanged(int slot);
+    void modelLoadFailed(int slot, const QString& message);
+    /// The checkpoint read for `slot` does not say what `question` asks.
+    void modelNeedsAnswers(int slot, const QString& path,
+                           const ringscope::gui::OpenQuestion& question);
+    void imagesChanged();
+    void currentImageChanged(int image);
+    void applicationChanged(int application);
+    void headChanged(int head);
+    void queryChanged(int token);
+    void rolloutChanged(bool on);
+    void analysisReady(int slot, int image);
+    void problem(const QString& message);
+
+private:
+    struct Slot {
+        std::shared_ptr<const ModelSession> session;
+        std::shared_ptr<const Checkpoint> pending; ///< read, waiting for the user's answers
+        OpenAnswers pendingAnswers;
+        bool loading = false;
+        int generation = 0; ///< bumps on every change, so late results of old models are dropped
+    };
+    /// What a worker made of a checkpoint: a session, or the checkpoint and a question.
+    struct LoadOutcome {
+        std::shared_ptr<ModelSession> session;
+        std::shared_ptr<const Checkpoint> checkpoint;
+        OpenQuestion question;
+        QString error;
+    };
+    void startLoad(int slot, const QString& path, std::function<LoadOutcome()> work);
+    void compute(int slot, int image);
+
+    std::vector<Slot> slots_;
+    std::vector<WorkspaceImage> images_;
+    AnalysisCache cache_;
+    QHash<quint64, bool> pending_;
+    int currentImage_ = -1, application_ = 0, head_ = kHeadMean, query_ = 0;
+    bool rollout_ = false;
+};
+
+} // namespace ringscope::gui

@@ -1,0 +1,276 @@
+#include <torch/types.h>
+
+#include "AnalysisOutput.h"
+#include "views/ViewExport.h"
+
+#include "views/AttentionView.h"
+
+#include "document/Workspace.h"
+
+#include "AttentionOverlay.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPushButton>
+#include <QSettings>
+#include <QSlider>
+#include <QStyle>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+#include <algorithm>
+#include <numeric>
+
+namespace ringscope::gui {
+
+AttentionView::AttentionView(Workspace& workspace, QWidget* parent)
+    : QWidget(parent), ws_(workspace) {
+    overlay_ = new plots::AttentionOverlay(this);
+    predictions_ = new QLabel(this);
+    predictions_->setTextFormat(Qt::RichText);
+    predictions_->setWordWrap(true);
+    auto* layout = new QVBoxLayout(this);
+    layout->addWidget(buildControls());
+    layout->addWidget(overlay_, 1);
+    layout->addWidget(predictions_);
+
+    timer_.setInterval(700);
+    connect(&timer_, &QTimer::timeout, this, [this] {
+        const int n = std::max(1, ws_.maxApplications());
+        ws_.setApplication((ws_.application() + 1) % n);
+    });
+    refreshTimer_.setSingleShot(true);
+    refreshTimer_.setInterval(0);
+    connect(&refreshTimer_, &QTimer::timeout, this, &AttentionView::rebuild);
+
+    connect(&ws_, &Workspace::imagesChanged, this, &AttentionView::refresh);
+    connect(&ws_, &Workspace::rolloutChanged, this, &AttentionView::refresh);
+    connect(&ws_, &Workspace::modelChanged, this, [this] {
+        updateHeadChoices();
+        refresh();
+    });
+    connect(&ws_, &Workspace::currentImageChanged, this, &AttentionView::refresh);
+    connect(&ws_, &Workspace::applicationChanged, this, &AttentionView::refresh);
+    connect(&ws_, &Workspace::headChanged, this, &AttentionView::refresh);
+    connect(&ws_, &Workspace::queryChanged, this, &AttentionView::refresh);
+    connect(&ws_, &Workspace::analysisReady, this, &AttentionView::refresh);
+    connect(overlay_, &plots::AttentionOverlay::patchClicked, this,
+            [this](int, int patch) { ws_.setQuery(patch + 1); });
+    updateHeadChoices();
+    refresh();
+}
+
+QWidget* AttentionView::buildControls() {
+    auto* bar = new QWidget(this);
+    auto* row = new QHBoxLayout(bar);
+    row->setContentsMargins(0, 0, 0, 0);
+    playButton_ = new QToolButton(bar);
+    playButton_->setIcon(style()->standardIcon(QStyle::SP_MediaPlay));
+    playButton_->setToolTip(tr("Play / pause the applications (Space)"));
+    connect(playButton_, &QToolButton::clicked, this, &AttentionView::togglePlay);
+    slider_ = new QSlider(Qt::Horizontal, bar);
+    slider_->setMinimum(0);
+    slider_->setToolTip(tr("Application: layer or iteration (Left / Right)"));
+    connect(slider_, &QSlider::valueChanged, &ws_, &Workspace::setApplication);
+    applicationLabel_ = new QLabel(bar);
+    applicationLabel_->setMinimumWidth(110);
+    headBox_ = new QComboBox(bar);
+    headBox_->setToolTip(tr("Heads: fused, one head, or all heads as a grid"));
+    connect(headBox_, &QComboBox::activated, this,
+            [this](int i) { ws_.setHead(headBox_->itemData(i).toInt()); });
+    clsButton_ = new QPushButton(tr("CLS"), bar);
+    clsButton_->setToolTip(
+        tr("Show the CLS token's attention (click a patch to query it instead)"));
+    connect(clsButton_, &QPushButton::clicked, this, [this] { ws_.setQuery(0); });
+    queryLabel_ = new QLabel(bar);
+    rolloutBox_ = new QCheckBox(tr("Rollout"), bar);
+    rolloutBox_->setToolTip(tr("Attention rollout over the applications up to the selected one"));
+    connect(rolloutBox_, &QCheckBox::toggled, &ws_, &Workspace::setRollout);
+    alphaSlider_ = new QSlider(Qt::Horizontal, bar);
+    alphaSlider_->setRange(0, 100);
+    alphaSlider_->setValue(60);
+    alphaSlider_->setMaximumWidth(100);
+    alphaSlider_->setToolTip(tr("Overlay opacity"));
+    connect(alphaSlider_, &QSlider::valueChanged, this, [this](int v) {
+        overlay_->setAlpha(v / 100.0);
+        QSettings().setValue("attention/alpha", v);
+    });
+    colormapBox_ = new QComboBox(bar);
+    colormapBox_->addItems(plots::Colormap::names());
+    connect(colormapBox_, &QComboBox::currentTextChanged, this, [this](const QString& name) {
+        overlay_->setColormap(plots::Colormap::fromName(name));
+        QSettings().setValue("attention/colormap", name);
+    });
+    sharedScaleBox_ = new QCheckBox(tr("Shared scale"), bar);
+    sharedScaleBox_->setChecked(true);
+    sharedScaleBox_->setToolTip(tr("One colour range for all panels (off: each panel its own)"));
+    connect(sharedScaleBox_, &QCheckBox::toggled, this, [this](bool on) {
+        overlay_->setSharedScale(on);
+        QSettings().setValue("attention/sharedScale", on);
+    });
+    // The last session's display settings.
+    const QSettings settings;
+    alphaSlider_->setValue(settings.value("attention/alpha", 60).toInt());
+    colormapBox_->setCurrentText(settings.value("attention/colormap", "viridis").toString());
+    sharedScaleBox_->setChecked(settings.value("attention/sharedScale", true).toBool());
+    for (QWidget* w : std::initializer_list<QWidget*>{playButton_, slider_, applicationLabel_,
+                                                      headBox_, clsButton_, queryLabel_,
+                                                      rolloutBox_, new QLabel(tr("Alpha"), bar),
+                                                      alphaSlider_, colormapBox_, sharedScaleBox_})
+        row->addWidget(w, w == slider_ ? 1 : 0);
+    return bar;
+}
+
+void AttentionView::updateHeadChoices() {
+    int heads = 0;
+    for (int s : ws_.loadedSlots())
+        heads = std::max(heads, ws_.model(s)->facts().heads);
+    headBox_->clear();
+    headBox_->addItem(tr("Mean over heads"), int(kHeadMean));
+    headBox_->addItem(tr("Max over heads"), int(kHeadMax));
+    headBox_->addItem(tr("Min over heads"), int(kHeadMin));
+    headBox_->addItem(tr("All heads"), int(kAllHeads));
+    for (int h = 0; h < heads; ++h)
+        headBox_->addItem(tr("Head %1").arg(h + 1), h);
+    headBox_->setCurrentIndex(std::max(0, headBox_->findData(ws_.head())));
+}
+
+void AttentionView::stepApplication(int delta) {
+    const int n = std::max(1, ws_.maxApplications());
+    ws_.setApplication(std::clamp(ws_.application() + delta, 0, n - 1));
+}
+
+void AttentionView::togglePlay() {
+    if (timer_.isActive())
+        timer_.stop();
+    else
+        timer_.start();
+    playButton_->setIcon(
+        style()->standardIcon(timer_.isActive() ? QStyle::SP_MediaPause : QStyle::SP_MediaPlay));
+}
+
+void AttentionView::refresh() {
+    refreshTimer_.start();
+}
+
+void AttentionView::syncControls() {
+    const QSignalBlocker block(slider_);
+    slider_->setMaximum(std::max(0, ws_.maxApplications() - 1));
+    slider_->setValue(ws_.application());
+    const int a = ws_.application() + 1;
+    QStringList names;
+    for (int s : ws_.loadedSlots())
+        names << QString::fromStdString(ws_.model(s)->facts().applicationName);
+    names.removeDuplicates();
+    applicationLabel_->setText(
+        QString("%1 %2 / %3").arg(names.join(" / ")).arg(a).arg(ws_.maxApplications()));
+    headBox_->setCurrentIndex(std::max(0, headBox_->findData(ws_.head())));
+    queryLabel_->setText(ws_.query() == 0 ? tr("query: CLS")
+                                          : tr("query: patch %1").arg(ws_.query()));
+    const QSignalBlocker blockRollout(rolloutBox_);
+    rolloutBox_->setChecked(ws_.rollout());
+}
+
+void AttentionView::rebuild() {
+    syncControls();
+    std::vector<plots::AttentionOverlay::Panel> panels;
+    QStringList predictionLines;
+    const int image = ws_.currentImage();
+    int columns = 0;
+    for (int s : ws_.loadedSlots()) {
+        const ModelFacts& f = ws_.model(s)->facts();
+        const QString who =
+            QString("%1: %2").arg(Workspace::slotName(s), QString::fromStdString(f.family));
+        const ImageAnalysis* r = image >= 0 ? ws_.analysis(s, image) : nullptr;
+        const QImage picture = image >= 0 ? ws_.image(image).preview : QImage();
+        if (!r) {
+            panels.push_back({picture, {}, 0, who + tr(" (computing...)"), -1});
+            continue;
+        }
+        const int a = std::min(ws_.application(), r->applications - 1);
+        const int q = std::min(ws_.query(), r->tokens - 1);
+        const int highlight = q > 0 ? q - 1 : -1;
+        const QString app =
+            QString("%1 %2").arg(QString::fromStdString(f.applicationName)).arg(a + 1);
+        if (ws_.rollout()) {
+            panels.push_back(
+                {picture, r->rolloutMap(a, q), r->grid, who + ", rollout to " + app, highlight});
+        } else if (ws_.head() == kAllHeads) {
+            for (int h = 0; h < r->heads; ++h)
+                panels.push_back({picture, r->queryMap(a, h, q), r->grid,
+                                  QString("%1, %2, head %3").arg(who, app).arg(h + 1), highlight});
+            columns = std::max(columns, r->heads);
+        } else {
+            const int h = std::min(ws_.head(), r->heads - 1);
+            const QString headName =
+                h >= 0 ? tr("head %1").arg(h + 1) : headBox_->currentText().toLower();
+            panels.push_back({picture, r->queryMap(a, h, q), r->grid,
+                              QString("%1, %2, %3").arg(who, app, headName), highlight});
+        }
+        std::vector<int> order(size_t(r->classes));
+        std::iota(order.begin(), order.end(), 0);
+        std::partial_sort(order.begin(), order.begin() + std::min(3, r->classes), order.end(),
+                          [&](int x, int y) {
+                              return r->probabilities[size_t(x)] > r->probabilities[size_t(y)];
+                          });
+        QStringList top;
+        for (int i = 0; i < std::min(3, r->classes); ++i)
+            top << QString("%1 %2%")
+                       .arg(QString::fromStdString(f.classNames[size_t(order[size_t(i)])])
+                                .toHtmlEscaped())
+                       .arg(100.0 * r->probabilities[size_t(order[size_t(i)])], 0, 'f', 1);
+        predictionLines << QString("<b>%1</b>: %2").arg(who.toHtmlEscaped(), top.join(", "));
+    }
+    overlay_->setColumns(columns);
+    overlay_->setPanels(std::move(panels));
+    overlay_->setTitle(image >= 0 ? ws_.image(image).name : tr("Drop images or a checkpoint here"));
+    predictions_->setText(predictionLines.join("<br>"));
+}
+
+} // namespace ringscope::gui
+
+namespace ringscope::gui {
+
+std::vector<std::pair<QString, plots::Figure*>> AttentionView::figures() {
+    return {{"attention", overlay_}};
+}
+
+void AttentionView::writeNumbers(AnalysisOutput& out) {
+    const int image = ws_.currentImage();
+    if (image < 0) return;
+    nlohmann::json predictions = nlohmann::json::object();
+    for (int s : ws_.loadedSlots()) {
+        const ImageAnalysis* r = ws_.analysis(s, image);
+        if (!r) continue;
+        const std::string slot = Workspace::slotName(s).toStdString();
+        const torch::Tensor att =
+            torch::tensor(r->attention).reshape({r->applications, r->heads, r->tokens, r->tokens});
+        out.array("attention_" + slot, att,
+                  {{"application"}, {"head"}, {"query", false}, {"key", false}},
+                  "softmax attention of model " + slot + " for image " +
+                      ws_.image(image).name.toStdString());
+        const int a = std::min(ws_.application(), r->applications - 1),
+                  q = std::min(ws_.query(), r->tokens - 1);
+        const std::vector<double> shown =
+            ws_.rollout() ? r->rolloutMap(a, q)
+                          : r->queryMap(a, std::max(ws_.head(), int(kHeadMean)), q);
+        out.array("shown_map_" + slot,
+                  torch::tensor(shown, torch::kFloat64).reshape({r->grid, r->grid}),
+                  {{"row", false}, {"col", false}}, "the map shown for model " + slot);
+        const auto& names = ws_.model(s)->facts().classNames;
+        nlohmann::json probs = nlohmann::json::object();
+        for (int c = 0; c < r->classes; ++c)
+            probs[names[size_t(c)]] = r->probabilities[size_t(c)];
+        predictions[slot] = probs;
+    }
+    out.results()["attention"] = {{"image", ws_.image(image).path.toStdString()},
+                                  {"application", ws_.application() + 1},
+                                  {"head", ws_.head()},
+                                  {"query", ws_.query()},
+                                  {"rollout", ws_.rollout()},
+                                  {"probabilities", predictions}};
+}
+
+} // namespace ringscope::gui

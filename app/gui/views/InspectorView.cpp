@@ -1,0 +1,193 @@
+#include "views/InspectorView.h"
+
+#include "document/Workspace.h"
+
+#include "LinePlot.h"
+
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QPlainTextEdit>
+#include <QSplitter>
+#include <QTreeWidget>
+#include <QVBoxLayout>
+
+#include <cmath>
+
+namespace ringscope::gui {
+
+namespace {
+
+/// The group a tensor belongs to: "Embedding", "Block 3", "Level signals", "Shared block", ...
+QString groupOf(const QString& name) {
+    const QStringList parts = name.split('.');
+    if (name.startsWith("transformer.embeddings.")) return QObject::tr("Embedding");
+    if (name.startsWith("head.")) return QObject::tr("Classifier head");
+    if (parts.size() > 3 && (parts[2] == "layer" || parts[2] == "layers")) {
+        if (parts[2] == "layers") return QObject::tr("Shared block");
+        return QObject::tr("Block %1").arg(parts[3].toInt() + 1);
+    }
+    if (name.contains("lev_embed") || name.contains("level_embed"))
+        return QObject::tr("Level signals / encodings");
+    if (name.contains("layer_norms")) return QObject::tr("Per-level norms");
+    return QObject::tr("Encoder");
+}
+
+QString number(double v) {
+    return QString::number(v, 'g', 5);
+}
+
+} // namespace
+
+InspectorView::InspectorView(Workspace& workspace, QWidget* parent)
+    : QWidget(parent), ws_(workspace) {
+    slotBox_ = new QComboBox(this);
+    slotBox_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    tree_ = new QTreeWidget(this);
+    tree_->setColumnCount(7);
+    tree_->setHeaderLabels(
+        {tr("Tensor"), tr("Shape"), tr("Count"), tr("Mean"), tr("Std"), tr("Min"), tr("Max")});
+    tree_->header()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
+    auto* hist = new plots::LinePlot(this);
+    hist->setAxisLabels(tr("value"), tr("count"));
+    hist->legend->setVisible(false);
+    histogram_ = hist;
+    history_ = new plots::LinePlot(this);
+    history_->setIntegerXAxis(true);
+    history_->setTitle(tr("Training history"));
+    history_->setAxisLabels(tr("epoch"), tr("loss / accuracy"));
+    facts_ = new QPlainTextEdit(this);
+    facts_->setReadOnly(true);
+    facts_->setFont(QFont("monospace"));
+
+    auto* right = new QSplitter(Qt::Vertical, this);
+    right->addWidget(histogram_);
+    right->addWidget(history_);
+    right->addWidget(facts_);
+    auto* split = new QSplitter(Qt::Horizontal, this);
+    split->addWidget(tree_);
+    split->addWidget(right);
+    split->setStretchFactor(0, 3);
+    split->setStretchFactor(1, 2);
+    auto* top = new QHBoxLayout;
+    top->addWidget(new QLabel(tr("Model"), this));
+    top->addWidget(slotBox_);
+    top->addStretch(1);
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(top);
+    layout->addWidget(split, 1);
+
+    connect(slotBox_, &QComboBox::activated, this,
+            [this](int i) { showSlot(slotBox_->itemData(i).toInt()); });
+    connect(tree_, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem* item) {
+        if (item && item->childCount() == 0) showTensor(item->data(0, Qt::UserRole).toString());
+    });
+    connect(&ws_, &Workspace::modelChanged, this, [this](int slot) {
+        reloadSlots();
+        if (slot == slot_ || slot_ < 0 || !ws_.model(slot_))
+            showSlot(ws_.model(slot)
+                         ? slot
+                         : (ws_.loadedSlots().isEmpty() ? -1 : ws_.loadedSlots().first()));
+    });
+    reloadSlots();
+}
+
+void InspectorView::reloadSlots() {
+    slotBox_->clear();
+    for (int s : ws_.loadedSlots())
+        slotBox_->addItem(Workspace::slotName(s) + ": " +
+                              QString::fromStdString(ws_.model(s)->facts().fileName),
+                          s);
+    slotBox_->setCurrentIndex(std::max(0, slotBox_->findData(slot_)));
+}
+
+void InspectorView::showSlot(int slot) {
+    slot_ = slot;
+    tree_->clear();
+    facts_->clear();
+    history_->clearSeries();
+    history_->replot();
+    auto session = ws_.model(slot);
+    if (!session) return;
+    slotBox_->setCurrentIndex(std::max(0, slotBox_->findData(slot)));
+    QHash<QString, QTreeWidgetItem*> groups;
+    for (const ParameterStat& p : session->parameterStats()) {
+        const QString name = QString::fromStdString(p.name);
+        const QString group = groupOf(name);
+        QTreeWidgetItem*& parent = groups[group];
+        if (!parent) {
+            parent = new QTreeWidgetItem(tree_, {group});
+            parent->setExpanded(true);
+        }
+        auto* item =
+            new QTreeWidgetItem(parent, {name.section('.', -3), QString::fromStdString(p.shape),
+                                         QString::number(p.count), number(p.mean), number(p.std),
+                                         number(p.min), number(p.max)});
+        item->setData(0, Qt::UserRole, name);
+        item->setToolTip(0, name + (p.trainable ? QString() : tr(" (fixed, not trained)")));
+    }
+    const ModelFacts& f = session->facts();
+    const CheckpointFacts c = session->checkpointFacts();
+    QString text =
+        tr("File: %1\nFormat: %2 (%3), stored as %4\nModel: %5\nParameters: %6\nHeads: %7 (from "
+           "%8)\n\nConfiguration:\n%9\n")
+            .arg(QString::fromStdString(f.path), QString::fromStdString(c.format),
+                 QString::fromStdString(c.container))
+            .arg(
+                QString::fromStdString(c.storedDtypes.empty() ? "float32" : c.storedDtypes.front()),
+                QString::fromStdString(f.summary))
+            .arg(f.parameters)
+            .arg(f.heads)
+            .arg(QString::fromStdString(f.headsSource), QString::fromStdString(c.configJson));
+    if (!c.trainingJson.empty())
+        text += tr("\nTraining state:\n") + QString::fromStdString(c.trainingJson) + "\n";
+    if (!c.metadataJson.empty())
+        text += tr("\nRingScope metadata:\n") + QString::fromStdString(c.metadataJson) + "\n";
+    facts_->setPlainText(text);
+    history_->setVisible(!c.history.empty());
+    if (!c.history.empty()) {
+        const char* names[] = {"", "train loss", "train accuracy", "val loss", "val accuracy"};
+        for (int k = 1; k <= 4; ++k) {
+            std::vector<double> x, y;
+            for (const auto& row : c.history)
+                if (!std::isnan(row[size_t(k)])) {
+                    x.push_back(row[0]);
+                    y.push_back(row[size_t(k)]);
+                }
+            if (!x.empty()) history_->addSeries(names[k], x, y);
+        }
+        history_->replot();
+    }
+    if (tree_->topLevelItemCount() > 0 && tree_->topLevelItem(0)->childCount() > 0)
+        tree_->setCurrentItem(tree_->topLevelItem(0)->child(0));
+}
+
+void InspectorView::showTensor(const QString& name) {
+    auto session = ws_.model(slot_);
+    if (!session) return;
+    const std::vector<double> v = session->parameterValues(name.toStdString());
+    auto* plot = static_cast<plots::LinePlot*>(histogram_);
+    plot->clearSeries();
+    plot->clearPlottables();
+    plot->setTitle(tr("Histogram of %1").arg(name.section('.', -3)));
+    if (v.empty()) return;
+    const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+    const int bins = 60;
+    const double width = (*hi - *lo) > 0 ? (*hi - *lo) / bins : 1.0;
+    QVector<double> keys(bins), counts(bins, 0.0);
+    for (int b = 0; b < bins; ++b)
+        keys[b] = *lo + (b + 0.5) * width;
+    for (double x : v)
+        counts[std::min(bins - 1, int((x - *lo) / width))] += 1;
+    auto* bars = new QCPBars(plot->xAxis, plot->yAxis);
+    bars->setData(keys, counts, true);
+    bars->setWidth(width);
+    bars->setPen(Qt::NoPen);
+    bars->setBrush(QColor(31, 119, 180));
+    plot->rescaleAxes();
+    plot->yAxis->setRangeLower(0);
+    plot->replot();
+}
+
+} // namespace ringscope::gui

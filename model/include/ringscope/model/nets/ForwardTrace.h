@@ -1,0 +1,36 @@
+#pragma once
+/// @file ForwardTrace.h
+/// What an analysis can ask a forward pass to record. Tracing is off unless a ForwardTrace is
+/// passed to VisionModel::forward: plain inference and training pay nothing for it.
+
+#include <torch/types.h>
+
+#include <vector>
+
+namespace ringscope {
+
+/// RingFormer level signals of one level, each [B, N, d], with the terms they are added to.
+struct LevelSignalTrace {
+    torch::Tensor q, k, v;             ///< s_Q, s_K, s_V = signal_X(x) from the raw residual x
+    torch::Tensor f;                   ///< s_F = signal_F(x1)
+    torch::Tensor baseQ, baseK, baseV; ///< Linear_X(u), the terms s_Q/s_K/s_V are added to
+    torch::Tensor baseF;               ///< x1, the term s_F is added to
+};
+
+/// Per-application record of a forward pass ("application" = one layer of ViT/OWF, one
+/// iteration/level of UiT/RingFormer), in execution order. All tensors are detached.
+struct ForwardTrace {
+    /// Set to false before the pass to skip the (large) per-token level signals.
+    bool recordSignals = true;
+
+    torch::Tensor embedded;               ///< residual stream before the first application [B,N,d]
+    std::vector<torch::Tensor> attention; ///< softmax maps P [B,H,N,N] per application
+    std::vector<torch::Tensor> hidden;    ///< residual stream after each application [B,N,d]
+    std::vector<LevelSignalTrace> levelSignals; ///< RingFormer: one entry per level
+    std::vector<torch::Tensor> levelEncoding;   ///< UiT: E_t [N,d] per level
+
+    /// Empties every record (keeps recordSignals).
+    void clear();
+};
+
+} // namespace ringscope

@@ -1,0 +1,96 @@
+#pragma once
+/// @file VisionModel.h
+/// A vision transformer of one of the four families, computing exactly what the published code
+/// computes (see docs/checkpoint-formats.md). Weights live in a StateDict with the
+/// official key names; the per-run state lives in the caller (ForwardTrace).
+
+#include "ringscope/model/nets/ForwardTrace.h"
+#include "ringscope/model/nets/ModelConfig.h"
+#include "ringscope/model/core/StateDict.h"
+
+#include <torch/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ringscope {
+
+/// Options of one forward pass.
+struct ForwardOptions {
+    bool train = false; ///< apply dropout (config().dropout) as in training
+    /// Dropout's random source: a generator of the caller's own (training uses one per run, so
+    /// nothing else in the process can change its numbers); undefined: the process-wide one.
+    at::Generator generator;
+};
+
+/// Result of a forward pass.
+struct ForwardOutput {
+    torch::Tensor logits;  ///< [B, classes]
+    torch::Tensor encoded; ///< [B, N, d] after the final encoder_norm
+};
+
+/// Base class of the four families. Create instances with createModel() or modelFromWeights().
+class VisionModel {
+public:
+    virtual ~VisionModel() = default;
+    VisionModel(const VisionModel&) = delete;
+    VisionModel& operator=(const VisionModel&) = delete;
+
+    const ModelConfig& config() const { return config_; }
+    /// The weights, official names and order. Tensors share storage with the model: an
+    /// optimizer stepping trainableParameters() changes them.
+    const StateDict& weights() const { return weights_; }
+    /// Tensors trained by an optimizer (all but the fixed sinusoid tables), in state-dict order.
+    std::vector<torch::Tensor> trainableParameters() const;
+    /// Number of elements of all weights (what the published code reports as parameters).
+    int64_t parameterCount() const { return weights_.numel(); }
+
+    /// Runs the model on images [B, C, S, S] (float32). With `trace`, records attention maps,
+    /// hidden states and level signals per application.
+    ForwardOutput forward(const torch::Tensor& images, const ForwardOptions& options = {},
+                          ForwardTrace* trace = nullptr) const;
+
+    /// Class lens: head(encoder_norm(h)[CLS]) for a residual stream h [B, N, d] -> logits.
+    torch::Tensor classLens(const torch::Tensor& hidden) const;
+
+protected:
+    VisionModel(ModelConfig config, StateDict weights);
+
+    /// Runs the encoder blocks on embedded tokens [B, N, d]; returns the residual stream
+    /// after the last application (before encoder_norm).
+    virtual torch::Tensor encode(torch::Tensor x, const ForwardOptions& options,
+                                 ForwardTrace* trace) const = 0;
+    /// Whether the family adds the position table after the CLS concat.
+    virtual bool usesPositionTable() const { return true; }
+
+    /// Weight by official key.
+    const torch::Tensor& w(const std::string& name) const { return weights_.at(name); }
+
+    /// Pre-norm attention sub-block: returns Linear_out(attention(q, k, v)) for normalised
+    /// tokens `u`. `qkvSignal` ([B,N,3d], optional) is added to the q/k/v projections.
+    torch::Tensor attention(const torch::Tensor& u, const std::string& prefix,
+                            const torch::Tensor& qkvSignal, const ForwardOptions& options,
+                            ForwardTrace* trace, torch::Tensor* qkvBase = nullptr) const;
+    /// fc2(GELU(fc1(z))) of the MLP under `prefix`.
+    torch::Tensor mlp(const torch::Tensor& z, const std::string& prefix,
+                      const ForwardOptions& options) const;
+    /// LayerNorm with the weights under `prefix`.
+    torch::Tensor norm(const torch::Tensor& x, const std::string& prefix, double eps) const;
+    /// Dropout when training.
+    torch::Tensor dropout(const torch::Tensor& x, const ForwardOptions& options) const;
+    /// Appends the residual stream after an application to the trace.
+    static void recordHidden(ForwardTrace* trace, const torch::Tensor& x);
+
+private:
+    torch::Tensor embed(const torch::Tensor& images, const ForwardOptions& options) const;
+
+    ModelConfig config_;
+    StateDict weights_;
+};
+
+/// x W^T + b for x [..., in], computed as one matrix product over all leading dimensions.
+torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight,
+                     const torch::Tensor& bias);
+
+} // namespace ringscope

@@ -1,0 +1,254 @@
+#include "ringscope/model/nets/ArchitectureInference.h"
+
+#include "ringscope/model/core/Error.h"
+#include "ringscope/model/nets/ParameterLayout.h"
+
+#include <algorithm>
+#include <cmath>
+#include <iterator>
+#include <map>
+#include <regex>
+
+namespace ringscope {
+
+namespace {
+
+const std::string kEnc = "transformer.encoder.";
+
+std::vector<int64_t> shapeOf(const StateDict& w, const std::string& key, size_t rank) {
+    const torch::Tensor* t = w.find(key);
+    if (!t) throw ModelMismatchError("cannot infer the architecture: missing tensor '" + key + "'");
+    auto s = t->sizes().vec();
+    if (s.size() != rank)
+        throw ModelMismatchError("cannot infer the architecture: tensor '" + key + "' has shape " +
+                                 shapeString(s) + ", expected " + std::to_string(rank) +
+                                 " dimensions");
+    return s;
+}
+
+/// Number of consecutive indices i = 0.. for which `prefix + i + suffix` exists.
+int64_t countIndexed(const StateDict& w, const std::string& prefix, const std::string& suffix) {
+    int64_t n = 0;
+    while (w.contains(prefix + std::to_string(n) + suffix))
+        ++n;
+    return n;
+}
+
+Family detectFamily(const StateDict& w, LevelEncoding& encoding) {
+    encoding = LevelEncoding::None;
+    if (w.contains(kEnc + "ATTN_lev_embed_Q_01")) return Family::RingFormer;
+    if (w.contains(kEnc + "attn_blocks.0.attn.query.weight")) return Family::OWF;
+    if (w.contains(kEnc + "layer.0.attn.query.weight")) return Family::ViT;
+    if (w.contains(kEnc + "level_embed.level_embed")) {
+        encoding = LevelEncoding::Static;
+        return Family::UiT;
+    }
+    if (w.contains(kEnc + "level_embed.level_embed.weight")) {
+        encoding = LevelEncoding::Learnable;
+        return Family::UiT;
+    }
+    std::string sample;
+    for (size_t i = 0; i < std::min<size_t>(3, w.size()); ++i)
+        sample += (i ? ", '" : "'") + w.entries()[i].first + "'";
+    throw ModelMismatchError("the weights match none of the RingFormer code's model families "
+                             "(ViT, OWF, UiT, RingFormer); first keys: " +
+                             (sample.empty() ? "none" : sample));
+}
+
+/// Image sizes tried first, most common first.
+const int64_t kCommonImageSizes[] = {32, 28, 224, 64, 96, 384, 256, 128, 16, 48};
+
+std::string describeShapes(const std::vector<TableShape>& shapes) {
+    std::string out;
+    for (size_t i = 0; i < shapes.size() && i < 8; ++i)
+        out += (i ? ", " : "") + std::to_string(shapes[i].levels) + " levels at " +
+               std::to_string(shapes[i].imageSize) + " px";
+    if (shapes.size() > 8) out += " and " + std::to_string(shapes.size() - 8) + " more";
+    return out;
+}
+
+int64_t gridFromTokens(int64_t tokens, const std::string& key) {
+    const int64_t g =
+        static_cast<int64_t>(std::llround(std::sqrt(double(std::max<int64_t>(tokens - 1, 0)))));
+    if (g <= 0 || g * g + 1 != tokens)
+        throw ModelMismatchError("tensor '" + key + "' holds " + std::to_string(tokens) +
+                                 " tokens, which is not a square grid plus the CLS token");
+    return g;
+}
+
+/// Learnable UiT: the table has T*N rows and neither T nor N is stored separately.
+void resolveLearnableTable(ModelConfig& c, int64_t rows, const InferenceHints& hints,
+                           const nlohmann::json& metaConfig) {
+    auto fromMeta = [&](const char* k) -> int64_t {
+        return metaConfig.is_object() && metaConfig.contains(k) && metaConfig[k].is_number_integer()
+                   ? metaConfig[k].get<int64_t>()
+                   : 0;
+    };
+    const int64_t image = hints.imageSize.value_or(fromMeta("image_size"));
+    const int64_t levels = hints.levels.value_or(fromMeta("depth"));
+    const std::string key = kEnc + "level_embed.level_embed.weight";
+    const std::vector<TableShape> candidates = learnableTableShapes(rows, c.patch);
+    if (candidates.empty())
+        throw ModelMismatchError("tensor '" + key + "' has " + std::to_string(rows) +
+                                 " rows, which is no multiple of a token count");
+    std::vector<TableShape> fitting;
+    for (const TableShape& t : candidates)
+        if ((image <= 0 || t.imageSize == image) && (levels <= 0 || t.levels == levels))
+            fitting.push_back(t);
+    if (fitting.empty())
+        throw ModelMismatchError(
+            "tensor '" + key + "' has " + std::to_string(rows) + " rows, which does not fit " +
+            (image > 0 ? "image size " + std::to_string(image) : std::string()) +
+            (image > 0 && levels > 0 ? " and " : "") +
+            (levels > 0 ? std::to_string(levels) + " levels" : std::string()) + "; it fits " +
+            describeShapes(candidates));
+    if (fitting.size() > 1 && image <= 0 && levels <= 0) {
+        // Without a hint, the one reading at a common image size with more than one level
+        // decides; with several such readings the user must say.
+        std::vector<TableShape> common;
+        for (const TableShape& t : fitting)
+            if (t.levels > 1 &&
+                std::find(std::begin(kCommonImageSizes), std::end(kCommonImageSizes),
+                          t.imageSize) != std::end(kCommonImageSizes))
+                common.push_back(t);
+        if (common.size() == 1) fitting = common;
+    }
+    if (fitting.size() > 1)
+        throw AmbiguousShapeError(
+            "the learnable level table '" + key + "' (" + std::to_string(rows) + " rows) fits " +
+                describeShapes(fitting) +
+                ": give --image-size S or --levels T (in the app: the model shape dialog)",
+            fitting);
+    c.imageSize = fitting.front().imageSize;
+    c.depth = fitting.front().levels;
+}
+
+} // namespace
+
+std::vector<TableShape> learnableTableShapes(int64_t rows, int64_t patch) {
+    std::vector<TableShape> out;
+    for (int64_t g = 1; g * g + 1 <= rows; ++g)
+        if (rows % (g * g + 1) == 0) out.push_back({g * patch, rows / (g * g + 1)});
+    // Most plausible first: common image sizes with more than one level, then the rest.
+    auto rank = [](const TableShape& t) {
+        for (size_t i = 0; i < std::size(kCommonImageSizes); ++i)
+            if (kCommonImageSizes[i] == t.imageSize) return t.levels > 1 ? int(i) : int(i) + 100;
+        return 1000;
+    };
+    std::stable_sort(out.begin(), out.end(),
+                     [&](const TableShape& a, const TableShape& b) { return rank(a) < rank(b); });
+    return out;
+}
+
+std::string headsSourceName(HeadsSource source) {
+    switch (source) {
+    case HeadsSource::Metadata:
+        return "file metadata";
+    case HeadsSource::Option:
+        return "--heads option";
+    case HeadsSource::PublishedTable:
+        return "published-configuration table";
+    case HeadsSource::Unknown:
+        return "unknown";
+    }
+    return "unknown";
+}
+
+int64_t publishedHeads(int64_t hidden) {
+    static const std::map<int64_t, int64_t> table{{512, 8}, {768, 12}, {1024, 16}, {1280, 16},
+                                                  {728, 8}, {848, 8},  {1284, 12}, {1560, 12}};
+    auto it = table.find(hidden);
+    return it == table.end() ? 0 : it->second;
+}
+
+InferredConfig inferConfig(const StateDict& w, const InferenceHints& hints) {
+    InferredConfig out;
+    ModelConfig& c = out.config;
+    c.family = detectFamily(w, c.encoding);
+    const auto cls = shapeOf(w, "transformer.embeddings.cls_token", 3);
+    c.hidden = cls[2];
+    const auto pe = shapeOf(w, "transformer.embeddings.patch_embeddings.weight", 4);
+    c.channels = pe[1];
+    c.patch = pe[2];
+    if (pe[0] != c.hidden || pe[2] != pe[3])
+        throw ModelMismatchError(
+            "tensor 'transformer.embeddings.patch_embeddings.weight' has shape " + shapeString(pe) +
+            ", expected [" + std::to_string(c.hidden) + ", C, P, P]");
+    const auto head = shapeOf(w, "head.weight", 2);
+    c.classes = head[0];
+    const nlohmann::json metaConfig =
+        hints.metadata.is_object() && hints.metadata.contains("config") ? hints.metadata["config"]
+                                                                        : nlohmann::json();
+
+    std::string mlpKey;
+    switch (c.family) {
+    case Family::ViT:
+        c.depth = countIndexed(w, kEnc + "layer.", ".attn.query.weight");
+        mlpKey = kEnc + "layer.0.ffn.fc1.weight";
+        break;
+    case Family::OWF:
+        c.depth = countIndexed(w, kEnc + "attn_blocks.", ".attn.query.weight");
+        mlpKey = kEnc + "ff_block.ffn.fc1.weight";
+        break;
+    case Family::UiT:
+        mlpKey = kEnc + "layers.0.ffn.fc1.weight";
+        break;
+    case Family::RingFormer: {
+        const auto f = shapeOf(w, kEnc + "ATTN_lev_embed_Q_01", 3);
+        c.depth = f[0];
+        c.rank = f[1];
+        mlpKey = kEnc + "layers.0.ffn.fc1.weight";
+        break;
+    }
+    }
+    c.mlp = shapeOf(w, mlpKey, 2)[0];
+
+    if (c.family == Family::UiT && c.encoding == LevelEncoding::Static) {
+        const std::string key = kEnc + "level_embed.level_embed";
+        const auto s = shapeOf(w, key, 4);
+        c.depth = s[0];
+        c.imageSize = gridFromTokens(s[2], key) * c.patch;
+    } else if (c.family == Family::UiT) {
+        resolveLearnableTable(c, shapeOf(w, kEnc + "level_embed.level_embed.weight", 2)[0], hints,
+                              metaConfig);
+    } else {
+        const std::string key = "transformer.embeddings.position_embeddings.pos_embed";
+        c.imageSize = gridFromTokens(shapeOf(w, key, 3)[1], key) * c.patch;
+    }
+
+    if (metaConfig.is_object() && metaConfig.contains("heads") &&
+        metaConfig["heads"].is_number_integer() && metaConfig["heads"].get<int64_t>() > 0) {
+        c.heads = metaConfig["heads"].get<int64_t>();
+        out.headsSource = HeadsSource::Metadata;
+    } else if (hints.heads && *hints.heads > 0) {
+        c.heads = *hints.heads;
+        out.headsSource = HeadsSource::Option;
+    } else if (publishedHeads(c.hidden) > 0) {
+        c.heads = publishedHeads(c.hidden);
+        out.headsSource = HeadsSource::PublishedTable;
+    } else {
+        c.heads = 0;
+    }
+    if (metaConfig.is_object() && metaConfig.contains("dropout") &&
+        metaConfig["dropout"].is_number())
+        c.dropout = metaConfig["dropout"].get<double>();
+    return out;
+}
+
+ModelConfig requireConfig(const StateDict& weights, const InferenceHints& hints) {
+    InferredConfig inferred = inferConfig(weights, hints);
+    if (!inferred.headsKnown())
+        throw ModelMismatchError(
+            "the number of attention heads cannot be read from the weights "
+            "(hidden size " +
+            std::to_string(inferred.config.hidden) +
+            " is not a published configuration): pass --heads N (in the app: the "
+            "Attention heads dialog)");
+    if (inferred.config.hidden % inferred.config.heads != 0)
+        throw ModelMismatchError("hidden size " + std::to_string(inferred.config.hidden) +
+                                 " is not divisible by " + std::to_string(inferred.config.heads) +
+                                 " heads");
+    return inferred.config;
+}
+
+} // namespace ringscope

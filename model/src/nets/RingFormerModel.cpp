@@ -1,0 +1,56 @@
+#include "nets/RingFormerModel.h"
+
+namespace ringscope {
+
+namespace {
+const std::string kEnc = "transformer.encoder.";
+} // namespace
+
+torch::Tensor RingFormerModel::encode(torch::Tensor x, const ForwardOptions& options,
+                                      ForwardTrace* trace) const {
+    for (int64_t t = 0; t < config().depth; ++t) {
+        x = level(x, t, options, trace);
+        recordHidden(trace, x);
+    }
+    return x;
+}
+
+torch::Tensor RingFormerModel::level(const torch::Tensor& x, int64_t t,
+                                     const ForwardOptions& options, ForwardTrace* trace) const {
+    const int64_t d = config().hidden;
+    const std::string ts = std::to_string(t);
+    // s_X(x) = (x B_X^T) A_X for X in Q, K, V, as one [B,N,3r] product and one block-diagonal
+    // [3r, 3d] product laid out like the fused q|k|v projection.
+    torch::Tensor b =
+        torch::cat({w(kEnc + "ATTN_lev_embed_Q_02")[t], w(kEnc + "ATTN_lev_embed_K_02")[t],
+                    w(kEnc + "ATTN_lev_embed_V_02")[t]}); // [3r, d]
+    torch::Tensor a =
+        torch::block_diag({w(kEnc + "ATTN_lev_embed_Q_01")[t], w(kEnc + "ATTN_lev_embed_K_01")[t],
+                           w(kEnc + "ATTN_lev_embed_V_01")[t]});      // [3r, 3d]
+    torch::Tensor signal = torch::matmul(torch::matmul(x, b.t()), a); // [B, N, 3d]
+
+    const bool recordSignals = trace && trace->recordSignals;
+    torch::Tensor qkvBase;
+    torch::Tensor u = norm(x, kEnc + "ATTN_layer_norms." + ts, 1e-5);
+    torch::Tensor x1 = x + attention(u, kEnc + "layers.0.attn", signal, options, trace,
+                                     recordSignals ? &qkvBase : nullptr);
+    torch::Tensor sF = torch::matmul(torch::matmul(x1, w(kEnc + "lev_embed_FF_02")[t].t()),
+                                     w(kEnc + "lev_embed_FF_01")[t]);
+    torch::Tensor z = norm(x1 + sF, kEnc + "FF_layer_norms." + ts, 1e-5);
+    if (recordSignals) {
+        LevelSignalTrace s;
+        torch::Tensor sig = signal.detach();
+        s.q = sig.narrow(-1, 0, d);
+        s.k = sig.narrow(-1, d, d);
+        s.v = sig.narrow(-1, 2 * d, d);
+        s.f = sF.detach();
+        s.baseQ = qkvBase.narrow(-1, 0, d);
+        s.baseK = qkvBase.narrow(-1, d, d);
+        s.baseV = qkvBase.narrow(-1, 2 * d, d);
+        s.baseF = x1.detach();
+        trace->levelSignals.push_back(std::move(s));
+    }
+    return x1 + mlp(z, kEnc + "layers.0.ffn", options);
+}
+
+} // namespace ringscope

@@ -1,0 +1,108 @@
+#include "ringscope/model/nets/VisionModel.h"
+
+#include "ringscope/model/nets/FastOps.h"
+#include "ringscope/model/nets/ParameterLayout.h"
+
+#include <cmath>
+
+namespace ringscope {
+
+torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight,
+                     const torch::Tensor& bias) {
+    const int64_t in = x.size(-1);
+    auto outShape = x.sizes().vec();
+    outShape.back() = weight.size(0);
+    torch::Tensor y = torch::addmm(bias, x.reshape({-1, in}), weight.t());
+    return y.view(outShape);
+}
+
+VisionModel::VisionModel(ModelConfig config, StateDict weights)
+    : config_(std::move(config)), weights_(std::move(weights)) {}
+
+std::vector<torch::Tensor> VisionModel::trainableParameters() const {
+    std::vector<torch::Tensor> params;
+    for (const auto& spec : parameterLayout(config_))
+        if (spec.trainable) params.push_back(weights_.at(spec.name));
+    return params;
+}
+
+torch::Tensor VisionModel::dropout(const torch::Tensor& x, const ForwardOptions& options) const {
+    if (!options.train || config_.dropout <= 0.0) return x;
+    if (!options.generator.defined()) return torch::dropout(x, config_.dropout, true);
+    const double keep = 1.0 - config_.dropout;
+    return x * torch::empty_like(x).bernoulli_(keep, options.generator).div_(keep);
+}
+
+torch::Tensor VisionModel::norm(const torch::Tensor& x, const std::string& prefix,
+                                double eps) const {
+    return torch::layer_norm(x, {config_.hidden}, w(prefix + ".weight"), w(prefix + ".bias"), eps);
+}
+
+torch::Tensor VisionModel::mlp(const torch::Tensor& z, const std::string& prefix,
+                               const ForwardOptions& options) const {
+    torch::Tensor h = fastGelu(linear(z, w(prefix + ".fc1.weight"), w(prefix + ".fc1.bias")));
+    h = dropout(h, options);
+    return dropout(linear(h, w(prefix + ".fc2.weight"), w(prefix + ".fc2.bias")), options);
+}
+
+torch::Tensor VisionModel::attention(const torch::Tensor& u, const std::string& prefix,
+                                     const torch::Tensor& qkvSignal, const ForwardOptions& options,
+                                     ForwardTrace* trace, torch::Tensor* qkvBase) const {
+    const int64_t B = u.size(0), N = u.size(1), d = config_.hidden, H = config_.heads;
+    const int64_t dh = d / H;
+    // One product for q, k and v: [B*N, 3d].
+    torch::Tensor wqkv = torch::cat(
+        {w(prefix + ".query.weight"), w(prefix + ".key.weight"), w(prefix + ".value.weight")});
+    torch::Tensor bqkv =
+        torch::cat({w(prefix + ".query.bias"), w(prefix + ".key.bias"), w(prefix + ".value.bias")});
+    torch::Tensor qkv = linear(u, wqkv, bqkv);
+    if (qkvBase) *qkvBase = qkv.detach();
+    if (qkvSignal.defined()) qkv = qkv + qkvSignal;
+    qkv = qkv.view({B, N, 3, H, dh}).permute({2, 0, 3, 1, 4}); // [3, B, H, N, dh]
+    torch::Tensor q = qkv[0], k = qkv[1], v = qkv[2];
+    torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)).div_(std::sqrt(double(dh)));
+    torch::Tensor probs = torch::softmax(scores, -1);
+    if (trace) trace->attention.push_back(probs.detach());
+    torch::Tensor context = torch::matmul(dropout(probs, options), v); // [B, H, N, dh]
+    context = context.transpose(1, 2).reshape({B, N, d});
+    return dropout(linear(context, w(prefix + ".out.weight"), w(prefix + ".out.bias")), options);
+}
+
+void VisionModel::recordHidden(ForwardTrace* trace, const torch::Tensor& x) {
+    if (trace) trace->hidden.push_back(x.detach());
+}
+
+torch::Tensor VisionModel::embed(const torch::Tensor& images, const ForwardOptions& options) const {
+    const int64_t B = images.size(0), d = config_.hidden;
+    torch::Tensor patches = torch::conv2d(
+        images, w("transformer.embeddings.patch_embeddings.weight"),
+        w("transformer.embeddings.patch_embeddings.bias"), {config_.patch, config_.patch});
+    patches = patches.flatten(2).transpose(1, 2); // [B, g*g, d], row-major grid
+    torch::Tensor cls = w("transformer.embeddings.cls_token").expand({B, 1, d});
+    torch::Tensor x = torch::cat({cls, patches}, 1);
+    if (usesPositionTable()) x = x + w("transformer.embeddings.position_embeddings.pos_embed");
+    return dropout(x, options);
+}
+
+ForwardOutput VisionModel::forward(const torch::Tensor& images, const ForwardOptions& options,
+                                   ForwardTrace* trace) const {
+    TORCH_CHECK(images.dim() == 4 && images.size(1) == config_.channels &&
+                    images.size(2) == config_.imageSize && images.size(3) == config_.imageSize,
+                "expected input [B, ", config_.channels, ", ", config_.imageSize, ", ",
+                config_.imageSize, "], got ", images.sizes());
+    torch::Tensor x = embed(images.to(torch::kFloat32), options);
+    if (trace) trace->embedded = x.detach();
+    x = encode(x, options, trace);
+    ForwardOutput out;
+    out.encoded = norm(x, "transformer.encoder.encoder_norm", 1e-6);
+    out.logits = linear(out.encoded.select(1, 0), w("head.weight"), w("head.bias"));
+    return out;
+}
+
+torch::Tensor VisionModel::classLens(const torch::Tensor& hidden) const {
+    torch::Tensor cls = hidden.select(1, 0);
+    return linear(norm(cls, "transformer.encoder.encoder_norm", 1e-6), w("head.weight"),
+                  w("head.bias"));
+}
+
+} // namespace ringscope
