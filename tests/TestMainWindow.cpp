@@ -44,6 +44,21 @@ QString imageFile(const QString& name) {
     return QString::fromStdString(ringscope::test::sourceDir()) + "/resources/images/" + name;
 }
 
+/// The ten bundled Fashion-MNIST images.
+QStringList bundledImages() {
+    QStringList images;
+    for (const QString& f : QDir(imageFile("")).entryList({"*.png"}, QDir::Files))
+        images << imageFile(f);
+    return images;
+}
+
+/// Opens a checkpoint into `slot` and waits until it is there.
+bool openAndWait(MainWindow& w, int slot, const QString& path) {
+    QSignalSpy loaded(&w.workspace(), &Workspace::modelChanged);
+    w.openCheckpoint(slot, path);
+    return loaded.wait(20000);
+}
+
 /// Waits until the view has drawn a map for every loaded model.
 bool waitForMaps(MainWindow& w, int panels) {
     return QTest::qWaitFor(
@@ -327,7 +342,7 @@ private Q_SLOTS:
         QVERIFY(drop.isAccepted());
         QVERIFY(loaded.count() > 0 || loaded.wait(20000));
         QCOMPARE(loaded.first().first().toInt(), 0);
-        QCOMPARE(w.workspace().imageCount(), 1);
+        QTRY_COMPARE(w.workspace().imageCount(), 1); // decoded on a worker
         QVERIFY(waitForMaps(w, 1));
         delete mime;
     }
@@ -338,12 +353,8 @@ private Q_SLOTS:
         MainWindow w;
         w.show();
         Workspace& ws = w.workspace();
-        QSignalSpy loaded(&ws, &Workspace::modelChanged);
-        w.openCheckpoint(0, example());
-        QVERIFY(loaded.wait(20000));
-        QStringList images;
-        for (const QString& f : QDir(imageFile("")).entryList({"*.png"}, QDir::Files))
-            images << imageFile(f);
+        QVERIFY(openAndWait(w, 0, example()));
+        const QStringList images = bundledImages();
         QCOMPARE(images.size(), 10);
         QCOMPARE(ws.addImages(images), 10);
         QVERIFY(waitForMaps(w, 1));
@@ -387,6 +398,55 @@ private Q_SLOTS:
         w.openCheckpoint(0, example());
         QVERIFY(loaded.wait(20000));
         QVERIFY(waitForMaps(w, 1));
+    }
+
+    /// Latest request wins: moving through nine images faster than they can be analysed
+    /// computes the one the user stops at, not every one on the way; coming back to a skipped
+    /// image computes it then.
+    void supersededImageRequestsAreDropped() {
+        MainWindow w;
+        w.show();
+        Workspace& ws = w.workspace();
+        QVERIFY(openAndWait(w, 0, example()));
+        const QStringList images = bundledImages();
+        QCOMPARE(ws.addImages(images), 10);
+        QVERIFY(waitForMaps(w, 1));
+        QSignalSpy ready(&ws, &Workspace::analysisReady);
+        for (int i = 1; i < 10; ++i) {
+            ws.setCurrentImage(i);
+            QVERIFY(ws.analysis(0, i) == nullptr); // requested
+        }
+        QTRY_VERIFY_WITH_TIMEOUT(ws.analysis(0, 9) != nullptr, 20000);
+        QTest::qWait(500); // anything still running finishes
+        QVERIFY2(ready.count() < 9, qPrintable(QString::number(ready.count())));
+        int skipped = 1;
+        while (skipped < 9 && ws.analysisCache().find(0, skipped))
+            ++skipped;
+        QVERIFY(skipped < 9);
+        ws.setCurrentImage(skipped);
+        QTRY_VERIFY_WITH_TIMEOUT(ws.analysis(0, skipped) != nullptr, 20000);
+    }
+
+    /// The window's images are decoded on a worker: nothing is added before the event loop
+    /// runs, then all of them in order, a broken one reported by name; images still being read
+    /// when the strip is cleared are dropped.
+    void imagesLoadOffTheGuiThread() {
+        MainWindow w;
+        Workspace& ws = w.workspace();
+        const QString dir = QString::fromStdString(ringscope::test::makeTempDir("images"));
+        ringscope::test::writeBytes((dir + "/broken.png").toStdString(), "\x89PNG\r\n\x1a\nbroken");
+        QSignalSpy problems(&ws, &Workspace::problem);
+        ws.loadImages({imageFile("coat.png"), dir + "/broken.png", imageFile("bag.png")});
+        QCOMPARE(ws.imageCount(), 0);
+        QTRY_COMPARE(ws.imageCount(), 2);
+        QCOMPARE(ws.image(0).name, QString("coat.png"));
+        QCOMPARE(ws.image(1).name, QString("bag.png"));
+        QCOMPARE(problems.count(), 1);
+        QVERIFY(problems.first().first().toString().contains("broken.png"));
+        ws.loadImages({imageFile("dress.png")});
+        ws.clearImages();
+        QTest::qWait(300);
+        QCOMPARE(ws.imageCount(), 0);
     }
 };
 

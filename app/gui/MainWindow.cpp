@@ -135,7 +135,7 @@ void MainWindow::buildMenus() {
     file->addAction(tr("Add &images..."), this, [this] {
         const QStringList paths = QFileDialog::getOpenFileNames(
             this, tr("Add images"), QString(), tr("Images (*.png *.jpg *.jpeg *.bmp *.webp)"));
-        workspace_->addImages(paths);
+        workspace_->loadImages(paths);
     });
     file->addSeparator();
     QAction* png =
@@ -209,7 +209,8 @@ int MainWindow::openFiles(const QStringList& paths) {
             images << p;
         }
     }
-    if (!images.isEmpty()) taken += workspace_->addImages(images);
+    workspace_->loadImages(images); // decoded on a worker; unreadable ones are reported then
+    taken += int(images.size());
     return taken;
 }
 
@@ -221,7 +222,7 @@ void MainWindow::openDefaults(const QString& resourceDir) {
         const QString path = resourceDir + "/models/" + models[s] + ".ringscope.pt";
         if (QFileInfo::exists(path)) workspace_->openModel(s, path);
     }
-    workspace_->addImages(imagesIn(resourceDir + "/images"));
+    workspace_->loadImages(imagesIn(resourceDir + "/images"));
 }
 
 void MainWindow::showView(const QString& name) {

@@ -58,7 +58,8 @@ std::vector<double> ImageAnalysis::rolloutMap(int upTo, int q, double discardRat
 struct ModelSession::Impl {
     LoadedModel loaded;
     ModelFacts facts;
-    mutable std::mutex forwardMutex; // one forward pass at a time per model
+    std::vector<ParameterStat> stats; // computed once, by build() on its worker thread
+    mutable std::mutex forwardMutex;  // one forward pass at a time per model
 };
 
 ModelSession::ModelSession() : d_(std::make_unique<Impl>()) {}
@@ -134,6 +135,7 @@ std::shared_ptr<ModelSession> ModelSession::build(const Checkpoint& checkpoint,
     for (int64_t i = 0; i < c.classes; ++i)
         f.classNames.push_back(m.metadata.className(i));
     f.headsSource = headsSourceName(m.headsSource);
+    s->d_->stats = s->computeParameterStats(); // here, on the loading worker, not in the Inspector
     return s;
 }
 
@@ -146,6 +148,10 @@ const LoadedModel& ModelSession::loaded() const {
 }
 
 std::vector<ParameterStat> ModelSession::parameterStats() const {
+    return d_->stats;
+}
+
+std::vector<ParameterStat> ModelSession::computeParameterStats() const {
     std::vector<ParameterStat> out;
     const auto layout = parameterLayout(d_->loaded.model->config());
     for (const auto& spec : layout) {

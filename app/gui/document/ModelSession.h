@@ -104,7 +104,8 @@ public:
     const ModelFacts& facts() const;
     /// Forward pass of one image (any size, gray or colour), traced.
     ImageAnalysis analyse(const cv::Mat& image) const;
-    /// Every stored tensor, in state-dict order, with statistics (computed on first use).
+    /// Every stored tensor, in state-dict order, with statistics (computed once, while the
+    /// model is built on its worker thread).
     std::vector<ParameterStat> parameterStats() const;
     /// The values of one tensor (float64), for a histogram; empty for an unknown name.
     std::vector<double> parameterValues(const std::string& name) const;
@@ -114,6 +115,7 @@ public:
 
 private:
     ModelSession();
+    std::vector<ParameterStat> computeParameterStats() const;
     struct Impl;
     std::unique_ptr<Impl> d_;
 };

@@ -8,7 +8,6 @@
 #include "ringscope/model/data/ImageTensor.h"
 
 #include <QFileInfo>
-#include <QPointer>
 #include <QtConcurrent/QtConcurrentRun>
 
 #include <opencv2/imgproc.hpp>
@@ -23,8 +22,8 @@ Workspace::Workspace(QObject* parent) : QObject(parent), slots_(kSlots) {
 }
 
 Workspace::~Workspace() {
-    // Workers hold their own references to sessions and images; results that arrive after
-    // this object is gone are dropped by the QPointer guard in compute()/openModel().
+    // Workers hold their own references to sessions and images; their watchers are children
+    // of this object, so results that arrive after it is gone go nowhere.
 }
 
 std::shared_ptr<const ModelSession> Workspace::model(int slot) const {
@@ -136,16 +135,24 @@ void Workspace::closeModel(int slot) {
     Q_EMIT modelChanged(slot);
 }
 
-int Workspace::addImages(const QStringList& paths) {
+Workspace::DecodedImage Workspace::readWorkspaceImage(const QString& path) {
+    try {
+        auto pixels = std::make_shared<cv::Mat>(readImage(path.toStdString()));
+        return {WorkspaceImage{path, QFileInfo(path).fileName(), matToQImage(*pixels), pixels}, {}};
+    } catch (const std::exception& e) {
+        return {std::nullopt, QString::fromStdString(e.what())};
+    }
+}
+
+int Workspace::append(const std::vector<DecodedImage>& decoded) {
     int added = 0;
-    for (const QString& p : paths) {
-        try {
-            auto pixels = std::make_shared<cv::Mat>(readImage(p.toStdString()));
-            images_.push_back({p, QFileInfo(p).fileName(), matToQImage(*pixels), pixels});
-            ++added;
-        } catch (const std::exception& e) {
-            Q_EMIT problem(QString::fromStdString(e.what()));
+    for (const DecodedImage& d : decoded) {
+        if (!d.image) {
+            Q_EMIT problem(d.error);
+            continue;
         }
+        images_.push_back(*d.image);
+        ++added;
     }
     if (added > 0) {
         Q_EMIT imagesChanged();
@@ -154,10 +161,36 @@ int Workspace::addImages(const QStringList& paths) {
     return added;
 }
 
+int Workspace::addImages(const QStringList& paths) {
+    std::vector<DecodedImage> decoded;
+    for (const QString& p : paths)
+        decoded.push_back(readWorkspaceImage(p));
+    return append(decoded);
+}
+
+void Workspace::loadImages(const QStringList& paths) {
+    if (paths.isEmpty()) return;
+    const int generation = imageGeneration_;
+    auto* watcher = new QFutureWatcher<std::vector<DecodedImage>>(this);
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, generation] {
+        watcher->deleteLater();
+        if (generation == imageGeneration_) append(watcher->result());
+    });
+    watcher->setFuture(QtConcurrent::run([paths] {
+        std::vector<DecodedImage> decoded;
+        for (const QString& p : paths)
+            decoded.push_back(readWorkspaceImage(p));
+        return decoded;
+    }));
+}
+
 void Workspace::clearImages() {
+    ++imageGeneration_;
+    pending_.clear();
     images_.clear();
     cache_.clear();
     currentImage_ = -1;
+    wantedImage_->store(-1);
     Q_EMIT imagesChanged();
     Q_EMIT currentImageChanged(-1);
 }
@@ -165,6 +198,7 @@ void Workspace::clearImages() {
 void Workspace::setCurrentImage(int i) {
     if (i == currentImage_ || i < -1 || i >= imageCount()) return;
     currentImage_ = i;
+    wantedImage_->store(i);
     Q_EMIT currentImageChanged(i);
 }
 
@@ -204,33 +238,45 @@ const ImageAnalysis* Workspace::analysis(int slot, int image) {
 void Workspace::compute(int slot, int image) {
     const quint64 k = AnalysisCache::key(slot, image);
     pending_.insert(k, true);
-    const int generation = slots_[size_t(slot)].generation;
+    const int generation = slots_[size_t(slot)].generation, images = imageGeneration_;
     std::shared_ptr<const ModelSession> session = slots_[size_t(slot)].session;
     std::shared_ptr<const cv::Mat> pixels = images_[size_t(image)].pixels;
-    auto* watcher = new QFutureWatcher<std::shared_ptr<ImageAnalysis>>(this);
-    auto error = std::make_shared<QString>();
+    std::shared_ptr<std::atomic<int>> wanted = wantedImage_;
+    const bool forScreen = image == currentImage_; // only these are dropped when superseded
+    // What the worker made of the request: the analysis, an error, or nothing because the
+    // user had moved to another image before it started.
+    struct Outcome {
+        std::shared_ptr<ImageAnalysis> analysis;
+        QString error;
+        bool superseded = false;
+    };
+    auto* watcher = new QFutureWatcher<Outcome>(this);
     const QString name = images_[size_t(image)].path;
     connect(watcher, &QFutureWatcherBase::finished, this,
-            [this, watcher, slot, image, k, generation, error, name] {
+            [this, watcher, slot, image, k, generation, images, name] {
                 watcher->deleteLater();
+                if (images != imageGeneration_) return; // the images were cleared meanwhile
                 pending_.remove(k);
                 if (slots_[size_t(slot)].generation != generation || image >= imageCount()) return;
-                if (auto r = watcher->result()) {
-                    cache_.insert(slot, image, r, currentImage_);
+                const Outcome r = watcher->result();
+                if (r.superseded) {
+                    if (image == currentImage_)
+                        compute(slot, image); // the user came back meanwhile
+                } else if (r.analysis) {
+                    cache_.insert(slot, image, r.analysis, currentImage_);
                     Q_EMIT analysisReady(slot, image);
                 } else {
-                    Q_EMIT problem(name + ": " + *error);
+                    Q_EMIT problem(name + ": " + r.error);
                 }
             });
-    watcher->setFuture(
-        QtConcurrent::run([session, pixels, error]() -> std::shared_ptr<ImageAnalysis> {
-            try {
-                return std::make_shared<ImageAnalysis>(session->analyse(*pixels));
-            } catch (const std::exception& e) {
-                *error = QString::fromStdString(e.what());
-            }
-            return nullptr;
-        }));
+    watcher->setFuture(QtConcurrent::run([session, pixels, wanted, image, forScreen]() -> Outcome {
+        if (forScreen && wanted->load() != image) return {nullptr, {}, true};
+        try {
+            return {std::make_shared<ImageAnalysis>(session->analyse(*pixels)), {}, false};
+        } catch (const std::exception& e) {
+            return {nullptr, QString::fromStdString(e.what()), false};
+        }
+    }));
 }
 
 } // namespace ringscope::gui

@@ -13,7 +13,9 @@
 #include <QString>
 #include <QStringList>
 
+#include <atomic>
 #include <functional>
+#include <optional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -63,8 +65,13 @@ public:
     int maxApplications() const;
 
     // Images
-    /// Reads images (unreadable ones are reported through problem()); returns how many were added.
+    /// Reads images on the calling thread (unreadable ones are reported through problem());
+    /// returns how many were added. For scripted use; the window uses loadImages().
     int addImages(const QStringList& paths);
+    /// Reads images on a worker thread (the GUI thread never decodes) and appends them, in
+    /// order, when all are read; unreadable ones are reported through problem(). A
+    /// clearImages() meanwhile drops them.
+    void loadImages(const QStringList& paths);
     void clearImages();
     int imageCount() const { return int(images_.size()); }
     const WorkspaceImage& image(int i) const { return images_[size_t(i)]; }
@@ -82,7 +89,9 @@ public:
     void setRollout(bool on);
 
     /// The analysis of `image` by the model in `slot`, or null while it is being computed
-    /// (analysisReady follows).
+    /// (analysisReady follows). A request for the image on screen that has not started when
+    /// the user moves to another image is dropped (latest request wins); it is made again when
+    /// the image comes back. Requests for other images always run.
     const ImageAnalysis* analysis(int slot, int image);
     /// The cache of analyses (bounded in bytes; see AnalysisCache).
     AnalysisCache& analysisCache() { return cache_; }
@@ -118,12 +127,23 @@ private:
         QString error;
     };
     void startLoad(int slot, const QString& path, std::function<LoadOutcome()> work);
+    /// One image read by readWorkspaceImage(): the image, or why it could not be read.
+    struct DecodedImage {
+        std::optional<WorkspaceImage> image;
+        QString error;
+    };
+    static DecodedImage readWorkspaceImage(const QString& path);
+    int append(const std::vector<DecodedImage>& decoded);
     void compute(int slot, int image);
 
     std::vector<Slot> slots_;
     std::vector<WorkspaceImage> images_;
     AnalysisCache cache_;
     QHash<quint64, bool> pending_;
+    int imageGeneration_ = 0; ///< bumps in clearImages(), so late images and analyses are dropped
+    /// The image on screen, as the analysis workers see it: a request for another image that
+    /// has not started yet is dropped (latest request wins).
+    std::shared_ptr<std::atomic<int>> wantedImage_ = std::make_shared<std::atomic<int>>(-1);
     int currentImage_ = -1, application_ = 0, head_ = kHeadMean, query_ = 0;
     bool rollout_ = false;
 };

@@ -1,9 +1,27 @@
 #include "jobs/BackgroundJob.h"
 
+#include <QCoreApplication>
 #include <QPointer>
+#include <QThreadPool>
 #include <QtConcurrent/QtConcurrentRun>
 
 namespace ringscope::gui {
+
+namespace {
+
+/// Long jobs (training, dataset analyses) run on threads of their own, so that they never
+/// starve the short work on the global pool (model loads, per-image analyses, image decoding).
+QThreadPool& longJobPool() {
+    static QThreadPool* pool = [] {
+        auto* p = new QThreadPool(QCoreApplication::instance());
+        p->setMaxThreadCount(
+            8); // one per view's job at most; they are few and mostly wait on torch
+        return p;
+    }();
+    return *pool;
+}
+
+} // namespace
 
 BackgroundJob::BackgroundJob(QObject* parent) : QObject(parent) {
     connect(&watcher_, &QFutureWatcherBase::finished, this, [this] {
@@ -30,7 +48,7 @@ bool BackgroundJob::start(Work work) {
     QPointer<BackgroundJob> self(this);
     JobContext ctx;
     auto flag = cancel_;
-    ctx.cancelled = [flag] { return flag->load(); };
+    ctx.cancel = [flag] { return flag->load(); };
     ctx.progress = [self](qint64 done, qint64 total) {
         if (!self) return;
         QMetaObject::invokeMethod(
@@ -41,7 +59,7 @@ bool BackgroundJob::start(Work work) {
             Qt::QueuedConnection);
     };
     auto error = error_;
-    watcher_.setFuture(QtConcurrent::run([work = std::move(work), ctx, error] {
+    watcher_.setFuture(QtConcurrent::run(&longJobPool(), [work = std::move(work), ctx, error] {
         try {
             work(ctx);
         } catch (const std::exception& e) {

@@ -3,6 +3,8 @@
 // the work function gets progress and cancel callbacks; the job reports back by signals on
 // the GUI thread and is cancelled and waited for when destroyed.
 
+#include "ringscope/model/core/RunControl.h"
+
 #include <QFutureWatcher>
 #include <QObject>
 #include <QString>
@@ -13,11 +15,9 @@
 
 namespace ringscope::gui {
 
-/// What the work function can use.
-struct JobContext {
-    std::function<void(qint64 done, qint64 total)> progress; ///< thread-safe
-    std::function<bool()> cancelled;                         ///< thread-safe
-};
+/// What a job's work gets: the one progress/cancel type of the project, whose progress is
+/// forwarded to the GUI thread as the progress() signal.
+using JobContext = RunControl;
 
 class BackgroundJob : public QObject {
     Q_OBJECT

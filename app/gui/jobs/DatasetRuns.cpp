@@ -35,10 +35,9 @@ std::vector<MadResult> computeMad(const std::vector<const ModelSession*>& models
     const analysis::BatchStream stream(source, request.batch, request.limit);
     std::vector<MadResult> out;
     int index = 0;
-    analysis::RunControl control;
-    control.cancel = job.cancelled;
+    RunControl control = job; // the same type: one model's share of the bar
     control.progress = [&](int64_t done, int64_t total) {
-        job.progress(index * total + done, int64_t(models.size()) * total);
+        job.report(index * total + done, int64_t(models.size()) * total);
     };
     const auto variant =
         request.renormalised ? analysis::MadVariant::Renormalised : analysis::MadVariant::Published;
@@ -74,7 +73,7 @@ std::vector<Matrix> classifyImages(const std::vector<const ModelSession*>& model
             probs.push_back(torch::softmax(
                 m->loaded().model->forward(torch::stack(inputs)).logits.to(torch::kFloat64), -1));
             done += int64_t(inputs.size());
-            job.progress(done, n * int64_t(models.size()));
+            job.report(done, n * int64_t(models.size()));
         }
         out.push_back(toMatrix(torch::cat(probs)));
     }
@@ -85,10 +84,7 @@ LevelsResult computeLevels(const ModelSession& model, const LevelsRequest& reque
                            const JobContext& job) {
     const DataSource source = openDataSource(request.data);
     const analysis::BatchStream stream(source, request.batch, request.limit);
-    analysis::RunControl control;
-    control.cancel = job.cancelled;
-    control.progress = [&](int64_t done, int64_t total) { job.progress(done, total); };
-    const analysis::LevelsRun r = analysis::levelsOverData(inputOf(model), stream, control);
+    const analysis::LevelsRun r = analysis::levelsOverData(inputOf(model), stream, job);
     LevelsResult out;
     if (r.cancelled || r.examples == 0) return out;
     out.family = r.family;
@@ -119,9 +115,7 @@ CkaResult computeCka(const ModelSession& a, const ModelSession* b, const CkaRequ
     o.feature = analysis::parseFeature(request.feature);
     const DataSource source = openDataSource(request.data);
     const analysis::BatchStream stream(source, request.batch, request.limit);
-    analysis::RunControl control;
-    control.cancel = job.cancelled;
-    control.progress = [&](int64_t done, int64_t total) { job.progress(done, total); };
+    const RunControl& control = job;
     CkaResult result;
     if (!b) {
         const analysis::CkaRun r = analysis::ckaOverData(inputOf(a), {}, stream, o, control);

@@ -76,9 +76,9 @@ TrainOutcome runTraining(const TrainRequest& r, TrainFeed& feed, const JobContex
                           p.epochs,          p.loss,       p.accuracy,   p.lr,
                           p.imagesPerSecond, p.etaSeconds, p.valLoss,    p.valAccuracy};
             feed.push(u);
-            job.progress(p.step, p.totalSteps);
+            job.report(p.step, p.totalSteps);
         },
-        job.cancelled);
+        job.cancel);
     TrainOutcome out;
     out.epochsDone = int64_t(result.history.size());
     out.bestAccuracy = result.bestAccuracy;

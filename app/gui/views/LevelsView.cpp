@@ -112,8 +112,8 @@ void LevelsView::run() {
         // Progress over all models: each model's share scaled into one bar.
         for (size_t i = 0; i < keep.size() && !ctx.cancelled(); ++i) {
             JobContext part = ctx;
-            part.progress = [&ctx, i, n = keep.size()](qint64 done, qint64 total) {
-                ctx.progress(qint64(i) * total + done, qint64(n) * total);
+            part.progress = [&ctx, i, n = keep.size()](int64_t done, int64_t total) {
+                ctx.report(int64_t(i) * total + done, int64_t(n) * total);
             };
             out->push_back(computeLevels(*keep[i], req, part));
         }

@@ -7,6 +7,7 @@
 
 #include "ringscope/analysis/AttentionDistance.h"
 #include "ringscope/analysis/Cka.h"
+#include "ringscope/model/core/RunControl.h"
 #include "ringscope/model/data/DataSource.h"
 #include "ringscope/model/nets/VisionModel.h"
 
@@ -16,13 +17,8 @@
 
 namespace ringscope::analysis {
 
-/// Progress (examples done, examples in all) and cancel callbacks of a run.
-struct RunControl {
-    std::function<void(int64_t done, int64_t total)> progress;
-    std::function<bool()> cancel;
-
-    bool cancelled() const { return cancel && cancel(); }
-};
+/// Progress and cancellation of a run over a data source (ringscope/model/core/RunControl.h).
+using ringscope::RunControl;
 
 /// The examples of a data source in fixed batches, preprocessed for any model's input spec
 /// (so that two models see the same examples). `npy:` batches are fed as they are.

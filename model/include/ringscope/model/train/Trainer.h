@@ -9,6 +9,7 @@
 #include "ringscope/model/data/Dataset.h"
 #include "ringscope/model/ModelMetadata.h"
 #include "ringscope/model/checkpoint/TrainingState.h"
+#include "ringscope/model/core/RunControl.h"
 #include "ringscope/model/nets/VisionModel.h"
 
 #include <torch/types.h>
@@ -102,7 +103,8 @@ struct EvalResult {
 };
 
 using ProgressCallback = std::function<void(const TrainProgress&)>;
-using CancelCallback = std::function<bool()>;
+/// Asked between steps whether to stop: the type of RunControl::cancel (core/RunControl.h).
+using CancelCallback = decltype(RunControl::cancel);
 
 /// Where the latest epoch goes next to the best checkpoint `out`: "run.pt" -> "run.last.pt"
 /// (".last" appended when the file name has no extension).
