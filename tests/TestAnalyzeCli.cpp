@@ -35,6 +35,28 @@ int64_t lineCount(const std::string& path) {
     return n;
 }
 
+/// Fields of a CSV line, quotes respected (RFC 4180).
+int csvFields(const std::string& line) {
+    int fields = 1;
+    bool quoted = false;
+    for (char c : line) {
+        if (c == '"')
+            quoted = !quoted;
+        else if (c == ',' && !quoted)
+            ++fields;
+    }
+    return fields;
+}
+
+/// The header and the first row of a CSV file.
+std::pair<std::string, std::string> csvHead(const std::string& path) {
+    std::ifstream in(path);
+    std::string header, row;
+    std::getline(in, header);
+    std::getline(in, row);
+    return {header, row};
+}
+
 double maxDiff(const torch::Tensor& a, const torch::Tensor& b) {
     return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>();
 }
@@ -54,6 +76,9 @@ private:
             const torch::Tensor t = loadNpy(out + "/" + stem + ".npy");
             QCOMPARE(t.sizes().vec(), info["shape"].get<std::vector<int64_t>>());
             QCOMPARE(lineCount(out + "/" + stem + ".csv"), t.numel() + 1);
+            const auto [header, row] = csvHead(out + "/" + stem + ".csv");
+            QVERIFY2(csvFields(header) == csvFields(row),
+                     (stem + ": " + header + " / " + row).c_str());
         }
         const nlohmann::json manifest = readJson(out + "/manifest.json");
         for (const auto& f : manifest["files"])

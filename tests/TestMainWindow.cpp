@@ -141,6 +141,7 @@ private Q_SLOTS:
         QVERIFY(text.contains(
             QByteArray::fromStdString(ringscope::sha256OfFile(example().toStdString()))));
         QVERIFY(text.contains("sneaker.png"));
+        QVERIFY(text.contains("\"program\": \"ringscope\"")); // the app, not ringscope-cli
         QCOMPARE(ringscope::loadNpy((bundle + "/attention_A.npy").toStdString()).size(0),
                  int64_t(r->applications));
 

@@ -15,6 +15,20 @@
 
 namespace ringscope {
 
+namespace {
+
+/// A CSV field as RFC 4180 wants it: quoted (inner quotes doubled) when it holds a comma, a
+/// quote or a line break ("statistic (1 mean, 2 std)").
+std::string csvField(const std::string& text) {
+    if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
+    std::string out = "\"";
+    for (char c : text)
+        out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return out + "\"";
+}
+
+} // namespace
+
 AnalysisOutput::AnalysisOutput(std::string dir, std::string command)
     : dir_(std::move(dir)), command_(std::move(command)) {
     makeOutputDirectory(dir_);
@@ -38,7 +52,7 @@ void AnalysisOutput::writeCsv(const std::string& file, const torch::Tensor& valu
     std::ostringstream csv;
     csv.precision(10);
     for (const Axis& a : axes)
-        csv << a.name << ",";
+        csv << csvField(a.name) << ",";
     csv << "value\n";
     std::vector<int64_t> idx(shape.size(), 0);
     for (int64_t i = 0; i < flat.numel(); ++i) {

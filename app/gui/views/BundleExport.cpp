@@ -13,6 +13,7 @@ QString writeBundle(const Workspace& ws, const std::vector<ExportableView*>& vie
                     const QString& dir, const QString& kind) {
     try {
         AnalysisOutput out(dir.toStdString(), kind.toStdString());
+        out.manifest()["program"] = "ringscope"; // the desktop app, not the command line
         for (int s : ws.loadedSlots())
             out.checkpoint(Workspace::slotName(s).toStdString(), ws.model(s)->facts().path);
         nlohmann::json images = nlohmann::json::array();
