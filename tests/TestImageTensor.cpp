@@ -392,6 +392,27 @@ private Q_SLOTS:
         QVERIFY2(o.printed.empty(), o.printed.c_str());
     }
 
+    /// A WebP whose header OpenCV's WebP test cannot parse never reaches another decoder: with
+    /// "DICM" at byte 128 it once went to the DICOM decoder, whose library aborts the process.
+    void webpNoOtherDecoder() {
+        std::string bytes = test::readBytes(
+            test::sourceDir() + "/tests/fuzz/regressions/image/webp-header-dicom-signature.webp");
+        QCOMPARE(bytes.compare(128, 4, "DICM"), 0);
+        const Outcome o = decodeQuietly(bytes, "fuzzed.webp");
+        QVERIFY(o.refused);
+        QVERIFY2(contains(o.message, "fuzzed.webp: "), o.message.c_str());
+        QVERIFY2(contains(o.message, "WebP"), o.message.c_str());
+        // A valid WebP with the same four bytes at 128 is still read as WebP.
+        const cv::Mat noise = [] {
+            cv::Mat m(40, 40, CV_8UC3);
+            cv::randu(m, 0, 255);
+            return m;
+        }();
+        std::string webp = encode(".webp", noise, {cv::IMWRITE_WEBP_QUALITY, 101});
+        QVERIFY(webp.size() > 200);
+        QVERIFY(!decodeQuietly(webp, "noise.webp").refused);
+    }
+
     void impossibleBmpsAreRefused() {
         // OpenCV writes 40-byte headers; gray images get a 256-colour palette.
         const std::string gray = encode(".bmp", cv::Mat(23, 37, CV_8UC1, cv::Scalar(5)));

@@ -7,6 +7,10 @@
 #include "ringscope/model/io/FileIO.h"
 #include "ringscope/model/core/Error.h"
 
+#ifdef RINGSCOPE_WITH_LIBWEBP
+#include <webp/decode.h>
+#endif
+
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -166,11 +170,33 @@ std::string bmpRefusal(const std::string& bytes) {
                            : "BMP with " + variant + ", which OpenCV's decoder does not read";
 }
 
+/// OpenCV hands a file to the first decoder whose signature test passes. For WebP that test
+/// parses the header (libwebp's WebPGetFeatures on the first 32 bytes); when it fails on a file
+/// taken for WebP, OpenCV goes on to the decoders after it, DICOM's among them, whose test
+/// looks at byte 128 and whose library (GDCM) aborts the process on malformed input (found by
+/// fuzz_image). So the same test runs here first: a WebP that OpenCV would not read as WebP is
+/// refused. Without libwebp, a WebP that carries the DICOM signature is refused instead.
+std::string webpRefusal(const std::string& bytes) {
+#ifdef RINGSCOPE_WITH_LIBWEBP
+    WebPBitstreamFeatures features;
+    const size_t n = std::min<size_t>(bytes.size(), detail::kOpenCvMinWebPBytes);
+    if (WebPGetFeatures(reinterpret_cast<const uint8_t*>(bytes.data()), n, &features) ==
+        VP8_STATUS_OK)
+        return {};
+    return "corrupt or truncated WebP header";
+#else
+    return bytes.size() >= 132 && bytes.compare(128, 4, "DICM") == 0
+               ? "WebP file with a DICOM signature at byte 128 (refused unread)"
+               : std::string();
+#endif
+}
+
 /// What is refused on the bytes alone, before a decoder runs ("" for nothing).
 std::string refusalBeforeDecoding(const std::string& bytes, ImageFormat format) {
     if (format == ImageFormat::Unknown)
         return "not an image RingScope reads (PNG, JPEG, BMP, WebP, PBM/PGM/PPM)";
     if (format == ImageFormat::Bmp) return bmpRefusal(bytes);
+    if (format == ImageFormat::WebP) return webpRefusal(bytes);
     if (format == ImageFormat::Jpeg && detail::isTruncatedJpeg(bytes))
         return "truncated JPEG (no end-of-image marker)";
     return {};
