@@ -193,13 +193,7 @@ int infoCommand(const Args& raw, std::ostream& out) {
         return 0;
     }
     const Checkpoint ckpt = loadCheckpoint(path);
-    const LoadOptions options = loadOptionsFromArgs(args);
-    InferenceHints hints;
-    hints.heads = options.heads;
-    hints.imageSize = options.imageSize;
-    hints.levels = options.levels;
-    hints.metadata = ckpt.metadata;
-    const nlohmann::json j = describe(ckpt, hints);
+    const nlohmann::json j = describe(ckpt, inferenceHints(ckpt, loadOptionsFromArgs(args)));
     if (args.flag("json"))
         out << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     else

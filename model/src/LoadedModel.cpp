@@ -5,6 +5,15 @@
 
 namespace ringscope {
 
+InferenceHints inferenceHints(const Checkpoint& checkpoint, const LoadOptions& options) {
+    InferenceHints hints;
+    hints.heads = options.heads;
+    hints.imageSize = options.imageSize;
+    hints.levels = options.levels;
+    hints.metadata = checkpoint.metadata;
+    return hints;
+}
+
 LoadedModel loadModel(const std::string& path, const LoadOptions& options) {
     return modelFromCheckpoint(loadCheckpoint(path), options);
 }
@@ -13,11 +22,7 @@ LoadedModel modelFromCheckpoint(Checkpoint checkpoint, const LoadOptions& option
     LoadedModel out;
     out.checkpoint = std::move(checkpoint);
     const std::string& path = out.checkpoint.path;
-    InferenceHints hints;
-    hints.heads = options.heads;
-    hints.imageSize = options.imageSize;
-    hints.levels = options.levels;
-    hints.metadata = out.checkpoint.metadata;
+    const InferenceHints hints = inferenceHints(out.checkpoint, options);
     try {
         InferredConfig inferred = inferConfig(out.checkpoint.weights, hints);
         out.headsSource = inferred.headsSource;

@@ -78,12 +78,7 @@ LoadOptions loadOptions(const OpenAnswers& a) {
 } // namespace
 
 OpenQuestion ModelSession::question(const Checkpoint& ck, const OpenAnswers& answers) {
-    InferenceHints hints;
-    const LoadOptions o = loadOptions(answers);
-    hints.heads = o.heads;
-    hints.imageSize = o.imageSize;
-    hints.levels = o.levels;
-    hints.metadata = ck.metadata;
+    InferenceHints hints = inferenceHints(ck, loadOptions(answers));
     OpenQuestion q;
     InferredConfig inferred;
     try {

@@ -135,6 +135,13 @@ void Workspace::closeModel(int slot) {
     Q_EMIT modelChanged(slot);
 }
 
+std::vector<Workspace::DecodedImage> Workspace::readWorkspaceImages(const QStringList& paths) {
+    std::vector<DecodedImage> decoded;
+    for (const QString& p : paths)
+        decoded.push_back(readWorkspaceImage(p));
+    return decoded;
+}
+
 Workspace::DecodedImage Workspace::readWorkspaceImage(const QString& path) {
     try {
         auto pixels = std::make_shared<cv::Mat>(readImage(path.toStdString()));
@@ -162,10 +169,7 @@ int Workspace::append(const std::vector<DecodedImage>& decoded) {
 }
 
 int Workspace::addImages(const QStringList& paths) {
-    std::vector<DecodedImage> decoded;
-    for (const QString& p : paths)
-        decoded.push_back(readWorkspaceImage(p));
-    return append(decoded);
+    return append(readWorkspaceImages(paths));
 }
 
 void Workspace::loadImages(const QStringList& paths) {
@@ -176,12 +180,7 @@ void Workspace::loadImages(const QStringList& paths) {
         watcher->deleteLater();
         if (generation == imageGeneration_) append(watcher->result());
     });
-    watcher->setFuture(QtConcurrent::run([paths] {
-        std::vector<DecodedImage> decoded;
-        for (const QString& p : paths)
-            decoded.push_back(readWorkspaceImage(p));
-        return decoded;
-    }));
+    watcher->setFuture(QtConcurrent::run([paths] { return readWorkspaceImages(paths); }));
 }
 
 void Workspace::clearImages() {

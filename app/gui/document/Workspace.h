@@ -133,6 +133,7 @@ private:
         QString error;
     };
     static DecodedImage readWorkspaceImage(const QString& path);
+    static std::vector<DecodedImage> readWorkspaceImages(const QStringList& paths);
     int append(const std::vector<DecodedImage>& decoded);
     void compute(int slot, int image);
 

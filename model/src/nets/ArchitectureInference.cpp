@@ -58,6 +58,19 @@ Family detectFamily(const StateDict& w, LevelEncoding& encoding) {
 /// Image sizes tried first, most common first.
 const int64_t kCommonImageSizes[] = {32, 28, 224, 64, 96, 384, 256, 128, 16, 48};
 
+/// How plausible a reading of a level table is (lower: likelier): a common image size with
+/// more than one level ranks by the size's place in kCommonImageSizes, everything else after.
+int plausibility(const TableShape& t) {
+    for (size_t i = 0; i < std::size(kCommonImageSizes); ++i)
+        if (kCommonImageSizes[i] == t.imageSize) return t.levels > 1 ? int(i) : int(i) + 100;
+    return 1000;
+}
+
+/// A common image size with more than one level.
+bool isCommonReading(const TableShape& t) {
+    return plausibility(t) < 100;
+}
+
 std::string describeShapes(const std::vector<TableShape>& shapes) {
     std::string out;
     for (size_t i = 0; i < shapes.size() && i < 8; ++i)
@@ -107,10 +120,7 @@ void resolveLearnableTable(ModelConfig& c, int64_t rows, const InferenceHints& h
         // decides; with several such readings the user must say.
         std::vector<TableShape> common;
         for (const TableShape& t : fitting)
-            if (t.levels > 1 &&
-                std::find(std::begin(kCommonImageSizes), std::end(kCommonImageSizes),
-                          t.imageSize) != std::end(kCommonImageSizes))
-                common.push_back(t);
+            if (isCommonReading(t)) common.push_back(t);
         if (common.size() == 1) fitting = common;
     }
     if (fitting.size() > 1)
@@ -129,14 +139,9 @@ std::vector<TableShape> learnableTableShapes(int64_t rows, int64_t patch) {
     std::vector<TableShape> out;
     for (int64_t g = 1; g * g + 1 <= rows; ++g)
         if (rows % (g * g + 1) == 0) out.push_back({g * patch, rows / (g * g + 1)});
-    // Most plausible first: common image sizes with more than one level, then the rest.
-    auto rank = [](const TableShape& t) {
-        for (size_t i = 0; i < std::size(kCommonImageSizes); ++i)
-            if (kCommonImageSizes[i] == t.imageSize) return t.levels > 1 ? int(i) : int(i) + 100;
-        return 1000;
-    };
-    std::stable_sort(out.begin(), out.end(),
-                     [&](const TableShape& a, const TableShape& b) { return rank(a) < rank(b); });
+    std::stable_sort(out.begin(), out.end(), [](const TableShape& a, const TableShape& b) {
+        return plausibility(a) < plausibility(b);
+    });
     return out;
 }
 

@@ -29,6 +29,9 @@ struct LoadedModel {
     std::shared_ptr<VisionModel> model;
 };
 
+/// What inference knows about a checkpoint: the options given, and the file's own metadata.
+InferenceHints inferenceHints(const Checkpoint& checkpoint, const LoadOptions& options);
+
 /// Builds the model of a checkpoint already read (the weights are shared, not copied). Throws
 /// ModelMismatchError (prefixed with the path; AmbiguousShapeError for a level table that
 /// needs --image-size or --levels) when the weights fit no model or the heads are unknown.
