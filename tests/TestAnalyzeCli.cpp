@@ -187,8 +187,8 @@ private Q_SLOTS:
         QVERIFY2(r.exitCode == 0, r.err.c_str());
         QVERIFY2(r.err.find("broken.png") != std::string::npos, r.err.c_str());
         const nlohmann::json res = readJson(dir_ + "/y/mad.json");
-        QCOMPARE(res["examples"].get<int64_t>(), int64_t(1));
-        QCOMPARE(res["skipped"].size(), size_t(1));
+        QCOMPARE(res["mad"]["examples"].get<int64_t>(), int64_t(1));
+        QCOMPARE(res["mad"]["skipped"].size(), size_t(1));
 
         const std::string idx = dir_ + "/short-images.idx";
         test::writeBytes(idx, std::string("\0\0\x08\x03\0\0\0\x05\0\0\0\x1c\0\0\0\x1c", 16) +

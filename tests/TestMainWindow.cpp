@@ -4,6 +4,8 @@
 #include "TestSupport.h"
 
 #include "ringscope/model/io/Npy.h"
+#include "ringscope/analysis/Studies.h"
+#include "ringscope/model/LoadedModel.h"
 #include "ringscope/model/io/Sha256.h"
 
 #include <torch/types.h>
@@ -16,6 +18,7 @@
 #include "views/InspectorView.h"
 #include "views/LevelsView.h"
 #include "views/MadView.h"
+#include "views/BundleExport.h"
 #include "views/TrainView.h"
 #include "HeatmapPlot.h"
 #include "FigureExport.h"
@@ -23,6 +26,7 @@
 #include "MessageBar.h"
 #include "document/Workspace.h"
 
+#include <QComboBox>
 #include <QDir>
 #include <QDropEvent>
 #include <QMimeData>
@@ -132,8 +136,8 @@ private Q_SLOTS:
             QString::fromStdString(ringscope::test::makeTempDir("gui")) + "/comparison";
         QCOMPARE(w.exportBundle(bundle, true), QString());
         for (const char* f :
-             {"attention.png", "attention.svg", "attention.pdf", "attention_A.npy",
-              "attention_A.csv", "shown_map_A.npy", "comparison.json", "manifest.json"})
+             {"attention.png", "attention.svg", "attention.pdf", "attention.npy", "attention.csv",
+              "shown_map.npy", "query_maps.npy", "entropy.csv", "comparison.json", "manifest.json"})
             QVERIFY2(QFile::exists(bundle + "/" + f), f);
         QFile manifest(bundle + "/manifest.json");
         QVERIFY(manifest.open(QIODevice::ReadOnly));
@@ -142,7 +146,7 @@ private Q_SLOTS:
             QByteArray::fromStdString(ringscope::sha256OfFile(example().toStdString()))));
         QVERIFY(text.contains("sneaker.png"));
         QVERIFY(text.contains("\"program\": \"ringscope\"")); // the app, not ringscope-cli
-        QCOMPARE(ringscope::loadNpy((bundle + "/attention_A.npy").toStdString()).size(0),
+        QCOMPARE(ringscope::loadNpy((bundle + "/attention.npy").toStdString()).size(0),
                  int64_t(r->applications));
 
         const QString png =
@@ -200,12 +204,25 @@ private Q_SLOTS:
         QSignalSpy done(&view.job(), &BackgroundJob::finished);
         view.run();
         QVERIFY(done.wait(30000));
-        const Matrix& aa = view.result().aa;
-        QCOMPARE(aa.rows, 3);
+        const torch::Tensor aa = view.result()->aa;
+        QCOMPARE(aa.size(0), int64_t(3));
         for (int i = 0; i < 3; ++i)
-            QVERIFY(std::abs(aa.at(i, i) - 1.0) < 1e-9);
+            QVERIFY(std::abs(aa[i][i].item<double>() - 1.0) < 1e-9);
         QCOMPARE(view.heatmap(0).rows(), 3);
-        QCOMPARE(view.heatmap(0).value(0, 1), aa.at(0, 1));
+        QCOMPARE(view.heatmap(0).value(0, 1), aa[0][1].item<double>());
+
+        // The export holds the numbers with the settings of their run, even after the pickers
+        // changed, under the names `ringscope-cli analyze cka` writes.
+        view.findChild<QComboBox*>("kernel")->setCurrentText("rbf");
+        const QString dir =
+            QString::fromStdString(ringscope::test::makeTempDir("gui")) + "/cka-view";
+        QCOMPARE(ringscope::gui::writeBundle(w.workspace(), {&view}, dir, "view"), QString());
+        QVERIFY(torch::equal(ringscope::loadNpy((dir + "/cka.npy").toStdString()), aa));
+        const nlohmann::json manifest = nlohmann::json::parse(
+            ringscope::test::readBytes((dir + "/manifest.json").toStdString()));
+        QCOMPARE(manifest["analyses"]["cka"]["kernel"].get<std::string>(), std::string("linear"));
+        QCOMPARE(manifest["settings"]["examples"].get<int64_t>(), int64_t(16));
+        QVERIFY(QFile::exists(dir + "/cka.png"));
 
         if (!ringscope::test::hasFashionMnist()) QSKIP(ringscope::test::kNoFashionMnist);
         view.setDataSpec("fashion-mnist:test");
@@ -215,7 +232,7 @@ private Q_SLOTS:
         QVERIFY(view.job().running());
         view.job().cancel();
         QVERIFY(cancelled.wait(60000));
-        QCOMPARE(view.result().aa.values, aa.values); // the last good result stays
+        QVERIFY(torch::equal(view.result()->aa, aa)); // the last good result stays
     }
 
     /// Classify: one row per image, the models' top classes, the probabilities of the single
@@ -253,12 +270,14 @@ private Q_SLOTS:
                                    "/ringformer_tiny.input.npy");
         w.levelsView().run();
         QVERIFY(levelsDone.wait(30000));
-        const LevelsResult& lv = w.levelsView().result().front();
-        QCOMPARE(lv.examples, 2LL);
-        QCOMPARE(lv.signalRatioMean.rows, 4);
-        QCOMPARE(lv.signalRatioMean.cols, w.workspace().model(0)->facts().applications);
-        QCOMPARE(lv.dynamics.rows, 4);
-        QVERIFY(lv.lowRankNorm.at(0, 0) > 0);
+        const ringscope::analysis::LevelsStudy& lv = *w.levelsView().result();
+        QCOMPARE(lv.examples, int64_t(2));
+        QCOMPARE(lv.runs.front().signalRatioMean.size(0), int64_t(4));
+        QCOMPARE(lv.runs.front().signalRatioMean.size(1),
+                 int64_t(w.workspace().model(0)->facts().applications));
+        QCOMPARE(lv.runs.front().relativeUpdateMean.size(0),
+                 int64_t(w.workspace().model(0)->facts().applications));
+        QVERIFY(lv.lowRank.front()->frobenius[0][0].item<double>() > 0);
 
         MadView& mad = w.madView();
         mad.setDataSpec("npy:" + QString::fromStdString(ringscope::test::fixturesDir()) +
@@ -267,15 +286,65 @@ private Q_SLOTS:
         QSignalSpy done(&mad.job(), &BackgroundJob::finished);
         mad.run();
         QVERIFY(done.wait(30000));
-        QCOMPARE(int(mad.result().size()), 2);
+        QCOMPARE(int(mad.result()->mad.size()), 2);
         const torch::Tensor ref =
             ringscope::loadNpy(ringscope::test::fixturesDir() + "/ringformer_tiny.mad.npy")
                 .mean(1); // [A, H]
-        const Matrix& m = mad.result()[0].mean;
-        QCOMPARE(m.rows, int(ref.size(0)));
-        for (int a = 0; a < m.rows; ++a)
-            for (int h = 0; h < m.cols; ++h)
-                QVERIFY(std::abs(m.at(a, h) - ref[a][h].item<double>()) < 1e-3);
+        const torch::Tensor m = mad.result()->mad[0].mean(1);
+        QCOMPARE(m.sizes(), ref.sizes());
+        QVERIFY((m - ref.to(torch::kFloat64)).abs().max().item<double>() < 1e-3);
+
+        // The three views export under the command line's names (B's arrays end in _b).
+        const QString dir =
+            QString::fromStdString(ringscope::test::makeTempDir("gui")) + "/data-views";
+        QCOMPARE(ringscope::gui::writeBundle(
+                     w.workspace(), {&w.levelsView(), &mad, &w.classifyView()}, dir, "comparison"),
+                 QString());
+        for (const char* f :
+             {"mad.npy", "mad_mean.csv", "mad_b.npy", "mad_std_b.npy", "relative_update.npy",
+              "update_cosine_b.npy", "signal_ratio.npy", "lowrank_frobenius_b.npy",
+              "probabilities.npy", "probabilities_b.npy", "mad.png", "dynamics.svg", "signals.pdf"})
+            QVERIFY2(QFile::exists(dir + "/" + f), f);
+        QVERIFY(torch::equal(ringscope::loadNpy((dir + "/mad_b.npy").toStdString()),
+                             mad.result()->mad[1]));
+    }
+
+    /// The app trains with the command line's plan: its checkpoint records the data split and
+    /// the recipe that `ringscope-cli train --resume` reads.
+    void appTrainingRecordsItsData() {
+        const std::string root = ringscope::test::makeTempDir("train") + "/images";
+        for (const auto& [label, names] :
+             {std::pair{"shoes", std::vector<std::string>{"sneaker", "sandal", "ankle_boot"}},
+              std::pair{"tops", std::vector<std::string>{"tshirt", "shirt", "coat"}}}) {
+            QDir().mkpath(QString::fromStdString(root + "/" + label));
+            for (const std::string& n : names)
+                QFile::copy(imageFile(QString::fromStdString(n + ".png")),
+                            QString::fromStdString(root + "/" + label + "/" + n + ".png"));
+        }
+        TrainRequest r = TrainRequest::withDefaultRecipe();
+        r.family = "vit";
+        r.hidden = 16;
+        r.heads = 2;
+        r.mlp = 32;
+        r.depth = 1;
+        r.patch = 7;
+        r.data = "folder:" + root;
+        r.holdout = 2;
+        r.epochs = 1;
+        r.batch = 4;
+        r.adamw = true;
+        r.weightDecay = 0.05;
+        r.out = ringscope::test::makeTempDir("train") + "/app.pt";
+        TrainFeed feed;
+        const TrainOutcome outcome = runTraining(r, feed, {});
+        QCOMPARE(outcome.epochsDone, 1LL);
+        const ringscope::LoadedModel saved = ringscope::loadModel(r.out);
+        const nlohmann::json& extra = saved.metadata.extra;
+        QCOMPARE(extra["train_data"]["data"].get<std::string>(), r.data);
+        QCOMPARE(extra["train_data"]["holdout"].get<int64_t>(), int64_t(2));
+        QVERIFY(extra["train_options"]["adamw"].get<bool>());
+        QCOMPARE(saved.model->config().classes, int64_t(2));
+        QVERIFY(!feed.take().empty());
     }
 
     /// Training from the app: live updates, the result opens into a slot; cancelling after an

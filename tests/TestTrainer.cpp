@@ -13,6 +13,7 @@
 #include "ringscope/model/core/Runtime.h"
 #include "ringscope/model/io/Sha256.h"
 #include "ringscope/model/data/SubsetDataset.h"
+#include "ringscope/model/train/TrainPlan.h"
 #include "ringscope/model/train/Trainer.h"
 
 #include <QtTest>
@@ -85,8 +86,79 @@ private Q_SLOTS:
     /// vectors need no data).
     void init() {
         const QByteArray name = QTest::currentTestFunction();
-        if (name != "scheduleShape" && name != "sha256KnownValues" && !train_)
+        if (name != "scheduleShape" && name != "sha256KnownValues" &&
+            name != "planSplitsAndRecordsItsData" && !train_)
             QSKIP(test::kNoFashionMnist);
+    }
+
+    /// A training plan (the one both front ends use) on a folder of labelled images: the
+    /// hold-out split, the model sized from the data, and checkpoints that record the split and
+    /// the recipe, so that a resumed plan reads the same images and carries on.
+    void planSplitsAndRecordsItsData() {
+        const std::string root = dir_ + "/folder-data";
+        const std::vector<std::string> shoes = {"sneaker", "sandal", "ankle_boot"},
+                                       tops = {"tshirt", "shirt", "pullover", "coat"};
+        for (const auto& [label, names] : {std::pair{"shoes", shoes}, std::pair{"tops", tops}}) {
+            std::filesystem::create_directories(root + "/" + label);
+            for (const std::string& n : names)
+                std::filesystem::copy_file(test::sourceDir() + "/resources/images/" + n + ".png",
+                                           root + "/" + label + "/" + n + ".png",
+                                           std::filesystem::copy_options::overwrite_existing);
+        }
+        TrainData data;
+        data.data = "folder:" + root;
+        data.holdout = 2;
+        TrainOptions o = quickOptions();
+        o.epochs = 1;
+        o.batchSize = 5;
+        o.adamw = true;
+        o.weightDecay = 0.05;
+        o.checkpointPath = dir_ + "/plan.pt";
+        o.lastCheckpointPath = dir_ + "/plan.last.pt";
+        const auto configure = [](const Dataset& fit) {
+            return configForData(tinyConfig(Family::RingFormer), fit);
+        };
+        TrainingPlan plan(data, configure, o);
+        QCOMPARE(plan.sets().fit().size(), int64_t(5));
+        QCOMPARE(plan.sets().validation()->size(), int64_t(2));
+        QCOMPARE(plan.model().config().classes, int64_t(2));
+        QCOMPARE(plan.model().config().imageSize, int64_t(28));
+        const TrainResult r = plan.run();
+        QCOMPARE(r.history.size(), size_t(1));
+
+        const LoadedModel saved = loadModel(o.lastCheckpointPath);
+        const TrainData stored = storedTrainData(saved.metadata);
+        QCOMPARE(stored.data, data.data);
+        QCOMPARE(stored.holdout.value_or(-1), int64_t(2));
+        const TrainOptions recipe = storedRecipe(saved.metadata);
+        QVERIFY(recipe.adamw);
+        QCOMPARE(recipe.weightDecay, 0.05);
+        QCOMPARE(saved.metadata.classNames, (std::vector<std::string>{"shoes", "tops"}));
+
+        TrainOptions more = recipe;
+        more.epochs = 2;
+        more.checkpointPath = dir_ + "/plan2.pt";
+        more.lastCheckpointPath.clear();
+        TrainingPlan resumed(stored, saved, more);
+        QVERIFY(resumed.resumed());
+        const TrainResult r2 = resumed.run();
+        QCOMPARE(r2.firstEpoch, int64_t(2));
+        QCOMPARE(r2.history.size(), size_t(1));
+
+        // Hold-out and validation source together, or a hold-out set of every image: refused.
+        TrainData both = data;
+        both.val = data.data;
+        QVERIFY_EXCEPTION_THROWN(TrainSets{both}, RingScopeError);
+        TrainData all = data;
+        all.holdout = 7;
+        QVERIFY_EXCEPTION_THROWN(TrainSets{all}, RingScopeError);
+        // A model file without optimizer state cannot be resumed.
+        const LoadedModel bare = loadModel(test::fixturesDir() + "/vit_tiny.state_dict.pt", [] {
+            LoadOptions l;
+            l.heads = 4;
+            return l;
+        }());
+        QVERIFY_EXCEPTION_THROWN(requireResumable(bare), FileFormatError);
     }
 
     void scheduleShape() {

@@ -111,4 +111,16 @@ torch::Tensor neighbourhoodMass(const torch::Tensor& attention) {
     return (patches * mask).sum(-1).mean(-1);
 }
 
+torch::Tensor queryMaps(const torch::Tensor& attention, int64_t query) {
+    const int64_t apps = attention.size(0), heads = attention.size(1), n = attention.size(2);
+    const int64_t g = gridSide(n);
+    return attention.select(2, query).narrow(2, 1, n - 1).reshape({apps, heads, g, g});
+}
+
+torch::Tensor fusedQueryMaps(const torch::Tensor& attention, int64_t query, HeadFusion fusion) {
+    const int64_t apps = attention.size(0), n = attention.size(2);
+    const int64_t g = gridSide(n);
+    return fuseHeads(attention, fusion).select(1, query).narrow(1, 1, n - 1).reshape({apps, g, g});
+}
+
 } // namespace ringscope::analysis

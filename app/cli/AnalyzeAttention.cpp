@@ -3,11 +3,14 @@
 #include "CommandSupport.h"
 
 #include "ringscope/analysis/AttentionMaps.h"
+#include "ringscope/analysis/ImageTrace.h"
+#include "ringscope/model/Classification.h"
 #include "ringscope/model/core/Error.h"
 #include "ringscope/model/data/ImageTensor.h"
 
 #include "AttentionOverlay.h"
 #include "MatImage.h"
+#include "StudyExport.h"
 
 #include <QString>
 
@@ -21,10 +24,6 @@ namespace {
 std::vector<double> values(const torch::Tensor& t) {
     const torch::Tensor c = t.to(torch::kFloat64).contiguous().reshape({-1});
     return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
-}
-
-std::string applicationName(const ModelConfig& c) {
-    return c.family == Family::ViT || c.family == Family::OWF ? "layer" : "iteration";
 }
 
 void configureOverlay(plots::AttentionOverlay& view, const CliArgs& args) {
@@ -57,45 +56,23 @@ int analyzeAttention(const std::vector<std::string>& raw, std::ostream& out) {
     const analysis::HeadFusion fusion =
         analysis::parseFusion(args.value("fusion").value_or("mean"));
 
-    ForwardTrace trace;
-    trace.recordSignals = false;
-    torch::Tensor logits;
-    {
-        torch::NoGradGuard noGrad;
-        logits = model.loaded.model->forward(preprocessImage(image, spec).unsqueeze(0), {}, &trace)
-                     .logits[0];
-    }
-    std::vector<torch::Tensor> perApp;
-    for (const auto& p : trace.attention)
-        perApp.push_back(p[0]);
-    const torch::Tensor attention = torch::stack(perApp); // [A, H, N, N]
+    const analysis::ImageTrace traced = analysis::traceImage(*model.loaded.model, spec, image);
+    const torch::Tensor& attention = traced.attention; // [A, H, N, N]
     const int64_t apps = attention.size(0), heads = attention.size(1);
-    const torch::Tensor maps =
-        attention.select(2, query).narrow(2, 1, n - 1).reshape({apps, heads, g, g});
-    const torch::Tensor fused = analysis::fuseHeads(attention, fusion)
-                                    .select(1, query)
-                                    .narrow(1, 1, n - 1)
-                                    .reshape({apps, g, g});
+    const torch::Tensor maps = analysis::queryMaps(attention, query);
+    const torch::Tensor fused = analysis::fusedQueryMaps(attention, query, fusion);
 
-    const std::string appName = applicationName(c);
-    output.checkpoint("model", model.path);
+    const analysis::StudyModel subject =
+        analysis::StudyModel::of(*model.loaded.model, spec, "A", model.label, model.path);
+    const std::string& appName = subject.axis;
+    output.checkpoint(subject.role, model.path);
     output.manifest()["images"] = {imagePath};
     output.manifest()["settings"] = {{"query", query},
                                      {"fusion", analysis::fusionName(fusion)},
                                      {"heads", c.heads},
                                      {"rollout", args.flag("rollout")}};
-    output.array("attention", attention, {{appName}, {"head"}, {"query", false}, {"key", false}},
-                 "softmax attention P [application, head, query token, key token]; token 0 is CLS");
-    output.array("query_maps", maps, {{appName}, {"head"}, {"row", false}, {"col", false}},
-                 "the query token's attention over the patch grid, per head");
-    output.array("fused_maps", fused, {{appName}, {"row", false}, {"col", false}},
-                 "the query token's attention over the patch grid, heads fused by " +
-                     analysis::fusionName(fusion));
-    output.array("entropy", analysis::attentionEntropy(attention), {{appName}, {"head"}},
-                 "mean attention entropy per head (nats)");
-    output.array("neighbourhood_mass", analysis::neighbourhoodMass(attention),
-                 {{appName}, {"head"}},
-                 "attention mass kept in the query patch's 3x3 neighbourhood, per head");
+    writeImageAttention(output, subject, attention,
+                        topClasses(traced.probabilities, 5, model.loaded.metadata), query, fusion);
 
     const QImage shown = matToQImage(image);
     const int highlight = query > 0 ? int(query - 1) : -1;
@@ -108,7 +85,8 @@ int analyzeAttention(const std::vector<std::string>& raw, std::ostream& out) {
         analysis::RolloutOptions ro;
         ro.fusion = fusion;
         ro.discardRatio = args.number("discard").value_or(0.0);
-        const torch::Tensor joint = analysis::attentionRollout(trace.attention, ro)[0]; // [N, N]
+        const torch::Tensor joint =
+            analysis::attentionRollout(attention.unsqueeze(1).unbind(0), ro)[0]; // [N, N]
         const torch::Tensor rollout = joint[query].narrow(0, 1, n - 1).reshape({g, g});
         output.array("rollout", rollout, {{"row", false}, {"col", false}},
                      "attention rollout: the query row of J = R_A ... R_1 over the patch grid");
@@ -143,17 +121,6 @@ int analyzeAttention(const std::vector<std::string>& raw, std::ostream& out) {
     tall.height = std::max(opts.height, int(opts.width * apps / std::max<int64_t>(1, heads)));
     output.figure(perHead, "heads", tall);
 
-    const torch::Tensor probs = torch::softmax(logits.to(torch::kFloat64), -1);
-    const auto top = probs.topk(std::min<int64_t>(5, probs.size(0)));
-    nlohmann::json predictions = nlohmann::json::array();
-    for (int64_t i = 0; i < std::get<0>(top).size(0); ++i) {
-        const int64_t k = std::get<1>(top)[i].item<int64_t>();
-        predictions.push_back({{"class", model.loaded.metadata.className(k)},
-                               {"index", k},
-                               {"probability", std::get<0>(top)[i].item<double>()}});
-    }
-    output.results()["predictions"] = predictions;
-    output.results()["model"] = model.label;
     out << output.finish() << "\n";
     return 0;
 }

@@ -55,15 +55,6 @@ analysis::RunControl stderrProgress(const std::string& what) {
     return c;
 }
 
-DataArg openDataArg(const CliArgs& args, int64_t defaultBatch) {
-    DataArg d{openDataSource(args.require("data")), nullptr};
-    const int64_t batch = args.integerOr("batch", defaultBatch);
-    if (batch <= 0) throw UsageError{"--batch must be positive"};
-    d.stream =
-        std::make_unique<analysis::BatchStream>(d.source, batch, args.integerOr("limit", -1));
-    return d;
-}
-
 plots::ExportOptions exportOptions(const CliArgs& args) {
     plots::ExportOptions o;
     o.width = int(args.integerOr("width", o.width));
@@ -74,18 +65,6 @@ plots::ExportOptions exportOptions(const CliArgs& args) {
         throw UsageError{
             "--width and --height must lie in [100, 20000] pixels, --dpi in [24, 1200]"};
     return o;
-}
-
-void recordRun(AnalysisOutput& out, const DataArg& data, const analysis::RunReport& report) {
-    out.manifest()["data"] = {{"source", data.source.spec},
-                              {"description", data.source.description()},
-                              {"examples", report.examples},
-                              {"skipped", report.skipped.size()}};
-    out.results()["examples"] = report.examples;
-    out.results()["skipped"] = report.skipped;
-    for (const auto& s : report.skipped)
-        std::cerr << "warning: skipped " << s << "\n";
-    if (report.cancelled) throw RingScopeError("cancelled");
 }
 
 int analyzeCommand(const Args& raw, std::ostream& out) {

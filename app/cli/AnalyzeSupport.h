@@ -39,18 +39,8 @@ ModelArg openModelArg(const std::string& path, const CliArgs& args);
 /// Progress on stderr ("mad: 640/1000 images"), at most every half second.
 analysis::RunControl stderrProgress(const std::string& what);
 
-/// The data source of --data with its stream (batch --batch, default 64; --limit).
-struct DataArg {
-    DataSource source;
-    std::unique_ptr<analysis::BatchStream> stream;
-};
-DataArg openDataArg(const CliArgs& args, int64_t defaultBatch = 64);
-
 /// Figure size from --width, --height (pixels) and --dpi.
 plots::ExportOptions exportOptions(const CliArgs& args);
-
-/// Records the data source and the skipped images of a run in the results and manifest.
-void recordRun(AnalysisOutput& out, const DataArg& data, const analysis::RunReport& report);
 
 int analyzeAttention(const std::vector<std::string>& args, std::ostream& out);
 int analyzeMad(const std::vector<std::string>& args, std::ostream& out);

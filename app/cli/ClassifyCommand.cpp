@@ -2,6 +2,7 @@
 #include "Commands.h"
 
 #include "ringscope/model/core/Error.h"
+#include "ringscope/model/Classification.h"
 #include "ringscope/model/data/ImageTensor.h"
 
 #include <torch/types.h>
@@ -20,32 +21,29 @@ int classifyCommand(const Args& raw, std::ostream& out) {
     const InputSpec spec = loaded.metadata.inputSpec();
 
     std::vector<std::string> images(args.positional().begin() + 1, args.positional().end());
-    std::vector<torch::Tensor> batch;
+    std::vector<cv::Mat> decoded;
     for (const auto& image : images) {
         try {
-            batch.push_back(preprocessImage(readImage(image), spec));
+            decoded.push_back(readImage(image));
         } catch (const FileFormatError&) {
             throw;
         } catch (const std::exception& e) {
             throw FileFormatError(image, e.what());
         }
     }
-    torch::NoGradGuard noGrad;
-    torch::Tensor probs = torch::softmax(loaded.model->forward(torch::stack(batch)).logits, -1);
-    const int64_t k = std::min<int64_t>(top, probs.size(1));
-    auto [values, indices] = probs.topk(k, -1);
-
-    nlohmann::json results = nlohmann::json::array();
-    for (size_t i = 0; i < images.size(); ++i) {
-        nlohmann::json preds = nlohmann::json::array();
-        for (int64_t j = 0; j < k; ++j) {
-            const int64_t cls = indices[int64_t(i)][j].item<int64_t>();
-            preds.push_back({{"class", cls},
-                             {"name", loaded.metadata.className(cls)},
-                             {"probability", values[int64_t(i)][j].item<double>()}});
-        }
-        results.push_back({{"image", images[i]}, {"top", preds}});
+    std::vector<const cv::Mat*> pointers;
+    for (const cv::Mat& m : decoded)
+        pointers.push_back(&m);
+    torch::Tensor probs;
+    try {
+        probs = classifyImages(*loaded.model, spec, pointers);
+    } catch (const UnusableImageError& e) {
+        throw FileFormatError(images[size_t(e.index())], e.problem());
     }
+    nlohmann::json results = nlohmann::json::array();
+    for (size_t i = 0; i < images.size(); ++i)
+        results.push_back({{"image", images[i]},
+                           {"top", toJson(topClasses(probs[int64_t(i)], top, loaded.metadata))}});
     if (args.flag("json")) {
         out << nlohmann::json({{"checkpoint", path}, {"results", results}}).dump(2) << "\n";
         return 0;

@@ -8,6 +8,7 @@
 #include "ringscope/model/data/SubsetDataset.h"
 #include "ringscope/model/core/Runtime.h"
 #include "ringscope/model/io/Sha256.h"
+#include "ringscope/model/train/TrainPlan.h"
 #include "ringscope/model/train/Trainer.h"
 
 #include <cmath>
@@ -33,41 +34,21 @@ const Dataset& labelledDataset(const DataSource& src, const std::string& option,
 }
 
 /// Where the data of a run comes from: the command line over what a resumed run stored.
-struct TrainData {
-    std::string data, val;
-    std::optional<int64_t> holdout, limit, valLimit;
-
-    nlohmann::json toJson() const {
-        nlohmann::json j = {{"data", data}};
-        if (!val.empty()) j["val"] = val;
-        if (holdout) j["holdout"] = *holdout;
-        if (limit) j["limit"] = *limit;
-        if (valLimit) j["val_limit"] = *valLimit;
-        return j;
-    }
-};
-
-std::optional<int64_t> storedInteger(const nlohmann::json& j, const char* key) {
-    if (j.is_object() && j.contains(key) && j[key].is_number_integer())
-        return j[key].get<int64_t>();
-    return std::nullopt;
-}
-
-TrainData trainData(const CliArgs& args, const nlohmann::json& stored) {
+TrainData trainData(const CliArgs& args, const std::optional<TrainData>& stored) {
+    const bool storedHere = stored && !args.value("data");
     TrainData d;
-    const bool storedHere = stored.is_object() && !args.value("data");
-    d.data = args.value("data").value_or(storedHere ? stored.value("data", std::string())
-                                                    : std::string());
+    d.data = args.value("data").value_or(storedHere ? stored->data : std::string());
     if (d.data.empty()) throw UsageError{"--data is required"};
-    d.val =
-        args.value("val").value_or(storedHere ? stored.value("val", std::string()) : std::string());
+    d.val = args.value("val").value_or(storedHere ? stored->val : std::string());
     d.holdout = args.integer("holdout");
-    if (!d.holdout && storedHere && !args.value("val"))
-        d.holdout = storedInteger(stored, "holdout");
+    if (!d.holdout && storedHere && !args.value("val")) d.holdout = stored->holdout;
     d.limit = args.integer("limit");
-    if (!d.limit && storedHere) d.limit = storedInteger(stored, "limit");
+    if (!d.limit && storedHere) d.limit = stored->limit;
     d.valLimit = args.integer("val-limit");
-    if (!d.valLimit && storedHere) d.valLimit = storedInteger(stored, "val_limit");
+    if (!d.valLimit && storedHere) d.valLimit = stored->valLimit;
+    if (d.holdout && !d.val.empty()) throw UsageError{"--holdout and --val exclude each other"};
+    if (d.holdout && *d.holdout <= 0)
+        throw UsageError{"--holdout must lie between 1 and the number of training images - 1"};
     return d;
 }
 
@@ -110,53 +91,6 @@ void printProgress(const TrainProgress& p) {
     }
 }
 
-/// The training and validation sets of a run, with the subsets they are cut from.
-struct TrainSets {
-    DataSource data;
-    std::optional<DataSource> valSource;
-    std::unique_ptr<Dataset> trainCut, valCut, fitPart, holdoutPart;
-    const Dataset* fit = nullptr;
-    const Dataset* val = nullptr;
-};
-
-std::unique_ptr<TrainSets> openTrainSets(const TrainData& d) {
-    auto sets = std::make_unique<TrainSets>(
-        TrainSets{openDataSource(d.data), {}, {}, {}, {}, {}, nullptr, nullptr});
-    const Dataset& all = labelledDataset(sets->data, "--data", d.limit, sets->trainCut);
-    sets->fit = &all;
-    if (!d.val.empty()) {
-        sets->valSource = openDataSource(d.val);
-        sets->val = &labelledDataset(*sets->valSource, "--val", d.valLimit, sets->valCut);
-    }
-    if (d.holdout) {
-        if (sets->val) throw UsageError{"--holdout and --val exclude each other"};
-        const int64_t total = all.size();
-        if (*d.holdout <= 0 || *d.holdout >= total)
-            throw UsageError{"--holdout must lie between 1 and the number of training images - 1"};
-        sets->fitPart = SubsetDataset::first(all, total - *d.holdout);
-        sets->holdoutPart = SubsetDataset::range(all, total - *d.holdout, *d.holdout);
-        sets->fit = sets->fitPart.get();
-        sets->val = sets->holdoutPart.get();
-    }
-    return sets;
-}
-
-/// The model to train: a resumed checkpoint's, or a new one from the model options.
-std::shared_ptr<VisionModel> modelToTrain(const CliArgs& args,
-                                          const std::optional<LoadedModel>& resumed,
-                                          const Dataset& fit, uint64_t seed, ModelMetadata& meta) {
-    if (resumed) {
-        meta = resumed->metadata;
-        return resumed->model;
-    }
-    ModelConfig defaults;
-    defaults.imageSize = fit.get(0).image.rows;
-    defaults.classes = fit.numClasses();
-    meta.config = modelConfigFromArgs(args, defaults);
-    meta.classNames = fit.classNames();
-    return createModel(meta.config, seed);
-}
-
 } // namespace
 
 int trainCommand(const Args& raw, std::ostream& out) {
@@ -170,47 +104,46 @@ int trainCommand(const Args& raw, std::ostream& out) {
     const std::string target = args.require("out");
     configureThreads(int(args.integerOr("threads", 0)));
     std::optional<LoadedModel> resumed;
+    std::optional<TrainData> stored;
     TrainOptions base;
-    nlohmann::json storedData;
     if (auto r = args.value("resume")) {
         resumed = loadModelFromArgs(*r, args);
-        const Checkpoint& ck = resumed->checkpoint;
-        if (!ck.state) {
-            const std::string why =
-                ck.training.is_object() && ck.training.contains("optimizer_problem")
-                    ? ck.training["optimizer_problem"].get<std::string>()
-                    : "it holds no optimizer state";
-            throw FileFormatError(*r, "cannot resume from this checkpoint: " + why);
-        }
-        base = TrainOptions::fromJson(
-            resumed->metadata.extra.value("train_options", nlohmann::json()), base);
-        storedData = resumed->metadata.extra.value("train_data", nlohmann::json());
+        requireResumable(*resumed);
+        base = storedRecipe(resumed->metadata);
+        stored = storedTrainData(resumed->metadata);
     }
-    const TrainData dataSpec = trainData(args, storedData);
-    const std::unique_ptr<TrainSets> sets = openTrainSets(dataSpec);
+    const TrainData dataSpec = trainData(args, stored);
     TrainOptions options = trainOptions(args, target, base);
-    if (resumed) options.resume = resumed->checkpoint.state;
     std::shared_ptr<ProcessGroup> group;
     if (args.flag("distributed")) {
         group = std::make_shared<ProcessGroup>(ProcessGroup::optionsFromEnvironment());
         options.group = group;
     }
     const bool leader = !group || group->rank() == 0;
-
-    ModelMetadata meta;
-    std::shared_ptr<VisionModel> model =
-        modelToTrain(args, resumed, *sets->fit, options.seed, meta);
-    meta.dataset = dataSpec.data;
-    meta.extra["train_data"] = dataSpec.toJson();
+    std::unique_ptr<TrainingPlan> plan;
+    if (resumed) {
+        plan = std::make_unique<TrainingPlan>(dataSpec, *resumed, options);
+    } else {
+        // The model options over defaults whose image size and classes are the data's.
+        const auto configure = [&args](const Dataset& fit) {
+            ModelConfig defaults;
+            defaults.imageSize = fit.get(0).image.rows;
+            defaults.classes = fit.numClasses();
+            return modelConfigFromArgs(args, defaults);
+        };
+        plan = std::make_unique<TrainingPlan>(dataSpec, configure, options);
+    }
+    const VisionModel& model = plan->model();
     if (leader) {
-        std::cerr << (resumed ? "resuming " : "training ") << model->config().summary() << " ("
-                  << model->weights().numel() << " parameters) on " << sets->fit->description()
-                  << (sets->val ? ", validating on " + sets->val->description() : std::string());
+        const Dataset* val = plan->sets().validation();
+        std::cerr << (resumed ? "resuming " : "training ") << model.config().summary() << " ("
+                  << model.weights().numel() << " parameters) on "
+                  << plan->sets().fit().description()
+                  << (val ? ", validating on " + val->description() : std::string());
         if (group) std::cerr << ", " << group->worldSize() << " processes";
         std::cerr << "\n";
     }
-    TrainResult r = train(*model, *sets->fit, sets->val, options, meta,
-                          leader ? printProgress : ProgressCallback{});
+    const TrainResult r = plan->run(leader ? printProgress : ProgressCallback{});
     nlohmann::json summary = {{"out", target},
                               {"last", options.lastCheckpointPath},
                               {"epochs", r.history.size()},
@@ -220,8 +153,8 @@ int trainCommand(const Args& raw, std::ostream& out) {
                               {"best_epoch", r.bestEpoch},
                               {"stopped_early", r.stoppedEarly},
                               {"cancelled", r.cancelled},
-                              {"parameters", model->weights().numel()}};
-    summary["weights_sha256"] = weightsFingerprint(model->weights());
+                              {"parameters", model.weights().numel()}};
+    summary["weights_sha256"] = weightsFingerprint(model.weights());
     if (group) summary["rank"] = group->rank();
     nlohmann::json history = nlohmann::json::array();
     for (const auto& e : r.history)

@@ -3,11 +3,10 @@
 #include "document/ModelSession.h"
 
 #include "ringscope/analysis/AttentionMaps.h"
-#include "ringscope/analysis/LevelSignals.h"
+#include "ringscope/analysis/ImageTrace.h"
 #include "ringscope/model/nets/ArchitectureInference.h"
 #include "ringscope/model/checkpoint/Checkpoint.h"
 #include "ringscope/model/core/Error.h"
-#include "ringscope/model/data/ImageTensor.h"
 #include "ringscope/model/LoadedModel.h"
 #include "ringscope/model/nets/ParameterLayout.h"
 
@@ -201,28 +200,21 @@ CheckpointFacts ModelSession::checkpointFacts() const {
 
 ImageAnalysis ModelSession::analyse(const cv::Mat& image) const {
     const LoadedModel& m = d_->loaded;
-    const torch::Tensor input = preprocessImage(image, m.metadata.inputSpec()).unsqueeze(0);
-    ForwardTrace trace;
-    trace.recordSignals = false;
-    torch::Tensor logits;
+    analysis::ImageTrace t;
     {
         std::lock_guard<std::mutex> lock(d_->forwardMutex);
-        torch::NoGradGuard noGrad;
-        logits = m.model->forward(input, {}, &trace).logits[0];
+        t = analysis::traceImage(*m.model, m.metadata.inputSpec(), image);
     }
     ImageAnalysis r;
-    r.applications = int(trace.attention.size());
-    r.heads = int(trace.attention.front().size(1));
-    r.tokens = int(trace.attention.front().size(2));
+    r.applications = int(t.attention.size(0));
+    r.heads = int(t.attention.size(1));
+    r.tokens = int(t.attention.size(2));
     r.grid = int(analysis::gridSide(r.tokens));
-    r.classes = int(logits.size(0));
-    std::vector<torch::Tensor> apps;
-    for (const auto& p : trace.attention)
-        apps.push_back(p[0]);
-    const torch::Tensor att = torch::stack(apps).to(torch::kFloat32).contiguous();
-    r.attention.assign(att.data_ptr<float>(), att.data_ptr<float>() + att.numel());
-    r.probabilities = toVector(torch::softmax(logits.to(torch::kFloat64), -1));
-    r.lens = toVector(analysis::classLensProbabilities(*m.model, trace).select(1, 0));
+    r.classes = int(t.logits.size(0));
+    r.attention.assign(t.attention.data_ptr<float>(),
+                       t.attention.data_ptr<float>() + t.attention.numel());
+    r.probabilities = toVector(t.probabilities);
+    r.lens = toVector(t.lens);
     return r;
 }
 

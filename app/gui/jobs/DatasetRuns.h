@@ -1,5 +1,9 @@
 #pragma once
-// Analyses over a data source for the views, with plain-data results (no torch types here).
+// What the app's analysis jobs run: the workspace's models as the models of a study
+// (ringscope/analysis/Studies.h) and the classification of the images of the strip. The views
+// hold the records these return by shared_ptr (the types are forward-declared here, so that
+// torch stays out of moc'ed headers) and export them through app/export/StudyExport.h, the
+// writer `ringscope-cli analyze` uses.
 
 #include "jobs/BackgroundJob.h"
 
@@ -11,79 +15,34 @@ namespace cv {
 class Mat;
 }
 
+namespace ringscope {
+struct ClassificationRun;
+}
+
+namespace ringscope::analysis {
+struct StudyModel;
+struct DataSettings;
+struct MadStudy;
+struct CkaStudy;
+struct LevelsStudy;
+} // namespace ringscope::analysis
+
 namespace ringscope::gui {
 
 class ModelSession;
+class Workspace;
 
-/// A matrix of numbers, row-major.
-struct Matrix {
-    int rows = 0, cols = 0;
-    std::vector<double> values;
-    double at(int r, int c) const { return values[size_t(r) * size_t(cols) + size_t(c)]; }
-};
+/// The sessions of the loaded slots, kept alive for as long as a job uses them.
+using Sessions = std::vector<std::shared_ptr<const ModelSession>>;
 
-struct CkaRequest {
-    std::string data = "fashion-mnist:test"; ///< a data-source spec (see DataSource.h)
-    long long limit = 500;
-    long long batch = 64;
-    std::string kernel = "linear", estimator = "minibatch", feature = "flatten";
-};
+/// The loaded models of `workspace` as the models of a study: the slot letter as the role,
+/// "A: RingFormer" as the label. `keep` receives the sessions the study points into.
+std::vector<analysis::StudyModel> studyModels(const Workspace& workspace, Sessions& keep);
 
-struct CkaResult {
-    Matrix aa, bb, ab; ///< bb and ab empty without a second model
-    long long examples = 0;
-    std::vector<std::string> skipped;
-};
-
-struct MadRequest {
-    std::string data = "fashion-mnist:test";
-    long long limit = 200;
-    long long batch = 64;
-    bool renormalised = false;
-};
-
-/// Mean attention distance of one model: mean and standard deviation over images.
-struct MadResult {
-    Matrix mean, std; ///< [applications x heads], pixels
-    long long examples = 0;
-    std::vector<std::string> skipped;
-};
-
-/// MAD of each model over the same images (progress covers all models).
-std::vector<MadResult> computeMad(const std::vector<const ModelSession*>& models,
-                                  const MadRequest& request, const JobContext& job);
-
-struct LevelsRequest {
-    std::string data = "fashion-mnist:test";
-    long long limit = 200;
-    long long batch = 64;
-};
-
-/// Level signals and depth dynamics of one model over images (see LevelsRun): statistics as
-/// [rows x cols] matrices; empty where the family has no such signal.
-struct LevelsResult {
-    std::string family;
-    Matrix dynamics; ///< [4 x A]: relative update mean, std; cosine to previous mean, std
-    Matrix signalRatioMean, signalRatioStd; ///< RingFormer [4 (Q,K,V,F) x T]
-    Matrix lowRankNorm;                     ///< RingFormer [4 x T]
-    std::vector<Matrix> singularValues;     ///< RingFormer, per signal [T x r]
-    std::vector<Matrix> levelCosine;        ///< RingFormer, per signal [T x T]
-    std::vector<Matrix> ratioPerToken;      ///< RingFormer, per signal [T x N] (token 0 = CLS)
-    Matrix encodingRatio;                   ///< UiT [2 x T]: mean, std of ||E_t|| / ||h_(t-1)||
-    long long examples = 0;
-};
-
-LevelsResult computeLevels(const ModelSession& model, const LevelsRequest& request,
-                           const JobContext& job);
-
-/// Class probabilities of each model for each image: one [images x classes] matrix per model.
-/// Unreadable images cannot occur here (the workspace holds decoded images).
-std::vector<Matrix> classifyImages(const std::vector<const ModelSession*>& models,
-                                   const std::vector<std::shared_ptr<const cv::Mat>>& images,
-                                   const JobContext& job);
-
-/// CKA A x A, B x B and A x B over the same examples (B may be null). Throws on bad data.
-CkaResult computeCka(const ModelSession& a, const ModelSession* b, const CkaRequest& request,
-                     const JobContext& job);
+/// Class probabilities of each model for each image (the workspace holds decoded images).
+std::shared_ptr<const ClassificationRun>
+classifyImages(const std::vector<analysis::StudyModel>& models, const Sessions& sessions,
+               const std::vector<std::shared_ptr<const cv::Mat>>& images,
+               const std::vector<std::string>& paths, const JobContext& job);
 
 } // namespace ringscope::gui

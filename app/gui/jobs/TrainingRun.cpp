@@ -2,11 +2,9 @@
 
 #include "jobs/TrainingRun.h"
 
-#include "ringscope/model/data/DataSource.h"
 #include "ringscope/model/core/Error.h"
-#include "ringscope/model/nets/ModelFactory.h"
-#include "ringscope/model/data/SubsetDataset.h"
-#include "ringscope/model/train/Trainer.h"
+#include "ringscope/model/nets/ModelConfig.h"
+#include "ringscope/model/train/TrainPlan.h"
 
 namespace ringscope::gui {
 
@@ -20,57 +18,62 @@ std::vector<TrainUpdate> TrainFeed::take() {
     return std::exchange(pending_, {});
 }
 
-TrainOutcome runTraining(const TrainRequest& r, TrainFeed& feed, const JobContext& job) {
-    if (r.out.empty()) throw RingScopeError("no output file for the trained model");
-    const DataSource source = openDataSource(r.data);
-    if (!source.dataset)
-        throw RingScopeError(r.data + ": training needs labelled images, not an npy batch");
-    std::unique_ptr<Dataset> cut, fitPart, valPart;
-    const Dataset* all = source.dataset.get();
-    if (r.limit > 0) {
-        cut = SubsetDataset::first(*all, r.limit);
-        all = cut.get();
-    }
-    const Dataset* fit = all;
-    const Dataset* val = nullptr;
-    if (r.holdout > 0) {
-        if (r.holdout >= all->size())
-            throw RingScopeError("the hold-out set must be smaller than the " +
-                                 std::to_string(all->size()) + " images");
-        fitPart = SubsetDataset::first(*all, all->size() - r.holdout);
-        valPart = SubsetDataset::range(*all, all->size() - r.holdout, r.holdout);
-        fit = fitPart.get();
-        val = valPart.get();
-    }
-    ModelConfig c;
-    c.family = parseFamily(r.family);
-    c.encoding = c.family == Family::UiT ? LevelEncoding::Static : LevelEncoding::None;
-    c.imageSize = fit->get(0).image.rows;
-    c.patch = r.patch;
-    c.channels = 3;
-    c.hidden = r.hidden;
-    c.heads = r.heads;
-    c.mlp = r.mlp;
-    c.depth = r.depth;
-    c.rank = r.rank;
-    c.classes = fit->numClasses();
-    c.validate();
+TrainRequest TrainRequest::withDefaultRecipe() {
+    const TrainOptions o;
+    TrainRequest r;
+    r.epochs = o.epochs;
+    r.batch = o.batchSize;
+    r.lr = o.lr;
+    r.adamw = o.adamw;
+    r.weightDecay = o.weightDecay;
+    r.cropScale = o.augmentation.minScale;
+    r.warmupEpochs = o.warmupEpochs;
+    return r;
+}
+
+namespace {
+
+TrainOptions recipeOf(const TrainRequest& r) {
     TrainOptions o;
     o.epochs = r.epochs;
     o.batchSize = r.batch;
     o.lr = r.lr;
-    o.adamw = true;
-    o.weightDecay = 0.05;
-    o.augmentation.minScale = 1.0; // flips only, as for the demo models
+    o.adamw = r.adamw;
+    o.weightDecay = r.weightDecay;
+    o.augmentation.minScale = r.cropScale;
+    o.warmupEpochs = r.warmupEpochs;
     o.checkpointPath = r.out;
     o.lastCheckpointPath = lastCheckpointPathFor(r.out);
-    ModelMetadata meta;
-    meta.config = c;
-    meta.classNames = fit->classNames();
-    meta.dataset = r.data;
-    auto model = createModel(c, o.seed);
-    const TrainResult result = train(
-        *model, *fit, val, o, meta,
+    if (o.epochs <= 0 || o.batchSize <= 0 || !(o.lr > 0))
+        throw RingScopeError("epochs, batch and learning rate must be positive");
+    if (!(r.cropScale > 0 && r.cropScale <= 1))
+        throw RingScopeError("the crop scale must lie in (0, 1]");
+    return o;
+}
+
+} // namespace
+
+TrainOutcome runTraining(const TrainRequest& r, TrainFeed& feed, const JobContext& job) {
+    if (r.out.empty()) throw RingScopeError("no output file for the trained model");
+    TrainData data;
+    data.data = r.data;
+    if (r.holdout > 0) data.holdout = r.holdout;
+    if (r.limit > 0) data.limit = r.limit;
+    const auto configure = [&r](const Dataset& fit) {
+        ModelConfig c;
+        c.family = parseFamily(r.family);
+        c.encoding = c.family == Family::UiT ? LevelEncoding::Static : LevelEncoding::None;
+        c.patch = r.patch;
+        c.channels = 3;
+        c.hidden = r.hidden;
+        c.heads = r.heads;
+        c.mlp = r.mlp;
+        c.depth = r.depth;
+        c.rank = r.rank;
+        return configForData(c, fit);
+    };
+    TrainingPlan plan(data, configure, recipeOf(r));
+    const TrainResult result = plan.run(
         [&](const TrainProgress& p) {
             TrainUpdate u{p.epochEnd,        p.step,       p.totalSteps, p.epoch,
                           p.epochs,          p.loss,       p.accuracy,   p.lr,

@@ -1,6 +1,8 @@
 #pragma once
 // Training from the app: the request the Train view fills in, and the progress updates the
-// trainer's callback queues for the GUI thread to collect (plain data, no torch types).
+// trainer's callback queues for the GUI thread to collect (plain data, no torch types). The
+// run itself is the command line's (ringscope/model/train/TrainPlan.h): the same data split,
+// the same recipe defaults, the same "train_data" and "train_options" in the checkpoints.
 
 #include "jobs/BackgroundJob.h"
 
@@ -18,7 +20,15 @@ struct TrainRequest {
     long long limit = 0;      ///< first N images only (0: all)
     long long epochs = 10, batch = 128;
     double lr = 1e-3;
-    std::string out; ///< best checkpoint; the latest goes next to it (.last)
+    // The recipe beyond epochs, batch and rate (defaults: those of `ringscope-cli train`).
+    bool adamw = false;        ///< AdamW (decoupled weight decay) instead of Adam
+    double weightDecay = 0.0;  ///< --weight-decay
+    double cropScale = 0.05;   ///< --crop-scale: smallest random-resized-crop area (1: flips only)
+    double warmupEpochs = 1.0; ///< --warmup-epochs
+    std::string out;           ///< best checkpoint; the latest goes next to it (.last)
+
+    /// The request with the recipe defaults of the command line (TrainOptions).
+    static TrainRequest withDefaultRecipe();
 };
 
 /// One progress report of the trainer.

@@ -1,7 +1,11 @@
 #include <torch/types.h>
 
 #include "AnalysisOutput.h"
-#include "views/ViewExport.h"
+#include "StudyExport.h"
+#include "document/ModelSession.h"
+#include "ringscope/analysis/Studies.h"
+#include "ringscope/model/Classification.h"
+#include "ringscope/model/LoadedModel.h"
 
 #include "views/AttentionView.h"
 
@@ -209,18 +213,11 @@ void AttentionView::rebuild() {
             panels.push_back({picture, r->queryMap(a, h, q), r->grid,
                               QString("%1, %2, %3").arg(who, app, headName), highlight});
         }
-        std::vector<int> order(size_t(r->classes));
-        std::iota(order.begin(), order.end(), 0);
-        std::partial_sort(order.begin(), order.begin() + std::min(3, r->classes), order.end(),
-                          [&](int x, int y) {
-                              return r->probabilities[size_t(x)] > r->probabilities[size_t(y)];
-                          });
         QStringList top;
-        for (int i = 0; i < std::min(3, r->classes); ++i)
+        for (const ClassScore& c : topClasses(r->probabilities, 3, f.classNames))
             top << QString("%1 %2%")
-                       .arg(QString::fromStdString(f.classNames[size_t(order[size_t(i)])])
-                                .toHtmlEscaped())
-                       .arg(100.0 * r->probabilities[size_t(order[size_t(i)])], 0, 'f', 1);
+                       .arg(QString::fromStdString(c.name).toHtmlEscaped())
+                       .arg(100.0 * c.probability, 0, 'f', 1);
         predictionLines << QString("<b>%1</b>: %2").arg(who.toHtmlEscaped(), top.join(", "));
     }
     overlay_->setColumns(columns);
@@ -240,37 +237,38 @@ std::vector<std::pair<QString, plots::Figure*>> AttentionView::figures() {
 void AttentionView::writeNumbers(AnalysisOutput& out) {
     const int image = ws_.currentImage();
     if (image < 0) return;
-    nlohmann::json predictions = nlohmann::json::object();
+    // Heads fused as on screen (one head or all heads shown: their mean).
+    const analysis::HeadFusion fusion = ws_.head() == kHeadMax   ? analysis::HeadFusion::Max
+                                        : ws_.head() == kHeadMin ? analysis::HeadFusion::Min
+                                                                 : analysis::HeadFusion::Mean;
     for (int s : ws_.loadedSlots()) {
         const ImageAnalysis* r = ws_.analysis(s, image);
         if (!r) continue;
-        const std::string slot = Workspace::slotName(s).toStdString();
+        const ModelSession& session = *ws_.model(s);
+        const LoadedModel& loaded = session.loaded();
+        const analysis::StudyModel m = analysis::StudyModel::of(
+            *loaded.model, loaded.metadata.inputSpec(), Workspace::slotName(s).toStdString(),
+            (Workspace::slotName(s) + ": ").toStdString() + session.facts().family,
+            session.facts().path);
         const torch::Tensor att =
             torch::tensor(r->attention).reshape({r->applications, r->heads, r->tokens, r->tokens});
-        out.array("attention_" + slot, att,
-                  {{"application"}, {"head"}, {"query", false}, {"key", false}},
-                  "softmax attention of model " + slot + " for image " +
-                      ws_.image(image).name.toStdString());
         const int a = std::min(ws_.application(), r->applications - 1),
                   q = std::min(ws_.query(), r->tokens - 1);
+        writeImageAttention(out, m, att, topClasses(r->probabilities, 5, loaded.metadata), q,
+                            fusion);
         const std::vector<double> shown =
             ws_.rollout() ? r->rolloutMap(a, q)
                           : r->queryMap(a, std::max(ws_.head(), int(kHeadMean)), q);
-        out.array("shown_map_" + slot,
+        out.array(m.stem("shown_map"),
                   torch::tensor(shown, torch::kFloat64).reshape({r->grid, r->grid}),
-                  {{"row", false}, {"col", false}}, "the map shown for model " + slot);
-        const auto& names = ws_.model(s)->facts().classNames;
-        nlohmann::json probs = nlohmann::json::object();
-        for (int c = 0; c < r->classes; ++c)
-            probs[names[size_t(c)]] = r->probabilities[size_t(c)];
-        predictions[slot] = probs;
+                  {{"row", false}, {"col", false}}, "the map shown for " + m.label);
     }
     out.results()["attention"] = {{"image", ws_.image(image).path.toStdString()},
                                   {"application", ws_.application() + 1},
                                   {"head", ws_.head()},
                                   {"query", ws_.query()},
-                                  {"rollout", ws_.rollout()},
-                                  {"probabilities", predictions}};
+                                  {"fusion", analysis::fusionName(fusion)},
+                                  {"rollout", ws_.rollout()}};
 }
 
 } // namespace ringscope::gui

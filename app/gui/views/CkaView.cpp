@@ -1,7 +1,8 @@
 #include <torch/types.h>
 
 #include "AnalysisOutput.h"
-#include "views/ViewExport.h"
+#include "StudyExport.h"
+#include "ringscope/analysis/Studies.h"
 
 #include "views/CkaView.h"
 
@@ -44,7 +45,7 @@ CkaView::CkaView(Workspace& workspace, QWidget* parent) : QWidget(parent), ws_(w
     layout->addWidget(trace_);
 
     connect(&job_, &BackgroundJob::finished, this, [this] {
-        if (pending_) result_ = *pending_;
+        if (pending_ && *pending_ && !(*pending_)->cancelled) result_ = *pending_;
         showResult();
     });
     connect(&ws_, &Workspace::modelChanged, this,
@@ -55,6 +56,7 @@ QWidget* CkaView::buildControls() {
     bar_ = new DataRunBar(job_, 500, this);
     kernelBox_ = new QComboBox(bar_);
     kernelBox_->addItems({"linear", "rbf"});
+    kernelBox_->setObjectName("kernel");
     estimatorBox_ = new QComboBox(bar_);
     estimatorBox_->addItems({"minibatch", "full", "token"});
     featureBox_ = new QComboBox(bar_);
@@ -74,57 +76,51 @@ void CkaView::setDataSpec(const QString& spec) {
 }
 
 void CkaView::run() {
-    const QList<int> loaded = ws_.loadedSlots();
-    if (loaded.isEmpty() || job_.running()) return;
-    auto a = ws_.model(loaded[0]);
-    auto b = loaded.size() > 1 ? ws_.model(loaded[1]) : nullptr;
-    labels_[0] = Workspace::slotName(loaded[0]) + ": " + QString::fromStdString(a->facts().family);
-    labels_[1] =
-        b ? Workspace::slotName(loaded[1]) + ": " + QString::fromStdString(b->facts().family)
-          : QString();
-    CkaRequest req;
-    req.data = bar_->dataSpec().toStdString();
-    req.limit = bar_->imageCount();
-    req.kernel = kernelBox_->currentText().toStdString();
-    req.estimator = estimatorBox_->currentText().toStdString();
-    req.feature = featureBox_->currentText().toStdString();
-    auto out = std::make_shared<CkaResult>();
-    pending_ = out;
+    if (ws_.loadedSlots().isEmpty() || job_.running()) return;
+    auto keep = std::make_shared<Sessions>();
+    auto models = studyModels(ws_, *keep);
+    const analysis::DataSettings data = bar_->settings();
+    analysis::CkaOptions o;
+    o.kernel = analysis::parseKernel(kernelBox_->currentText().toStdString());
+    o.estimator = analysis::parseEstimator(estimatorBox_->currentText().toStdString());
+    o.feature = analysis::parseFeature(featureBox_->currentText().toStdString());
+    pending_ = std::make_shared<std::shared_ptr<const analysis::CkaStudy>>();
+    auto out = pending_;
     bar_->started();
-    job_.start(
-        [a, b, req, out](const JobContext& ctx) { *out = computeCka(*a, b.get(), req, ctx); });
+    job_.start([keep, models, data, o, out](const JobContext& ctx) {
+        *out = analysis::studyCka(models, data, o, ctx);
+    });
 }
 
 void CkaView::showResult() {
-    const Matrix* m[3] = {&result_.aa, &result_.bb, &result_.ab};
-    const QString names[3][2] = {
-        {labels_[0], labels_[0]}, {labels_[1], labels_[1]}, {labels_[0], labels_[1]}};
     for (int i = 0; i < 3; ++i) {
-        maps_[i]->setVisible(m[i]->rows > 0);
-        if (m[i]->rows == 0) continue;
-        maps_[i]->setMatrix(m[i]->values, m[i]->rows, m[i]->cols);
-        maps_[i]->setAxisLabels(names[i][1], names[i][0]);
-        maps_[i]->replot();
+        const bool shown = result_ && plotCka(*maps_[i], *result_, i);
+        maps_[i]->setVisible(shown);
+        if (shown) maps_[i]->replot();
     }
     trace_->clearSeries();
-    const Matrix& cross = result_.ab.rows > 0 ? result_.ab : result_.aa;
-    std::vector<double> x, best;
-    for (int r = 0; r < cross.rows; ++r) {
-        int arg = 0;
-        for (int c = 1; c < cross.cols; ++c)
-            if (cross.at(r, c) > cross.at(r, arg)) arg = c;
-        x.push_back(r + 1);
-        best.push_back(arg + 1);
+    if (!result_) {
+        trace_->replot();
+        bar_->setStatus(QString());
+        return;
     }
-    trace_->setAxisLabels(labels_[0] + tr(" application"),
-                          tr("best match in ") + (result_.ab.rows > 0 ? labels_[1] : labels_[0]));
-    trace_->addSeries(tr("argmax CKA"), x, best);
+    const std::vector<int64_t> best = bestCkaMatch(*result_);
+    std::vector<double> x, y;
+    for (size_t r = 0; r < best.size(); ++r) {
+        x.push_back(double(r + 1));
+        y.push_back(double(best[r]));
+    }
+    const analysis::StudyModel& a = result_->models.front();
+    const analysis::StudyModel& b = result_->models.back();
+    trace_->setAxisLabels(QString::fromStdString(a.label + " " + a.axis),
+                          tr("best match in ") + QString::fromStdString(b.label));
+    trace_->addSeries(tr("argmax CKA"), x, y);
     trace_->replot();
     bar_->setStatus(tr("%1 images%2")
-                        .arg(result_.examples)
-                        .arg(result_.skipped.empty()
+                        .arg(result_->examples)
+                        .arg(result_->skipped.empty()
                                  ? QString()
-                                 : tr(", %1 unreadable skipped").arg(result_.skipped.size())));
+                                 : tr(", %1 unreadable skipped").arg(result_->skipped.size())));
 }
 
 } // namespace ringscope::gui
@@ -132,27 +128,14 @@ void CkaView::showResult() {
 namespace ringscope::gui {
 
 std::vector<std::pair<QString, plots::Figure*>> CkaView::figures() {
-    std::vector<std::pair<QString, plots::Figure*>> out;
-    const char* stems[3] = {"cka_aa", "cka_bb", "cka_ab"};
-    const Matrix* m[3] = {&result_.aa, &result_.bb, &result_.ab};
-    for (int i : {2, 0, 1})
-        if (m[i]->rows > 0) out.emplace_back(stems[i], maps_[i]);
-    return out;
+    // The names `ringscope-cli analyze cka` gives them: "cka" is A x B (or A x A alone).
+    if (!result_) return {};
+    if (result_->models.size() == 1) return {{"cka", maps_[0]}};
+    return {{"cka", maps_[2]}, {"cka_aa", maps_[0]}, {"cka_bb", maps_[1]}};
 }
 
 void CkaView::writeNumbers(AnalysisOutput& out) {
-    const char* stems[3] = {"cka_aa", "cka_bb", "cka_ab"};
-    const Matrix* m[3] = {&result_.aa, &result_.bb, &result_.ab};
-    for (int i = 0; i < 3; ++i)
-        if (m[i]->rows > 0)
-            out.array(stems[i], toTensor(*m[i]), {{"application_row"}, {"application_col"}}, "CKA");
-    if (result_.aa.rows > 0)
-        out.results()["cka"] = {{"examples", result_.examples},
-                                {"data", bar_->dataSpec().toStdString()},
-                                {"kernel", kernelBox_->currentText().toStdString()},
-                                {"estimator", estimatorBox_->currentText().toStdString()},
-                                {"feature", featureBox_->currentText().toStdString()},
-                                {"models", {labels_[0].toStdString(), labels_[1].toStdString()}}};
+    if (result_) writeStudy(out, *result_);
 }
 
 } // namespace ringscope::gui

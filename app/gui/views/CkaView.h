@@ -34,7 +34,8 @@ public:
     BackgroundJob& job() { return job_; }
     /// Starts a run with the current settings (no-op while one runs or without a model).
     void run();
-    const CkaResult& result() const { return result_; }
+    /// The last finished run (null before the first), with the settings it ran with.
+    const analysis::CkaStudy* result() const { return result_.get(); }
     plots::HeatmapPlot& heatmap(int which) { return *maps_[which]; }
     void setImageCount(int n);
     void setDataSpec(const QString& spec);
@@ -45,15 +46,14 @@ private:
 
     Workspace& ws_;
     BackgroundJob job_;
-    CkaResult result_;
-    std::shared_ptr<CkaResult> pending_; ///< filled by the running job
+    std::shared_ptr<const analysis::CkaStudy> result_;
+    std::shared_ptr<std::shared_ptr<const analysis::CkaStudy>> pending_; ///< the running job's
     DataRunBar* bar_;
     QComboBox* kernelBox_;
     QComboBox* estimatorBox_;
     QComboBox* featureBox_;
     plots::HeatmapPlot* maps_[3];
     plots::LinePlot* trace_;
-    QString labels_[2];
 };
 
 } // namespace ringscope::gui

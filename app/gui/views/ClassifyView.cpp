@@ -1,7 +1,9 @@
 #include <torch/types.h>
 
 #include "AnalysisOutput.h"
-#include "views/ViewExport.h"
+#include "StudyExport.h"
+#include "ringscope/analysis/Studies.h"
+#include "ringscope/model/Classification.h"
 
 #include "views/ClassifyView.h"
 
@@ -28,14 +30,9 @@ namespace ringscope::gui {
 
 namespace {
 
-std::vector<int> topClasses(const Matrix& m, int row, int k) {
-    std::vector<int> order(size_t(m.cols));
-    std::iota(order.begin(), order.end(), 0);
-    k = std::min(k, m.cols);
-    std::partial_sort(order.begin(), order.begin() + k, order.end(),
-                      [&](int a, int b) { return m.at(row, a) > m.at(row, b); });
-    order.resize(size_t(k));
-    return order;
+std::vector<double> rowValues(const torch::Tensor& probabilities, int row) {
+    const torch::Tensor r = probabilities[row].contiguous();
+    return std::vector<double>(r.data_ptr<double>(), r.data_ptr<double>() + r.numel());
 }
 
 } // namespace
@@ -71,9 +68,7 @@ ClassifyView::ClassifyView(Workspace& workspace, QWidget* parent)
         progress_->setValue(int(done));
     });
     connect(&job_, &BackgroundJob::finished, this, [this] {
-        probabilities_ = *pending_;
-        labels_ = pendingLabels_;
-        classNames_ = pendingNames_;
+        if (pending_ && *pending_ && !(*pending_)->cancelled) result_ = *pending_;
         setRunning(false);
         fillTable();
     });
@@ -143,46 +138,36 @@ void ClassifyView::run() {
         job_.cancel();
         return;
     }
-    const auto keep = ws_.loadedModels(&pendingLabels_);
-    pendingNames_.clear();
-    for (const auto& m : keep)
-        pendingNames_.push_back(m->facts().classNames);
+    auto keep = std::make_shared<Sessions>();
+    auto models = studyModels(ws_, *keep);
     std::vector<std::shared_ptr<const cv::Mat>> images;
-    for (int i = 0; i < ws_.imageCount(); ++i)
+    std::vector<std::string> paths;
+    for (int i = 0; i < ws_.imageCount(); ++i) {
         images.push_back(ws_.image(i).pixels);
-    pending_ = std::make_shared<std::vector<Matrix>>();
+        paths.push_back(ws_.image(i).path.toStdString());
+    }
+    pending_ = std::make_shared<std::shared_ptr<const ClassificationRun>>();
     auto out = pending_;
     setRunning(true);
-    job_.start([keep, images, out](const JobContext& ctx) {
-        std::vector<const ModelSession*> models;
-        for (const auto& m : keep)
-            models.push_back(m.get());
-        *out = classifyImages(models, images, ctx);
+    job_.start([keep, models, images, paths, out](const JobContext& ctx) {
+        *out = classifyImages(models, *keep, images, paths, ctx);
     });
 }
 
 int ClassifyView::disagreements() const {
-    if (probabilities_.size() < 2) return 0;
-    int n = 0;
-    for (int r = 0; r < probabilities_[0].rows; ++r) {
-        const std::string a = classNames_[0][size_t(topClasses(probabilities_[0], r, 1)[0])];
-        for (size_t m = 1; m < probabilities_.size(); ++m)
-            if (classNames_[m][size_t(topClasses(probabilities_[m], r, 1)[0])] != a) {
-                ++n;
-                break;
-            }
-    }
-    return n;
+    return result_ ? int(result_->disagreements()) : 0;
 }
 
 void ClassifyView::fillTable() {
+    const int models = result_ ? int(result_->models.size()) : 0;
     const int rows =
-        probabilities_.empty() ? 0 : std::min(probabilities_[0].rows, ws_.imageCount());
+        models == 0 ? 0 : std::min(int(result_->models[0].probabilities.size(0)), ws_.imageCount());
     table_->clear();
     table_->setRowCount(rows);
-    table_->setColumnCount(1 + int(probabilities_.size()));
+    table_->setColumnCount(1 + models);
     QStringList headers{tr("Image")};
-    headers << labels_;
+    for (int m = 0; m < models; ++m)
+        headers << QString::fromStdString(result_->models[size_t(m)].label);
     table_->setHorizontalHeaderLabels(headers);
     const QColor disagree(255, 236, 179);
     for (int r = 0; r < rows; ++r) {
@@ -191,17 +176,19 @@ void ClassifyView::fillTable() {
         name->setToolTip(ws_.image(r).path);
         table_->setItem(r, 0, name);
         std::set<std::string> top1;
-        for (size_t m = 0; m < probabilities_.size(); ++m) {
+        for (int m = 0; m < models; ++m) {
+            const ClassificationRun::Model& model = result_->models[size_t(m)];
             QStringList parts;
-            const std::vector<int> top = topClasses(probabilities_[m], r, topBox_->value());
-            top1.insert(classNames_[m][size_t(top[0])]);
-            for (int c : top)
+            const std::vector<ClassScore> top =
+                topClasses(rowValues(model.probabilities, r), topBox_->value(), model.classNames);
+            top1.insert(top.front().name);
+            for (const ClassScore& c : top)
                 parts << QString("%1 %2%")
-                             .arg(QString::fromStdString(classNames_[m][size_t(c)]))
-                             .arg(100.0 * probabilities_[m].at(r, c), 0, 'f', 1);
+                             .arg(QString::fromStdString(c.name))
+                             .arg(100.0 * c.probability, 0, 'f', 1);
             auto* item = new QTableWidgetItem(parts.join(", "));
             item->setToolTip(parts.join("\n"));
-            table_->setItem(r, int(m) + 1, item);
+            table_->setItem(r, m + 1, item);
         }
         if (top1.size() > 1)
             for (int c = 0; c < table_->columnCount(); ++c)
@@ -255,28 +242,12 @@ std::vector<std::pair<QString, plots::Figure*>> ClassifyView::figures() {
     std::vector<std::pair<QString, plots::Figure*>> out;
     for (int i = 0; i < 2; ++i)
         if (lens_[i]->isVisibleTo(this) && lens_[i]->seriesCount() > 0)
-            out.emplace_back(QString("lens_%1").arg(i + 1), lens_[i]);
+            out.emplace_back(i == 0 ? "image_lens" : "image_lens_b", lens_[i]);
     return out;
 }
 
 void ClassifyView::writeNumbers(AnalysisOutput& out) {
-    nlohmann::json rows = nlohmann::json::array();
-    for (size_t m = 0; m < probabilities_.size(); ++m) {
-        const std::string tag = labels_.value(int(m)).left(1).toStdString();
-        out.array("probabilities_" + tag, toTensor(probabilities_[m]),
-                  {{"image", false}, {"class", false}},
-                  "class probabilities of " + labels_.value(int(m)).toStdString() +
-                      " for each image of the strip");
-    }
-    for (int r = 0; r < table_->rowCount(); ++r) {
-        nlohmann::json row = {{"image", ws_.image(r).path.toStdString()}};
-        for (int c = 1; c < table_->columnCount(); ++c)
-            row[table_->horizontalHeaderItem(c)->text().toStdString()] =
-                table_->item(r, c)->text().toStdString();
-        rows.push_back(row);
-    }
-    if (!rows.empty())
-        out.results()["classify"] = {{"rows", rows}, {"disagreements", disagreements()}};
+    if (result_) writeClassification(out, *result_, topBox_->value());
 }
 
 } // namespace ringscope::gui

@@ -6,7 +6,6 @@
 #include "jobs/DatasetRuns.h"
 #include "views/ExportableView.h"
 
-#include <QStringList>
 #include <QWidget>
 
 #include <memory>
@@ -49,11 +48,8 @@ private:
 
     Workspace& ws_;
     BackgroundJob job_;
-    std::vector<Matrix> probabilities_; ///< per model [images x classes]
-    std::vector<std::vector<std::string>> classNames_;
-    QStringList labels_, pendingLabels_;
-    std::vector<std::vector<std::string>> pendingNames_;
-    std::shared_ptr<std::vector<Matrix>> pending_;
+    std::shared_ptr<const ClassificationRun> result_;                   ///< the last finished run
+    std::shared_ptr<std::shared_ptr<const ClassificationRun>> pending_; ///< the running job's
     bool rerunPending_ = false;
     QSpinBox* topBox_;
     QPushButton* runButton_;

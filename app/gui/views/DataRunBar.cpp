@@ -1,4 +1,8 @@
+#include <torch/types.h>
+
 #include "views/DataRunBar.h"
+
+#include "ringscope/analysis/Studies.h"
 
 #include "jobs/BackgroundJob.h"
 
@@ -66,6 +70,13 @@ QString DataRunBar::dataSpec() const {
 void DataRunBar::setDataSpec(const QString& spec) {
     data_->setCurrentText(spec);
 }
+analysis::DataSettings DataRunBar::settings() const {
+    analysis::DataSettings d;
+    d.spec = dataSpec().toStdString();
+    d.limit = imageCount();
+    return d;
+}
+
 int DataRunBar::imageCount() const {
     return images_->value();
 }

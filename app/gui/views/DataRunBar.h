@@ -12,6 +12,10 @@ class QProgressBar;
 class QPushButton;
 class QSpinBox;
 
+namespace ringscope::analysis {
+struct DataSettings;
+}
+
 namespace ringscope::gui {
 
 class BackgroundJob;
@@ -26,6 +30,8 @@ public:
     void setDataSpec(const QString& spec);
     int imageCount() const;
     void setImageCount(int n);
+    /// The data source and image count as the settings of a study (batch 64).
+    analysis::DataSettings settings() const;
     /// Adds a view-specific control (with an optional label) before the Compute button.
     void addControl(QWidget* control, const QString& label = QString());
     /// Whether Compute is possible (e.g. a model is loaded); ignored while running.

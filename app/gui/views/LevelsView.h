@@ -8,7 +8,6 @@
 #include "jobs/DatasetRuns.h"
 #include "views/ExportableView.h"
 
-#include <QStringList>
 #include <QWidget>
 
 #include <memory>
@@ -37,21 +36,21 @@ public:
 
     BackgroundJob& job() { return job_; }
     void run();
-    const std::vector<LevelsResult>& result() const { return result_; }
+    /// The last finished run (null before the first), with the settings it ran with.
+    const analysis::LevelsStudy* result() const { return result_.get(); }
     void setDataSpec(const QString& spec);
 
 private:
     QWidget* buildControls();
     void showResult();
     void showTokens();
-    /// The first result of a RingFormer, or null.
-    const LevelsResult* ringResult(QString* label = nullptr) const;
+    /// The index of the first RingFormer of the result (-1: none).
+    int ringIndex() const;
 
     Workspace& ws_;
     BackgroundJob job_;
-    std::vector<LevelsResult> result_;
-    std::shared_ptr<std::vector<LevelsResult>> pending_;
-    QStringList labels_, pendingLabels_;
+    std::shared_ptr<const analysis::LevelsStudy> result_;
+    std::shared_ptr<std::shared_ptr<const analysis::LevelsStudy>> pending_; ///< the running job's
     DataRunBar* bar_;
     QComboBox* signalBox_;
     plots::LinePlot* dynamics_;

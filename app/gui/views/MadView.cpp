@@ -1,7 +1,8 @@
 #include <torch/types.h>
 
 #include "AnalysisOutput.h"
-#include "views/ViewExport.h"
+#include "StudyExport.h"
+#include "ringscope/analysis/Studies.h"
 
 #include "views/MadView.h"
 
@@ -30,8 +31,7 @@ MadView::MadView(Workspace& workspace, QWidget* parent) : QWidget(parent), ws_(w
     layout->addWidget(buildControls());
     layout->addWidget(plot_, 1);
     connect(&job_, &BackgroundJob::finished, this, [this] {
-        if (pending_) result_ = *pending_;
-        labels_ = pendingLabels_;
+        if (pending_ && *pending_ && !(*pending_)->cancelled) result_ = *pending_;
         showResult();
     });
     connect(&ws_, &Workspace::modelChanged, this,
@@ -57,38 +57,29 @@ void MadView::setDataSpec(const QString& spec) {
 
 void MadView::run() {
     if (job_.running() || ws_.loadedSlots().isEmpty()) return;
-    const auto keep = ws_.loadedModels(&pendingLabels_);
-    MadRequest req;
-    req.data = bar_->dataSpec().toStdString();
-    req.limit = bar_->imageCount();
-    req.renormalised = renormBox_->isChecked();
-    pending_ = std::make_shared<std::vector<MadResult>>();
+    auto keep = std::make_shared<Sessions>();
+    auto models = studyModels(ws_, *keep);
+    const analysis::DataSettings data = bar_->settings();
+    const auto variant = renormBox_->isChecked() ? analysis::MadVariant::Renormalised
+                                                 : analysis::MadVariant::Published;
+    pending_ = std::make_shared<std::shared_ptr<const analysis::MadStudy>>();
     auto out = pending_;
     bar_->started();
-    job_.start([keep, req, out](const JobContext& ctx) {
-        std::vector<const ModelSession*> models;
-        for (const auto& m : keep)
-            models.push_back(m.get());
-        *out = computeMad(models, req, ctx);
+    job_.start([keep, models, data, variant, out](const JobContext& ctx) {
+        *out = analysis::studyMad(models, data, variant, ctx);
     });
 }
 
 void MadView::showResult() {
-    plot_->clearModels();
-    for (size_t i = 0; i < result_.size(); ++i) {
-        const Matrix& m = result_[i].mean;
-        std::vector<std::vector<double>> perHead(size_t(m.rows));
-        for (int a = 0; a < m.rows; ++a)
-            for (int h = 0; h < m.cols; ++h)
-                perHead[size_t(a)].push_back(m.at(a, h));
-        plot_->addModel(labels_.value(int(i)), perHead,
-                        plots::DepthScatterPlot::defaultColor(int(i)));
+    if (!result_) {
+        plot_->clearModels();
+        plot_->replot();
+        bar_->setStatus(QString());
+        return;
     }
-    plot_->setTitle(tr("Mean attention distance%1, %2 images")
-                        .arg(renormBox_->isChecked() ? tr(" (rows renormalised)") : QString())
-                        .arg(result_.empty() ? 0 : result_.front().examples));
+    plotMad(*plot_, *result_);
     plot_->replot();
-    bar_->setStatus(result_.empty() ? QString() : tr("%1 images").arg(result_.front().examples));
+    bar_->setStatus(tr("%1 images").arg(result_->examples));
 }
 
 } // namespace ringscope::gui
@@ -96,26 +87,12 @@ void MadView::showResult() {
 namespace ringscope::gui {
 
 std::vector<std::pair<QString, plots::Figure*>> MadView::figures() {
-    if (result_.empty()) return {};
+    if (!result_) return {};
     return {{"mad", plot_}};
 }
 
 void MadView::writeNumbers(AnalysisOutput& out) {
-    nlohmann::json models = nlohmann::json::array();
-    for (size_t i = 0; i < result_.size(); ++i) {
-        const std::string tag = labels_.value(int(i)).left(1).toStdString();
-        out.array("mad_mean_" + tag, toTensor(result_[i].mean), {{"application"}, {"head"}},
-                  "MAD mean over images (pixels)");
-        out.array("mad_std_" + tag, toTensor(result_[i].std), {{"application"}, {"head"}},
-                  "MAD std over images (pixels)");
-        models.push_back(
-            {{"model", labels_.value(int(i)).toStdString()}, {"examples", result_[i].examples}});
-    }
-    if (!result_.empty())
-        out.results()["mad"] = {
-            {"models", models},
-            {"data", bar_->dataSpec().toStdString()},
-            {"variant", renormBox_->isChecked() ? "renormalised rows" : "published"}};
+    if (result_) writeStudy(out, *result_);
 }
 
 } // namespace ringscope::gui

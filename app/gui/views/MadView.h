@@ -6,7 +6,6 @@
 #include "jobs/DatasetRuns.h"
 #include "views/ExportableView.h"
 
-#include <QStringList>
 #include <QWidget>
 
 #include <memory>
@@ -33,7 +32,8 @@ public:
 
     BackgroundJob& job() { return job_; }
     void run();
-    const std::vector<MadResult>& result() const { return result_; }
+    /// The last finished run (null before the first), with the settings it ran with.
+    const analysis::MadStudy* result() const { return result_.get(); }
     plots::DepthScatterPlot& plot() { return *plot_; }
     void setImageCount(int n);
     void setDataSpec(const QString& spec);
@@ -44,9 +44,8 @@ private:
 
     Workspace& ws_;
     BackgroundJob job_;
-    std::vector<MadResult> result_;
-    std::shared_ptr<std::vector<MadResult>> pending_;
-    QStringList labels_, pendingLabels_;
+    std::shared_ptr<const analysis::MadStudy> result_;
+    std::shared_ptr<std::shared_ptr<const analysis::MadStudy>> pending_; ///< the running job's
     DataRunBar* bar_;
     QCheckBox* renormBox_;
     plots::DepthScatterPlot* plot_;

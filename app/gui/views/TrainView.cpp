@@ -68,6 +68,7 @@ TrainView::TrainView(Workspace& workspace, QWidget* parent) : QWidget(parent), w
         status_->setText(tr("Failed: %1").arg(m));
     });
     setRunning(false);
+    setRequest(TrainRequest::withDefaultRecipe());
 }
 
 QWidget* TrainView::buildForm() {
@@ -99,6 +100,18 @@ QWidget* TrainView::buildForm() {
     lr_->setRange(1e-5, 1.0);
     lr_->setSingleStep(1e-4);
     lr_->setValue(1e-3);
+    optimizer_ = new QComboBox(box);
+    optimizer_->addItems({"Adam", "AdamW"});
+    optimizer_->setToolTip(tr("AdamW decouples the weight decay from the gradient (--adamw)"));
+    weightDecay_ = new QDoubleSpinBox(box);
+    weightDecay_->setDecimals(4);
+    weightDecay_->setRange(0.0, 1.0);
+    weightDecay_->setSingleStep(0.01);
+    cropScale_ = new QDoubleSpinBox(box);
+    cropScale_->setDecimals(2);
+    cropScale_->setRange(0.01, 1.0);
+    cropScale_->setSingleStep(0.05);
+    cropScale_->setToolTip(tr("Smallest random-resized-crop area (1: horizontal flips only)"));
     out_ = new QLineEdit(box);
     const QString runs =
         QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/runs";
@@ -131,6 +144,9 @@ QWidget* TrainView::buildForm() {
     form->addRow(tr("Epochs"), epochs_);
     form->addRow(tr("Batch"), batch_);
     form->addRow(tr("Learning rate"), lr_);
+    form->addRow(tr("Optimizer"), optimizer_);
+    form->addRow(tr("Weight decay"), weightDecay_);
+    form->addRow(tr("Crop scale"), cropScale_);
     form->addRow(tr("Save as"), outRow);
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(startButton_);
@@ -154,6 +170,10 @@ void TrainView::setRequest(const TrainRequest& r) {
     epochs_->setValue(int(r.epochs));
     batch_->setValue(int(r.batch));
     lr_->setValue(r.lr);
+    optimizer_->setCurrentIndex(r.adamw ? 1 : 0);
+    weightDecay_->setValue(r.weightDecay);
+    cropScale_->setValue(r.cropScale);
+    warmupEpochs_ = r.warmupEpochs;
     if (!r.out.empty()) out_->setText(QString::fromStdString(r.out));
 }
 
@@ -171,6 +191,10 @@ TrainRequest TrainView::request() const {
     r.epochs = epochs_->value();
     r.batch = batch_->value();
     r.lr = lr_->value();
+    r.adamw = optimizer_->currentIndex() == 1;
+    r.weightDecay = weightDecay_->value();
+    r.cropScale = cropScale_->value();
+    r.warmupEpochs = warmupEpochs_;
     r.out = out_->text().toStdString();
     return r;
 }

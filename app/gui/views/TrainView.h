@@ -57,7 +57,9 @@ private:
     QTimer poll_;
     QComboBox* family_;
     QSpinBox *hidden_, *heads_, *mlp_, *depth_, *rank_, *epochs_, *batch_, *holdout_, *limit_;
-    QDoubleSpinBox* lr_;
+    QDoubleSpinBox *lr_, *weightDecay_, *cropScale_;
+    QComboBox* optimizer_;
+    double warmupEpochs_ = 1.0; ///< not in the form: kept from the request
     QComboBox* data_;
     QLineEdit* out_;
     QPushButton *startButton_, *cancelButton_;

@@ -30,6 +30,12 @@ torch::Tensor queryMap(const torch::Tensor& attention, int64_t image, int64_t he
 /// Heads combined: [B, H, N, N] -> [B, N, N] (float64).
 torch::Tensor fuseHeads(const torch::Tensor& attention, HeadFusion fusion);
 
+/// Query token `query`'s attention over the patch grid, from the attention of one image
+/// [A, H, N, N]: per head [A, H, g, g] (the attention's dtype), and with the heads fused
+/// [A, g, g] (float64).
+torch::Tensor queryMaps(const torch::Tensor& attention, int64_t query);
+torch::Tensor fusedQueryMaps(const torch::Tensor& attention, int64_t query, HeadFusion fusion);
+
 /// Options of attentionRollout().
 struct RolloutOptions {
     HeadFusion fusion = HeadFusion::Mean;

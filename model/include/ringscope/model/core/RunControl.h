@@ -4,6 +4,7 @@
 /// app's jobs: a callback for progress and a callback asked whether to stop, both called on
 /// the worker thread (so both must be thread-safe).
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 
@@ -21,6 +22,16 @@ struct RunControl {
     /// Calls `progress` when there is one.
     void report(int64_t done, int64_t total) const {
         if (progress) progress(done, total);
+    }
+    /// The control of part `index` of `count` equal parts of this run (one model of several):
+    /// its progress is scaled into this run's, its cancel is this run's.
+    RunControl share(size_t index, size_t count) const {
+        RunControl part = *this;
+        if (progress)
+            part.progress = [whole = progress, index, count](int64_t done, int64_t total) {
+                whole(int64_t(index) * total + done, int64_t(count) * total);
+            };
+        return part;
     }
 };
 

@@ -1,0 +1,159 @@
+#include "ringscope/analysis/Studies.h"
+
+#include "ringscope/model/core/Error.h"
+
+namespace ringscope::analysis {
+
+namespace {
+
+/// The source and stream of a study, opened once for all its models.
+struct OpenedData {
+    DataSource source;
+    BatchStream stream;
+    explicit OpenedData(const DataSettings& d)
+        : source(openDataSource(d.spec)), stream(source, d.batch, d.limit) {}
+};
+
+template <class Study>
+std::shared_ptr<Study> begin(const char* analysis, std::vector<StudyModel> models,
+                             const DataSettings& data, const OpenedData& opened) {
+    if (models.empty()) throw RingScopeError(std::string(analysis) + ": no model to analyse");
+    auto s = std::make_shared<Study>();
+    s->analysis = analysis;
+    s->data = data;
+    s->dataDescription = opened.source.description();
+    s->models = std::move(models);
+    return s;
+}
+
+void takeReport(StudyRecord& s, const RunReport& r) {
+    s.examples = r.examples;
+    s.skipped = r.skipped;
+    s.cancelled = s.cancelled || r.cancelled;
+}
+
+/// The record outlives the models: it keeps their names, not pointers to them.
+void end(StudyRecord& s) {
+    for (StudyModel& m : s.models)
+        m.model = nullptr;
+}
+
+} // namespace
+
+StudyModel StudyModel::of(const VisionModel& model, const InputSpec& spec, std::string role,
+                          std::string label, std::string path) {
+    StudyModel m;
+    m.model = &model;
+    m.spec = spec;
+    m.role = std::move(role);
+    m.label = std::move(label);
+    m.path = std::move(path);
+    const ModelConfig& c = model.config();
+    m.axis = isRecurrent(c.family) ? "iteration" : "layer";
+    m.applications = c.applications();
+    m.heads = c.heads;
+    return m;
+}
+
+std::string StudyModel::stem(const std::string& name) const {
+    return role == "B" ? name + "_b" : name;
+}
+
+nlohmann::json StudyRecord::settings() const {
+    return {{"data", data.spec},    {"data_description", dataDescription},
+            {"limit", data.limit},  {"batch", data.batch},
+            {"examples", examples}, {"skipped", skipped.size()}};
+}
+
+nlohmann::json MadStudy::settings() const {
+    nlohmann::json j = StudyRecord::settings();
+    j["variant"] = variant == MadVariant::Renormalised ? "renormalised rows" : "published";
+    return j;
+}
+
+nlohmann::json CkaStudy::settings() const {
+    nlohmann::json j = StudyRecord::settings();
+    j["kernel"] = kernelName(options.kernel);
+    j["estimator"] = estimatorName(options.estimator);
+    j["feature"] = featureName(options.feature);
+    j["rbf_threshold"] = options.rbfThreshold;
+    j["skipped_examples_small_minibatch"] = skippedExamples;
+    return j;
+}
+
+std::shared_ptr<MadStudy> studyMad(std::vector<StudyModel> models, const DataSettings& data,
+                                   MadVariant variant, const RunControl& control) {
+    const OpenedData opened(data);
+    auto s = begin<MadStudy>("mad", std::move(models), data, opened);
+    s->variant = variant;
+    for (size_t i = 0; i < s->models.size() && !s->cancelled; ++i) {
+        const StudyModel& m = s->models[i];
+        const MadRun r = madOverData({m.model, m.spec}, opened.stream, variant,
+                                     control.share(i, s->models.size()));
+        takeReport(*s, r);
+        s->mad.push_back(r.mad);
+    }
+    end(*s);
+    return s;
+}
+
+std::shared_ptr<CkaStudy> studyCka(std::vector<StudyModel> models, const DataSettings& data,
+                                   const CkaOptions& options, const RunControl& control) {
+    if (models.size() > 2) throw RingScopeError("cka: at most two models");
+    const OpenedData opened(data);
+    auto s = begin<CkaStudy>("cka", std::move(models), data, opened);
+    s->options = options;
+    const StudyModel& a = s->models[0];
+    if (s->models.size() == 1) {
+        const CkaRun r = ckaOverData({a.model, a.spec}, {}, opened.stream, options, control);
+        takeReport(*s, r);
+        s->aa = r.cka;
+        s->skippedExamples = r.skippedExamples;
+    } else {
+        const StudyModel& b = s->models[1];
+        const CkaTripleRun r = ckaTripleOverData({a.model, a.spec}, {b.model, b.spec},
+                                                 opened.stream, options, control);
+        takeReport(*s, r);
+        s->aa = r.aa;
+        s->bb = r.bb;
+        s->ab = r.ab;
+        s->skippedExamples = r.skippedExamples;
+    }
+    end(*s);
+    return s;
+}
+
+std::shared_ptr<LevelsStudy> studyLevels(std::vector<StudyModel> models, const DataSettings& data,
+                                         const RunControl& control) {
+    const OpenedData opened(data);
+    auto s = begin<LevelsStudy>("levels", std::move(models), data, opened);
+    for (size_t i = 0; i < s->models.size() && !s->cancelled; ++i) {
+        const StudyModel& m = s->models[i];
+        LevelsRun r =
+            levelsOverData({m.model, m.spec}, opened.stream, control.share(i, s->models.size()));
+        takeReport(*s, r);
+        s->lowRank.push_back(r.signalRatioMean.defined()
+                                 ? std::optional<LowRankSummary>(lowRankSummary(*m.model))
+                                 : std::nullopt);
+        s->runs.push_back(std::move(r));
+    }
+    end(*s);
+    return s;
+}
+
+std::shared_ptr<LensStudy> studyLens(std::vector<StudyModel> models, const DataSettings& data,
+                                     const RunControl& control) {
+    const OpenedData opened(data);
+    auto s = begin<LensStudy>("lens", std::move(models), data, opened);
+    for (size_t i = 0; i < s->models.size() && !s->cancelled; ++i) {
+        const StudyModel& m = s->models[i];
+        LensRun r =
+            lensOverData({m.model, m.spec}, opened.stream, control.share(i, s->models.size()));
+        takeReport(*s, r);
+        s->runs.push_back(std::move(r));
+    }
+    end(*s);
+    return s;
+}
+
+} // namespace ringscope::analysis
