@@ -99,25 +99,30 @@ private Q_SLOTS:
         QVERIFY(runCli({"--help"}).out.find("shared/") == std::string::npos);
     }
 
-    /// A tensor file of another architecture is described, not refused: its tensors, their
-    /// dtypes and shapes, shared storage, and why no family matched.
+    /// A timm file is named with its variant and the defaults it runs with; a tensor file of
+    /// another architecture is described, not refused: its tensors, their dtypes and shapes,
+    /// shared storage, and why no family matched.
     void infoDescribesForeignFiles() {
-        const std::string timm = test::timmFixturesDir() + "/timm_vit_tiny.safetensors";
+        const std::string timm = test::timmFixturesDir() + "/timm_vit_gap_tiny.safetensors";
         auto r = runCli({"info", timm, "--json"});
         QCOMPARE(r.exitCode, 0);
         auto j = nlohmann::json::parse(r.out);
-        QVERIFY(j["config"].is_null());
-        QVERIFY2(j["model_problem"].get<std::string>().find("match none") != std::string::npos,
-                 r.out.c_str());
+        QCOMPARE(j["config"]["family"].get<std::string>(), std::string("timm-vit"));
+        QCOMPARE(j["variant"].get<std::string>(),
+                 std::string("timm ViT, no class token, avg pool + fc_norm"));
+        QCOMPARE(j["config"]["prefix_tokens"].get<int64_t>(), int64_t(0));
+        QVERIFY(j["config"]["heads"].is_null()); // d = 64 is no timm standard width
+        QCOMPARE(j["input"]["normalization"]["mean"][0].get<double>(), 0.485);
         const auto keys = nlohmann::json::parse(
-            test::readBytes(test::timmFixturesDir() + "/timm_vit_tiny.json"))["keys"];
+            test::readBytes(test::timmFixturesDir() + "/timm_vit_gap_tiny.json"))["keys"];
         QCOMPARE(j["tensor_list"].size(), keys.size());
         for (const auto& t : j["tensor_list"])
             QCOMPARE(t["shape"].dump(), keys[t["name"].get<std::string>()].dump());
-        r = runCli({"info", timm});
+        r = runCli({"info", test::timmFixturesDir() + "/hf_vit_tiny"});
         QCOMPARE(r.exitCode, 0);
-        QVERIFY2(r.out.find("none runnable") != std::string::npos, r.out.c_str());
-        QVERIFY2(r.out.find("  cls_token  float32 [1,1,") != std::string::npos, r.out.c_str());
+        QVERIFY2(r.out.find("Hugging Face ViT") != std::string::npos, r.out.c_str());
+        QVERIFY2(r.out.find("4 (from config.json)") != std::string::npos, r.out.c_str());
+        QVERIFY2(r.out.find("\"cat\"") != std::string::npos, r.out.c_str());
 
         // A legacy-format state dict of another model, two tensors on one storage.
         const std::string legacy = dir_ + "/bert.pt";
@@ -131,6 +136,12 @@ private Q_SLOTS:
         QCOMPARE(j["tensor_list"][1]["shares_storage_with"].get<std::string>(),
                  std::string("bert.embeddings.word"));
         QCOMPARE(j["structure"].get<std::string>(), std::string("dict of 2 entries (2 tensors)"));
+        QVERIFY(j["config"].is_null());
+        QVERIFY2(j["model_problem"].get<std::string>().find("match none") != std::string::npos,
+                 r.out.c_str());
+        r = runCli({"info", legacy});
+        QVERIFY2(r.out.find("none runnable") != std::string::npos, r.out.c_str());
+        QVERIFY2(r.out.find("  bert.tied  float32 [6]") != std::string::npos, r.out.c_str());
 
         // A .npy file describes its array.
         r = runCli({"info", fixture("vit_tiny.input.npy"), "--json"});

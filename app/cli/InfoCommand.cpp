@@ -43,13 +43,21 @@ nlohmann::json tensorList(const Checkpoint& ckpt) {
 /// The model part of the description: the inferred configuration, or why there is none.
 void describeModel(nlohmann::json& j, const Checkpoint& ckpt, const InferenceHints& hints) {
     try {
-        const InferredConfig inferred = inferConfig(ckpt.weights, hints);
+        const InferredConfig inferred = inferCheckpoint(ckpt, hints);
         nlohmann::json config = inferred.config.toJson();
         config["heads"] =
             inferred.headsKnown() ? nlohmann::json(inferred.config.heads) : nlohmann::json();
         config["tokens"] = inferred.config.tokens();
+        config["prefix_tokens"] = inferred.config.prefixTokens();
+        if (inferred.config.family == Family::TimmViT)
+            j["variant"] = inferred.config.timm.describe();
         j["config"] = config;
         j["summary"] = inferred.config.summary();
+        const ModelMetadata meta = metadataFor(ckpt, inferred.config);
+        j["input"] = {{"normalization", meta.normalization.toJson()},
+                      {"normalization_source",
+                       meta.extra.value("normalization_source", std::string("default (0.5, 0.5)"))},
+                      {"class_names", meta.classNames}};
         j["heads_source"] = headsSourceName(inferred.headsSource);
     } catch (const AmbiguousShapeError& e) {
         j["config"] = nullptr;
@@ -99,8 +107,19 @@ void printModel(const nlohmann::json& j, std::ostream& out) {
                                  : std::to_string(c["heads"].get<int64_t>()) + " (from " +
                                        j["heads_source"].get<std::string>() + ")")
         << "\n";
-    const int64_t tokens = c["tokens"].get<int64_t>();
-    out << "tokens:      " << tokens << " (patches + CLS)\n";
+    if (j.contains("variant")) out << "variant:     " << j["variant"].get<std::string>() << "\n";
+    const auto& input = j["input"];
+    out << "normalise:   " << input["normalization"].dump() << " ("
+        << input["normalization_source"].get<std::string>() << ")\n";
+    if (!input["class_names"].empty() &&
+        !(j["metadata"].is_object() && j["metadata"].contains("class_names")))
+        out << "classes:     " << input["class_names"].dump() << "\n";
+    const int64_t tokens = c["tokens"].get<int64_t>(), prefix = c["prefix_tokens"].get<int64_t>();
+    out << "tokens:      " << tokens << " ("
+        << (prefix == 0   ? std::string("patches only, no class token")
+            : prefix == 1 ? std::string("CLS + patches")
+                          : std::string("CLS, distillation token + patches"))
+        << ")\n";
 }
 
 void printTensors(const nlohmann::json& list, std::ostream& out) {
@@ -135,8 +154,6 @@ void printText(const nlohmann::json& j, std::ostream& out) {
     if (meta.is_object()) {
         if (meta.contains("class_names"))
             out << "classes:     " << meta["class_names"].dump() << "\n";
-        if (meta.contains("normalization"))
-            out << "normalise:   " << meta["normalization"].dump() << "\n";
         if (meta.contains("dataset")) out << "dataset:     " << meta["dataset"].dump() << "\n";
         if (meta.contains("history"))
             out << "history:     " << meta["history"].size() << " epochs\n";

@@ -81,14 +81,14 @@ OpenQuestion ModelSession::question(const Checkpoint& ck, const OpenAnswers& ans
     OpenQuestion q;
     InferredConfig inferred;
     try {
-        inferred = inferConfig(ck.weights, hints);
+        inferred = inferCheckpoint(ck, hints);
     } catch (const AmbiguousShapeError& e) {
         for (const TableShape& t : e.candidates())
             q.readings.push_back({int(t.imageSize), int(t.levels)});
         // Heads follow from the width, which the table does not change: ask with the first reading.
         hints.imageSize = e.candidates().front().imageSize;
         hints.levels = e.candidates().front().levels;
-        inferred = inferConfig(ck.weights, hints);
+        inferred = inferCheckpoint(ck, hints);
     } catch (const ModelMismatchError& e) {
         throw ModelMismatchError(ck.path + ": " + e.what());
     }

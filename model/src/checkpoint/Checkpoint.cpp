@@ -10,6 +10,7 @@
 #include "ringscope/model/core/Error.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <cmath>
 #include <stdexcept>
 
@@ -232,7 +233,7 @@ void readTorchRoot(detail::TorchFile& file, Checkpoint& ck) {
                                            detail::typeName(*root));
     }
     PyRef weights = root;
-    for (const char* key : {"model_state_dict", "state_dict", "model"}) {
+    for (const char* key : {"model_state_dict", "state_dict", "model", "state_dict_ema"}) {
         PyRef v = root->get(key);
         if (v && v->kind == PyKind::Dict && (hasTensors(*v) || v->dict.empty())) {
             weights = v;
@@ -348,7 +349,48 @@ std::string formatName(CheckpointFormat format) {
     return "unknown";
 }
 
-Checkpoint loadCheckpoint(const std::string& path, const CheckpointLimits& limits) {
+namespace {
+
+/// The weights file of a Hugging Face model folder.
+std::string weightsInFolder(const std::string& dir) {
+    for (const char* name : {"model.safetensors", "pytorch_model.bin"}) {
+        const std::filesystem::path p = std::filesystem::path(dir) / name;
+        std::error_code ec;
+        if (std::filesystem::is_regular_file(p, ec)) return p.string();
+    }
+    throw FileFormatError(dir, "a folder, but with neither model.safetensors nor "
+                               "pytorch_model.bin in it");
+}
+
+/// config.json and preprocessor_config.json beside `weights` (small JSON files; a broken one
+/// is refused by name).
+nlohmann::json huggingFaceFiles(const std::string& weights) {
+    nlohmann::json out;
+    const std::filesystem::path dir = std::filesystem::path(weights).parent_path();
+    for (const auto& [key, name] : {std::pair{"config", "config.json"},
+                                    std::pair{"preprocessor", "preprocessor_config.json"}}) {
+        const std::filesystem::path p = dir / name;
+        std::error_code ec;
+        if (!std::filesystem::is_regular_file(p, ec)) continue;
+        try {
+            nlohmann::json j = nlohmann::json::parse(readWholeFile(p.string(), 1 << 20));
+            if (j.is_object()) out[key] = std::move(j);
+        } catch (const nlohmann::json::exception& e) {
+            throw FileFormatError(p.string(), std::string("not valid JSON: ") + e.what());
+        }
+    }
+    // Only a ViT's config says anything to RingScope.
+    if (out.contains("config") && out["config"].value("model_type", std::string()) != "vit")
+        return nullptr;
+    return out.empty() ? nlohmann::json() : out;
+}
+
+} // namespace
+
+Checkpoint loadCheckpoint(const std::string& given, const CheckpointLimits& limits) {
+    std::error_code ec;
+    const std::string path =
+        std::filesystem::is_directory(given, ec) ? weightsInFolder(given) : given;
     detail::ByteSource src(path);
     Checkpoint ck;
     ck.path = path;
@@ -382,6 +424,7 @@ Checkpoint loadCheckpoint(const std::string& path, const CheckpointLimits& limit
         throw FileFormatError(path, "out of memory while reading (corrupt sizes?)");
     }
     if (ck.weights.empty()) throw FileFormatError(path, "the checkpoint holds no tensors");
+    ck.huggingFace = huggingFaceFiles(path);
     return ck;
 }
 

@@ -36,6 +36,8 @@ int64_t countIndexed(const StateDict& w, const std::string& prefix, const std::s
 
 Family detectFamily(const StateDict& w, LevelEncoding& encoding) {
     encoding = LevelEncoding::None;
+    if (w.contains("patch_embed.proj.weight") && w.contains("blocks.0.attn.qkv.weight"))
+        return Family::TimmViT;
     if (w.contains(kEnc + "ATTN_lev_embed_Q_01")) return Family::RingFormer;
     if (w.contains(kEnc + "attn_blocks.0.attn.query.weight")) return Family::OWF;
     if (w.contains(kEnc + "layer.0.attn.query.weight")) return Family::ViT;
@@ -50,8 +52,9 @@ Family detectFamily(const StateDict& w, LevelEncoding& encoding) {
     std::string sample;
     for (size_t i = 0; i < std::min<size_t>(3, w.size()); ++i)
         sample += (i ? ", '" : "'") + w.entries()[i].first + "'";
-    throw ModelMismatchError("the weights match none of the RingFormer code's model families "
-                             "(ViT, OWF, UiT, RingFormer); first keys: " +
+    throw ModelMismatchError("the weights match none of the model families RingScope runs "
+                             "(the RingFormer code's ViT, OWF, UiT, RingFormer; timm and "
+                             "Hugging Face ViTs); first keys: " +
                              (sample.empty() ? "none" : sample));
 }
 
@@ -153,6 +156,10 @@ std::string headsSourceName(HeadsSource source) {
         return "--heads option";
     case HeadsSource::PublishedTable:
         return "published-configuration table";
+    case HeadsSource::HuggingFaceConfig:
+        return "config.json";
+    case HeadsSource::TimmTable:
+        return "timm's standard width";
     case HeadsSource::Unknown:
         return "unknown";
     }
@@ -166,10 +173,85 @@ int64_t publishedHeads(int64_t hidden) {
     return it == table.end() ? 0 : it->second;
 }
 
-InferredConfig inferConfig(const StateDict& w, const InferenceHints& hints) {
-    InferredConfig out;
-    ModelConfig& c = out.config;
-    c.family = detectFamily(w, c.encoding);
+int64_t timmStandardHeads(int64_t hidden) {
+    static const std::map<int64_t, int64_t> table{
+        {192, 3}, {384, 6}, {768, 12}, {1024, 16}, {1280, 16}};
+    auto it = table.find(hidden);
+    return it == table.end() ? 0 : it->second;
+}
+
+namespace {
+
+bool isSquare(int64_t n, int64_t& side) {
+    if (n <= 0) return false;
+    side = static_cast<int64_t>(std::llround(std::sqrt(double(n))));
+    return side * side == n;
+}
+
+/// A timm VisionTransformer (or a Hugging Face ViT read into timm's names).
+void inferTimm(const StateDict& w, const InferenceHints& hints, const nlohmann::json& metaConfig,
+               ModelConfig& c) {
+    TimmVariant& v = c.timm;
+    if (metaConfig.is_object() && metaConfig.contains("timm"))
+        v = ModelConfig::fromJson(metaConfig).timm; // what the file says about itself
+    const auto pe = shapeOf(w, "patch_embed.proj.weight", 4);
+    c.hidden = pe[0];
+    c.channels = pe[1];
+    c.patch = pe[2];
+    if (pe[2] != pe[3])
+        throw ModelMismatchError("tensor 'patch_embed.proj.weight' has shape " + shapeString(pe) +
+                                 ", expected square patches [d, C, P, P]");
+    c.depth = countIndexed(w, "blocks.", ".attn.qkv.weight");
+    c.mlp = shapeOf(w, "blocks.0.mlp.fc1.weight", 2)[0];
+    c.classes = shapeOf(w, "head.weight", 2)[0];
+    v.classToken = w.contains("cls_token");
+    v.distilled = w.contains("dist_token");
+    if (v.distilled && v.origin == "timm") v.origin = "deit";
+    if (!hints.huggingFaceConfig.is_null()) v.origin = "hf";
+    v.layerScale = w.contains("blocks.0.ls1.gamma");
+    v.qkvBias = w.contains("blocks.0.attn.qkv.bias");
+    v.finalNorm = w.contains("norm.weight");
+    v.fcNorm = w.contains("fc_norm.weight");
+    if (v.fcNorm || !v.classToken) v.avgPool = true;
+    const int64_t positions = shapeOf(w, "pos_embed", 3)[1];
+    int64_t g = 0;
+    if (isSquare(positions - v.prefixTokens(), g)) {
+        v.posEmbedPrefix = true;
+    } else if (isSquare(positions, g)) {
+        v.posEmbedPrefix = false; // no_embed_class
+    } else {
+        throw ModelMismatchError("tensor 'pos_embed' holds " + std::to_string(positions) +
+                                 " positions, which is no square patch grid (with or without " +
+                                 std::to_string(v.prefixTokens()) + " prefix tokens)");
+    }
+    c.imageSize = g * c.patch;
+    const nlohmann::json& hf = hints.huggingFaceConfig;
+    if (hf.is_object() && hf.contains("layer_norm_eps") && hf["layer_norm_eps"].is_number())
+        v.eps = hf["layer_norm_eps"].get<double>();
+    else if (v.origin == "hf")
+        v.eps = 1e-12; // transformers' ViTConfig default
+}
+
+/// The heads of a timm ViT: config.json, else timm's standard widths.
+void timmHeads(const InferenceHints& hints, InferredConfig& out) {
+    const nlohmann::json& hf = hints.huggingFaceConfig;
+    if (hf.is_object() && hf.contains("num_attention_heads") &&
+        hf["num_attention_heads"].is_number_integer() &&
+        hf["num_attention_heads"].get<int64_t>() > 0) {
+        out.config.heads = hf["num_attention_heads"].get<int64_t>();
+        out.headsSource = HeadsSource::HuggingFaceConfig;
+    } else if (timmStandardHeads(out.config.hidden) > 0) {
+        out.config.heads = timmStandardHeads(out.config.hidden);
+        out.headsSource = HeadsSource::TimmTable;
+    }
+}
+
+} // namespace
+
+namespace {
+
+void inferPublished(const StateDict& w, const InferenceHints& hints,
+                    const nlohmann::json& metaConfig, ModelConfig& c) {
     const auto cls = shapeOf(w, "transformer.embeddings.cls_token", 3);
     c.hidden = cls[2];
     const auto pe = shapeOf(w, "transformer.embeddings.patch_embeddings.weight", 4);
@@ -181,9 +263,6 @@ InferredConfig inferConfig(const StateDict& w, const InferenceHints& hints) {
             ", expected [" + std::to_string(c.hidden) + ", C, P, P]");
     const auto head = shapeOf(w, "head.weight", 2);
     c.classes = head[0];
-    const nlohmann::json metaConfig =
-        hints.metadata.is_object() && hints.metadata.contains("config") ? hints.metadata["config"]
-                                                                        : nlohmann::json();
 
     std::string mlpKey;
     switch (c.family) {
@@ -205,6 +284,8 @@ InferredConfig inferConfig(const StateDict& w, const InferenceHints& hints) {
         mlpKey = kEnc + "layers.0.ffn.fc1.weight";
         break;
     }
+    case Family::TimmViT:
+        break; // inferTimm
     }
     c.mlp = shapeOf(w, mlpKey, 2)[0];
 
@@ -220,7 +301,13 @@ InferredConfig inferConfig(const StateDict& w, const InferenceHints& hints) {
         const std::string key = "transformer.embeddings.position_embeddings.pos_embed";
         c.imageSize = gridFromTokens(shapeOf(w, key, 3)[1], key) * c.patch;
     }
+}
 
+/// Heads: the file's metadata, else --heads, else config.json or timm's widths (timm ViTs) or
+/// the published table (the RingFormer code's families), else unknown (0).
+void chooseHeads(const InferenceHints& hints, const nlohmann::json& metaConfig,
+                 InferredConfig& out) {
+    ModelConfig& c = out.config;
     if (metaConfig.is_object() && metaConfig.contains("heads") &&
         metaConfig["heads"].is_number_integer() && metaConfig["heads"].get<int64_t>() > 0) {
         c.heads = metaConfig["heads"].get<int64_t>();
@@ -228,12 +315,31 @@ InferredConfig inferConfig(const StateDict& w, const InferenceHints& hints) {
     } else if (hints.heads && *hints.heads > 0) {
         c.heads = *hints.heads;
         out.headsSource = HeadsSource::Option;
+    } else if (c.family == Family::TimmViT) {
+        c.heads = 0;
+        timmHeads(hints, out);
     } else if (publishedHeads(c.hidden) > 0) {
         c.heads = publishedHeads(c.hidden);
         out.headsSource = HeadsSource::PublishedTable;
     } else {
         c.heads = 0;
     }
+}
+
+} // namespace
+
+InferredConfig inferConfig(const StateDict& w, const InferenceHints& hints) {
+    InferredConfig out;
+    ModelConfig& c = out.config;
+    c.family = detectFamily(w, c.encoding);
+    const nlohmann::json metaConfig =
+        hints.metadata.is_object() && hints.metadata.contains("config") ? hints.metadata["config"]
+                                                                        : nlohmann::json();
+    if (c.family == Family::TimmViT)
+        inferTimm(w, hints, metaConfig, c);
+    else
+        inferPublished(w, hints, metaConfig, c);
+    chooseHeads(hints, metaConfig, out);
     if (metaConfig.is_object() && metaConfig.contains("dropout") &&
         metaConfig["dropout"].is_number())
         c.dropout = metaConfig["dropout"].get<double>();

@@ -26,6 +26,8 @@ std::string familyName(Family family) {
         return "uit";
     case Family::RingFormer:
         return "ringformer";
+    case Family::TimmViT:
+        return "timm-vit";
     }
     return "unknown";
 }
@@ -40,6 +42,8 @@ std::string familyDisplayName(Family family) {
         return "UiT";
     case Family::RingFormer:
         return "RingFormer";
+    case Family::TimmViT:
+        return "ViT (timm)";
     }
     return "unknown";
 }
@@ -50,8 +54,9 @@ Family parseFamily(const std::string& name) {
     if (n == "owf") return Family::OWF;
     if (n == "uit") return Family::UiT;
     if (n == "ringformer") return Family::RingFormer;
+    if (n == "timm-vit" || n == "timm") return Family::TimmViT;
     throw RingScopeError("unknown model family '" + name +
-                         "' (expected vit, owf, uit or ringformer)");
+                         "' (expected vit, owf, uit, ringformer or timm-vit)");
 }
 
 std::string encodingName(LevelEncoding encoding) {
@@ -76,6 +81,28 @@ LevelEncoding parseEncoding(const std::string& name) {
 
 bool isRecurrent(Family family) {
     return family == Family::UiT || family == Family::RingFormer;
+}
+
+std::string TimmVariant::originName() const {
+    return origin == "hf" ? "Hugging Face ViT" : origin == "deit" ? "DeiT" : "timm ViT";
+}
+
+std::string TimmVariant::describe() const {
+    std::string s = originName();
+    if (distilled) s += ", distillation token";
+    if (!classToken) s += ", no class token";
+    if (avgPool) s += ", avg pool";
+    if (fcNorm) s += " + fc_norm";
+    if (!posEmbedPrefix) s += ", no position embedding for the prefix tokens";
+    if (layerScale) s += ", layer scale";
+    if (!qkvBias) s += ", no qkv bias";
+    return s;
+}
+
+bool TimmVariant::operator==(const TimmVariant& o) const {
+    return classToken == o.classToken && distilled == o.distilled &&
+           posEmbedPrefix == o.posEmbedPrefix && finalNorm == o.finalNorm && avgPool == o.avgPool &&
+           fcNorm == o.fcNorm && layerScale == o.layerScale && qkvBias == o.qkvBias && eps == o.eps;
 }
 
 void ModelConfig::validate() const {
@@ -105,6 +132,12 @@ void ModelConfig::validate() const {
     if (family != Family::UiT && encoding != LevelEncoding::None)
         fail("only a UiT has a level encoding");
     if (dropout < 0.0 || dropout >= 1.0) fail("dropout must be in [0, 1)");
+    if (family == Family::TimmViT) {
+        if (timm.distilled && !timm.classToken) fail("a distillation token needs a class token");
+        if (!timm.classToken && !timm.avgPool)
+            fail("a ViT without a class token must pool the patch tokens");
+        if (!(timm.eps > 0 && timm.eps < 1)) fail("the LayerNorm epsilon must lie in (0, 1)");
+    }
     const int64_t limit = int64_t(1) << 20;
     if (imageSize > 16384 || hidden > limit || mlp > limit || depth > 4096 || classes > limit ||
         channels > 64 || rank > limit || tokens() > 65536)
@@ -113,8 +146,7 @@ void ModelConfig::validate() const {
 
 std::string ModelConfig::summary() const {
     std::ostringstream s;
-    static const char* names[] = {"ViT", "OWF", "UiT", "RingFormer"};
-    s << names[static_cast<int>(family)];
+    s << (family == Family::TimmViT ? timm.originName() : familyDisplayName(family));
     if (family == Family::UiT) s << " (" << encodingName(encoding) << " encoding)";
     s << " d=" << hidden << " H=" << heads << (isRecurrent(family) ? " T=" : " L=") << depth;
     if (family == Family::RingFormer) s << " r=" << rank;
@@ -137,6 +169,12 @@ nlohmann::json ModelConfig::toJson() const {
     if (family == Family::RingFormer) j["rank"] = rank;
     j["classes"] = classes;
     j["dropout"] = dropout;
+    if (family == Family::TimmViT)
+        j["timm"] = {{"origin", timm.origin},        {"class_token", timm.classToken},
+                     {"distilled", timm.distilled},  {"pos_embed_prefix", timm.posEmbedPrefix},
+                     {"final_norm", timm.finalNorm}, {"avg_pool", timm.avgPool},
+                     {"fc_norm", timm.fcNorm},       {"layer_scale", timm.layerScale},
+                     {"qkv_bias", timm.qkvBias},     {"eps", timm.eps}};
     return j;
 }
 
@@ -160,6 +198,20 @@ ModelConfig ModelConfig::fromJson(const nlohmann::json& j) {
         get("rank", c.rank);
         get("classes", c.classes);
         if (j.contains("dropout")) c.dropout = j.at("dropout").get<double>();
+        if (j.contains("timm") && j.at("timm").is_object()) {
+            const nlohmann::json& t = j.at("timm");
+            TimmVariant& v = c.timm;
+            v.origin = t.value("origin", v.origin);
+            v.classToken = t.value("class_token", v.classToken);
+            v.distilled = t.value("distilled", v.distilled);
+            v.posEmbedPrefix = t.value("pos_embed_prefix", v.posEmbedPrefix);
+            v.finalNorm = t.value("final_norm", v.finalNorm);
+            v.avgPool = t.value("avg_pool", v.avgPool);
+            v.fcNorm = t.value("fc_norm", v.fcNorm);
+            v.layerScale = t.value("layer_scale", v.layerScale);
+            v.qkvBias = t.value("qkv_bias", v.qkvBias);
+            v.eps = t.value("eps", v.eps);
+        }
     } catch (const nlohmann::json::exception& e) {
         throw RingScopeError(std::string("bad model configuration: ") + e.what());
     }
@@ -170,7 +222,7 @@ bool ModelConfig::operator==(const ModelConfig& o) const {
     return family == o.family && encoding == o.encoding && imageSize == o.imageSize &&
            channels == o.channels && patch == o.patch && hidden == o.hidden && heads == o.heads &&
            mlp == o.mlp && depth == o.depth && (family != Family::RingFormer || rank == o.rank) &&
-           classes == o.classes;
+           classes == o.classes && (family != Family::TimmViT || timm == o.timm);
 }
 
 } // namespace ringscope

@@ -5,6 +5,7 @@
 
 #include "nets/OwfModel.h"
 #include "nets/RingFormerModel.h"
+#include "nets/TimmVitModel.h"
 #include "nets/UitModel.h"
 #include "nets/VitModel.h"
 
@@ -39,6 +40,8 @@ std::unique_ptr<VisionModel> instantiate(const ModelConfig& config, StateDict we
         return std::make_unique<UitModel>(config, std::move(weights));
     case Family::RingFormer:
         return std::make_unique<RingFormerModel>(config, std::move(weights));
+    case Family::TimmViT:
+        return std::make_unique<TimmVitModel>(config, std::move(weights));
     }
     throw RingScopeError("unknown model family");
 }
@@ -54,6 +57,11 @@ torch::Tensor initialTensor(const ModelConfig& c, const ParameterSpec& spec, at:
     const std::string& n = spec.name;
     torch::Tensor t = torch::empty(spec.shape, opts);
     auto uniformBound = [&](double bound) { t.uniform_(-bound, bound, gen); };
+    if (c.family == Family::TimmViT) { // timm's init for what the published modules lack
+        if (n == "cls_token" || n == "dist_token" || n == "pos_embed")
+            return t.normal_(0.0, 0.02, gen);
+        if (endsWith(n, ".gamma")) return t.fill_(1e-5);
+    }
     if (n == "transformer.embeddings.cls_token") return t.zero_();
     if (endsWith(n, "pos_embed")) return sinusoidPositionTable(c.tokens(), c.hidden);
     if (n == "transformer.encoder.level_embed.level_embed")

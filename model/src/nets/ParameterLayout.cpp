@@ -102,6 +102,32 @@ void ringformer(LayoutBuilder& b, const ModelConfig& c) {
         b.norm(kEnc + "FF_layer_norms." + std::to_string(t), c.hidden);
 }
 
+/// timm's VisionTransformer, in its state-dict order (Hugging Face ViTs are read into it).
+void timmVit(LayoutBuilder& b, const ModelConfig& c) {
+    const TimmVariant& v = c.timm;
+    const int64_t d = c.hidden, g2 = c.gridSize() * c.gridSize();
+    if (v.classToken) b.add("cls_token", {1, 1, d});
+    b.add("pos_embed", {1, g2 + (v.posEmbedPrefix ? v.prefixTokens() : 0), d});
+    if (v.distilled) b.add("dist_token", {1, 1, d});
+    b.add("patch_embed.proj.weight", {d, c.channels, c.patch, c.patch});
+    b.add("patch_embed.proj.bias", {d});
+    for (int64_t l = 0; l < c.depth; ++l) {
+        const std::string p = "blocks." + std::to_string(l);
+        b.norm(p + ".norm1", d);
+        b.add(p + ".attn.qkv.weight", {3 * d, d});
+        if (v.qkvBias) b.add(p + ".attn.qkv.bias", {3 * d});
+        b.linear(p + ".attn.proj", d, d);
+        if (v.layerScale) b.add(p + ".ls1.gamma", {d});
+        b.norm(p + ".norm2", d);
+        b.mlp(p + ".mlp", d, c.mlp);
+        if (v.layerScale) b.add(p + ".ls2.gamma", {d});
+    }
+    if (v.finalNorm) b.norm("norm", d);
+    if (v.fcNorm) b.norm("fc_norm", d);
+    b.linear("head", c.classes, d);
+    if (v.distilled) b.linear("head_dist", c.classes, d);
+}
+
 } // namespace
 
 std::vector<ParameterSpec> parameterLayout(const ModelConfig& config) {
@@ -119,6 +145,9 @@ std::vector<ParameterSpec> parameterLayout(const ModelConfig& config) {
     case Family::RingFormer:
         ringformer(b, config);
         break;
+    case Family::TimmViT:
+        timmVit(b, config);
+        return b.specs; // the heads are part of its layout
     }
     b.linear("head", config.classes, config.hidden);
     return b.specs;

@@ -48,8 +48,6 @@ torch::Tensor VisionModel::mlp(const torch::Tensor& z, const std::string& prefix
 torch::Tensor VisionModel::attention(const torch::Tensor& u, const std::string& prefix,
                                      const torch::Tensor& qkvSignal, const ForwardOptions& options,
                                      ForwardTrace* trace, torch::Tensor* qkvBase) const {
-    const int64_t B = u.size(0), N = u.size(1), d = config_.hidden, H = config_.heads;
-    const int64_t dh = d / H;
     // One product for q, k and v: [B*N, 3d].
     torch::Tensor wqkv = torch::cat(
         {w(prefix + ".query.weight"), w(prefix + ".key.weight"), w(prefix + ".value.weight")});
@@ -58,14 +56,21 @@ torch::Tensor VisionModel::attention(const torch::Tensor& u, const std::string& 
     torch::Tensor qkv = linear(u, wqkv, bqkv);
     if (qkvBase) *qkvBase = qkv.detach();
     if (qkvSignal.defined()) qkv = qkv + qkvSignal;
-    qkv = qkv.view({B, N, 3, H, dh}).permute({2, 0, 3, 1, 4}); // [3, B, H, N, dh]
-    torch::Tensor q = qkv[0], k = qkv[1], v = qkv[2];
+    const torch::Tensor context = attend(qkv, options, trace);
+    return dropout(linear(context, w(prefix + ".out.weight"), w(prefix + ".out.bias")), options);
+}
+
+torch::Tensor VisionModel::attend(const torch::Tensor& qkvFlat, const ForwardOptions& options,
+                                  ForwardTrace* trace) const {
+    const int64_t B = qkvFlat.size(0), N = qkvFlat.size(1), d = config_.hidden, H = config_.heads;
+    const int64_t dh = d / H;
+    const torch::Tensor qkv = qkvFlat.view({B, N, 3, H, dh}).permute({2, 0, 3, 1, 4});
+    torch::Tensor q = qkv[0], k = qkv[1], v = qkv[2]; // [B, H, N, dh]
     torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)).div_(std::sqrt(double(dh)));
     torch::Tensor probs = torch::softmax(scores, -1);
     if (trace) trace->attention.push_back(probs.detach());
     torch::Tensor context = torch::matmul(dropout(probs, options), v); // [B, H, N, dh]
-    context = context.transpose(1, 2).reshape({B, N, d});
-    return dropout(linear(context, w(prefix + ".out.weight"), w(prefix + ".out.bias")), options);
+    return context.transpose(1, 2).reshape({B, N, d});
 }
 
 void VisionModel::recordHidden(ForwardTrace* trace, const torch::Tensor& x) {
@@ -92,7 +97,10 @@ ForwardOutput VisionModel::forward(const torch::Tensor& images, const ForwardOpt
                 config_.imageSize, "], got ", images.sizes());
     torch::Tensor x = embed(images.to(torch::kFloat32), options);
     if (trace) trace->embedded = x.detach();
-    x = encode(x, options, trace);
+    return readout(encode(x, options, trace));
+}
+
+ForwardOutput VisionModel::readout(const torch::Tensor& x) const {
     ForwardOutput out;
     out.encoded = norm(x, "transformer.encoder.encoder_norm", 1e-6);
     out.logits = linear(out.encoded.select(1, 0), w("head.weight"), w("head.bias"));

@@ -32,6 +32,19 @@ struct LoadedModel {
 /// What inference knows about a checkpoint: the options given, and the file's own metadata.
 InferenceHints inferenceHints(const Checkpoint& checkpoint, const LoadOptions& options);
 
+/// The weights as the model reads them: the file's own, or for a Hugging Face ViT the same
+/// tensors under timm's names (see HuggingFaceVit.h).
+StateDict modelWeights(const Checkpoint& checkpoint);
+
+/// What inference makes of a checkpoint's weights (modelWeights) with `hints`.
+InferredConfig inferCheckpoint(const Checkpoint& checkpoint, const InferenceHints& hints);
+
+/// The metadata a model of `config` from `checkpoint` runs with: the file's RingScope metadata
+/// over the defaults; for a timm ViT also the class names of config.json and the normalisation
+/// of preprocessor_config.json, else the origin's usual one (timm: ImageNet mean and std;
+/// Hugging Face: 0.5), with `extra["normalization_source"]` saying which.
+ModelMetadata metadataFor(const Checkpoint& checkpoint, const ModelConfig& config);
+
 /// Builds the model of a checkpoint already read (the weights are shared, not copied). Throws
 /// ModelMismatchError (prefixed with the path; AmbiguousShapeError for a level table that
 /// needs --image-size or --levels) when the weights fit no model or the heads are unknown.

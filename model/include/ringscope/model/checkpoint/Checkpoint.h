@@ -54,6 +54,9 @@ struct Checkpoint {
     /// For training containers with an Adam `optimizer_state_dict`: the state to resume from
     /// (moments indexed by the optimizer's parameter numbers, float32).
     std::optional<TrainingState> state;
+    /// The Hugging Face files beside the weights, when there are any: {"config": config.json,
+    /// "preprocessor": preprocessor_config.json} (each only when present); null otherwise.
+    nlohmann::json huggingFace;
 };
 
 /// What kind of file it is, for people: "state dict", "training container" (with optimizer
@@ -68,7 +71,9 @@ struct CheckpointLimits {
     int64_t maxPickleStack = 10'000'000;       ///< value-stack depth
 };
 
-/// Loads a checkpoint, detecting the format from its contents (not its name).
+/// Loads a checkpoint, detecting the format from its contents (not its name). A folder is read
+/// as a Hugging Face model folder (its model.safetensors, else pytorch_model.bin); the
+/// config.json and preprocessor_config.json beside the weights go to `huggingFace`.
 /// Throws FileFormatError (path + problem) for anything unreadable and UnsafePickleError for a
 /// pickle global outside the allow-list; never executes anything from the file.
 Checkpoint loadCheckpoint(const std::string& path, const CheckpointLimits& limits = {});

@@ -22,12 +22,15 @@ struct InferenceHints {
     std::optional<int64_t> levels; ///< explicit level count (likewise)
     /// RingScope metadata of the file (its "config" object is used when present).
     nlohmann::json metadata;
+    /// A Hugging Face config.json beside the weights (heads, layer_norm_eps), or null.
+    nlohmann::json huggingFaceConfig;
 };
 
 /// Where the number of heads came from.
-enum class HeadsSource { Metadata, Option, PublishedTable, Unknown };
+enum class HeadsSource { Metadata, Option, PublishedTable, HuggingFaceConfig, TimmTable, Unknown };
 
-/// "file metadata", "--heads option", "published-configuration table", "unknown".
+/// "file metadata", "--heads option", "published-configuration table", "config.json",
+/// "timm's standard width", "unknown".
 std::string headsSourceName(HeadsSource source);
 
 /// Result of inference.
@@ -65,6 +68,9 @@ private:
 /// Heads of the published configurations for a hidden size (512->8, 768->12, 1024->16,
 /// 1280->16, 728->8, 848->8, 1284->12, 1560->12), or 0.
 int64_t publishedHeads(int64_t hidden);
+
+/// timm's standard heads for a width (192: 3, 384: 6, 768: 12, 1024: 16, 1280: 16), or 0.
+int64_t timmStandardHeads(int64_t hidden);
 
 /// Infers family, encoding, d, patch, channels, image size, depth, r, MLP size and classes from
 /// the keys and shapes. Heads: metadata, else hints.heads, else the published table, else

@@ -1,6 +1,7 @@
 #pragma once
 /// @file ModelConfig.h
-/// Architecture of one of the four vision model families of the published RingFormer code.
+/// Architecture of one of the four vision model families of the published RingFormer code,
+/// or of a ViT as timm and Hugging Face transformers build it (see TimmVariant).
 
 #include <nlohmann/json.hpp>
 
@@ -15,6 +16,7 @@ enum class Family {
     OWF,        ///< one wide feed-forward: distinct attention blocks, one shared MLP
     UiT,        ///< universal transformer: one shared block applied `depth` times
     RingFormer, ///< one shared block + input-dependent low-rank level signals
+    TimmViT,    ///< timm's VisionTransformer (also Hugging Face ViTs and DeiT), timm key names
 };
 
 /// Level encoding of the universal transformer.
@@ -24,9 +26,9 @@ enum class LevelEncoding {
     Learnable, ///< embedding table [T*N, d]
 };
 
-/// "vit", "owf", "uit", "ringformer".
+/// "vit", "owf", "uit", "ringformer", "timm-vit".
 std::string familyName(Family family);
-/// How people write it: "ViT", "OWF", "UiT", "RingFormer".
+/// How people write it: "ViT", "OWF", "UiT", "RingFormer", "ViT (timm)".
 std::string familyDisplayName(Family family);
 /// Parses a family name (case-insensitive); throws RingScopeError for an unknown name.
 Family parseFamily(const std::string& name);
@@ -36,6 +38,29 @@ std::string encodingName(LevelEncoding encoding);
 LevelEncoding parseEncoding(const std::string& name);
 /// True for the weight-shared families (UiT, RingFormer), whose applications are iterations.
 bool isRecurrent(Family family);
+
+/// How a timm ViT is built (timm's VisionTransformer arguments; DeiT and Hugging Face ViTs
+/// are cases of it). The defaults are timm's.
+struct TimmVariant {
+    std::string origin = "timm"; ///< "timm", "deit" (distilled) or "hf" (Hugging Face layout)
+    bool classToken = true;      ///< a class token first (class_token)
+    bool distilled = false;      ///< a distillation token after it, with head_dist (DeiT)
+    bool posEmbedPrefix = true;  ///< the position table covers the prefix tokens (!no_embed_class)
+    bool finalNorm = true;       ///< `norm` after the blocks (absent with fc_norm)
+    bool avgPool = false;        ///< the head reads the mean of the patch tokens (global_pool avg)
+    bool fcNorm = false;         ///< LayerNorm `fc_norm` after pooling
+    bool layerScale = false;     ///< ls1.gamma, ls2.gamma (init_values)
+    bool qkvBias = true;         ///< bias of the fused qkv projection
+    double eps = 1e-6;           ///< LayerNorm epsilon (Hugging Face: layer_norm_eps, 1e-12)
+
+    /// Tokens before the patches: class and distillation tokens (0, 1 or 2).
+    int64_t prefixTokens() const { return (classToken ? 1 : 0) + (distilled ? 1 : 0); }
+    /// "timm ViT", "DeiT" or "Hugging Face ViT".
+    std::string originName() const;
+    /// "timm ViT, no class token, avg pool, layer scale".
+    std::string describe() const;
+    bool operator==(const TimmVariant& o) const;
+};
 
 /// Hyper-parameters of a model. Defaults: the benchmark configuration of the foundation issue.
 struct ModelConfig {
@@ -51,11 +76,15 @@ struct ModelConfig {
     int64_t rank = 12;    ///< r of the RingFormer low-rank level factors
     int64_t classes = 10; ///< outputs of the head
     double dropout = 0.0; ///< dropout rate used in training
+    TimmVariant timm;     ///< Family::TimmViT only
 
     /// Patches per side: imageSize / patch.
     int64_t gridSize() const { return imageSize / patch; }
-    /// Tokens: gridSize^2 + 1 (CLS first).
-    int64_t tokens() const { return gridSize() * gridSize() + 1; }
+    /// Tokens before the patches: 1 (the class token) for the published families, 0 to 2 for
+    /// a timm ViT.
+    int64_t prefixTokens() const { return family == Family::TimmViT ? timm.prefixTokens() : 1; }
+    /// Tokens: the prefix tokens (CLS first), then gridSize^2 patches in row-major order.
+    int64_t tokens() const { return gridSize() * gridSize() + prefixTokens(); }
     /// Head size d / H.
     int64_t headDim() const { return hidden / heads; }
     /// Attention maps produced by one forward pass (= depth for every family).

@@ -1,8 +1,9 @@
 #pragma once
 /// @file VisionModel.h
 /// A vision transformer of one of the four families, computing exactly what the published code
-/// computes (see docs/checkpoint-formats.md). Weights live in a StateDict with the
-/// official key names; the per-run state lives in the caller (ForwardTrace).
+/// computes (see docs/checkpoint-formats.md), or a timm ViT computing what timm computes. Weights
+/// live in a StateDict with the official key names; the per-run state lives in the caller
+/// (ForwardTrace).
 
 #include "ringscope/model/nets/ForwardTrace.h"
 #include "ringscope/model/nets/ModelConfig.h"
@@ -27,7 +28,7 @@ struct ForwardOptions {
 /// Result of a forward pass.
 struct ForwardOutput {
     torch::Tensor logits;  ///< [B, classes]
-    torch::Tensor encoded; ///< [B, N, d] after the final encoder_norm
+    torch::Tensor encoded; ///< [B, N, d] after the final encoder_norm (timm: forward_features)
 };
 
 /// Base class of the four families. Create instances with createModel() or modelFromWeights().
@@ -51,8 +52,9 @@ public:
     ForwardOutput forward(const torch::Tensor& images, const ForwardOptions& options = {},
                           ForwardTrace* trace = nullptr) const;
 
-    /// Class lens: head(encoder_norm(h)[CLS]) for a residual stream h [B, N, d] -> logits.
-    torch::Tensor classLens(const torch::Tensor& hidden) const;
+    /// Class lens: what the head makes of a residual stream h [B, N, d] (published families:
+    /// head(encoder_norm(h)[CLS]); timm: the final norm, the pooling and the head(s)) -> logits.
+    virtual torch::Tensor classLens(const torch::Tensor& hidden) const;
 
 protected:
     VisionModel(ModelConfig config, StateDict weights);
@@ -63,6 +65,10 @@ protected:
                                  ForwardTrace* trace) const = 0;
     /// Whether the family adds the position table after the CLS concat.
     virtual bool usesPositionTable() const { return true; }
+    /// Patch embedding, prefix tokens and positions: images -> tokens [B, N, d].
+    virtual torch::Tensor embed(const torch::Tensor& images, const ForwardOptions& options) const;
+    /// The final norm and the head(s) on the stream after the last application.
+    virtual ForwardOutput readout(const torch::Tensor& x) const;
 
     /// Weight by official key.
     const torch::Tensor& w(const std::string& name) const { return weights_.at(name); }
@@ -72,6 +78,10 @@ protected:
     torch::Tensor attention(const torch::Tensor& u, const std::string& prefix,
                             const torch::Tensor& qkvSignal, const ForwardOptions& options,
                             ForwardTrace* trace, torch::Tensor* qkvBase = nullptr) const;
+    /// Multi-head softmax attention of projected q, k, v ([B, N, 3d], q then k then v):
+    /// the context [B, N, d] before the output projection. Records the maps in `trace`.
+    torch::Tensor attend(const torch::Tensor& qkv, const ForwardOptions& options,
+                         ForwardTrace* trace) const;
     /// fc2(GELU(fc1(z))) of the MLP under `prefix`.
     torch::Tensor mlp(const torch::Tensor& z, const std::string& prefix,
                       const ForwardOptions& options) const;
@@ -83,8 +93,6 @@ protected:
     static void recordHidden(ForwardTrace* trace, const torch::Tensor& x);
 
 private:
-    torch::Tensor embed(const torch::Tensor& images, const ForwardOptions& options) const;
-
     ModelConfig config_;
     StateDict weights_;
 };
