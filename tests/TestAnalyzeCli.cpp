@@ -167,6 +167,48 @@ private Q_SLOTS:
         QCOMPARE(loadNpy(dir_ + "/levels/lowrank_singular_values.npy").size(0), int64_t(4));
     }
 
+    /// timm and Hugging Face ViTs go through every analysis; their prefix tokens (none, or a
+    /// class and a distillation token) are not patches.
+    void timmModels() {
+        const std::string t = test::timmFixturesDir() + "/";
+        const std::string out = dir_ + "/timm-mad";
+        auto r = runCli({"analyze", "mad", t + "timm_deit_distilled_tiny.pth",
+                         t + "timm_vit_gap_tiny.safetensors", "--heads", "4", "--data",
+                         "npy:" + t + "timm_vit_tiny.input.npy", "--out", out});
+        QVERIFY2(r.exitCode == 0, r.err.c_str());
+        QCOMPARE(loadNpy(out + "/mad.npy").sizes().vec(), (std::vector<int64_t>{2, 2, 4}));
+        QCOMPARE(loadNpy(out + "/mad_b.npy").sizes().vec(), (std::vector<int64_t>{2, 2, 4}));
+        checkBundle(out, "mad");
+        const std::string att = dir_ + "/timm-attention";
+        r = runCli({"analyze", "attention", t + "timm_vit_gap_tiny.pth",
+                    test::sourceDir() + "/resources/images/bag.png", "--heads", "4", "--rollout",
+                    "--out", att});
+        QVERIFY2(r.exitCode == 0, r.err.c_str());
+        QCOMPARE(loadNpy(att + "/attention.npy").size(2), int64_t(16)); // patches only
+        QCOMPARE(loadNpy(att + "/query_maps.npy").sizes().vec(),
+                 (std::vector<int64_t>{2, 4, 4, 4}));
+        for (const std::string cmd : {"cka", "levels"}) {
+            std::vector<std::string> args = {
+                "analyze",         cmd,
+                t + "hf_vit_tiny", t + "timm_deit_distilled_tiny.pth",
+                "--heads",         "4",
+                "--data",          "npy:" + t + "timm_vit_tiny.input.npy",
+                "--out",           dir_ + "/timm-" + cmd};
+            if (cmd == "cka") args.insert(args.end(), {"--estimator", "full"}); // 2 images
+            r = runCli(args);
+            QVERIFY2(r.exitCode == 0, r.err.c_str());
+            checkBundle(dir_ + "/timm-" + cmd, cmd);
+        }
+        QCOMPARE(loadNpy(dir_ + "/timm-cka/cka.npy").sizes().vec(), (std::vector<int64_t>{3, 2}));
+        r = runCli({"analyze", "lens", t + "hf_vit_tiny", "--data",
+                    "npy:" + t + "hf_vit_tiny.input.npy", "--out", dir_ + "/timm-lens"});
+        QVERIFY2(r.exitCode == 0, r.err.c_str());
+        // The lens after the last layer is the model's own prediction.
+        const torch::Tensor lens = loadNpy(dir_ + "/timm-lens/lens.npy"); // [A, images, classes]
+        const torch::Tensor logits = loadNpy(t + "hf_vit_tiny.logits.npy");
+        QVERIFY(maxDiff(lens[-1], torch::softmax(logits.to(torch::kFloat64), -1)) < 1e-5);
+    }
+
     void badData() {
         // An empty folder, a folder with an unreadable image, a truncated IDX, the wrong input
         // shape.

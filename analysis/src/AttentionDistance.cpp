@@ -16,14 +16,16 @@ torch::Tensor patchDistanceMatrix(int64_t grid, int64_t patch) {
 }
 
 torch::Tensor meanAttentionDistance(const torch::Tensor& attention, int64_t patch,
-                                    MadVariant variant) {
+                                    MadVariant variant, int64_t prefix) {
     if (attention.dim() != 4 || attention.size(2) != attention.size(3))
         throw RingScopeError("attention maps must be [B, H, N, N]");
-    const int64_t N = attention.size(2);
-    const int64_t grid = static_cast<int64_t>(std::llround(std::sqrt(double(N - 1))));
-    if (grid * grid + 1 != N)
-        throw RingScopeError("attention maps do not cover a square patch grid plus CLS");
-    torch::Tensor p = attention.to(torch::kFloat64).narrow(2, 1, N - 1).narrow(3, 1, N - 1);
+    const int64_t N = attention.size(2), m = N - prefix;
+    const int64_t grid =
+        static_cast<int64_t>(std::llround(std::sqrt(double(std::max<int64_t>(m, 0)))));
+    if (prefix < 0 || grid < 1 || grid * grid != m)
+        throw RingScopeError("attention maps do not cover a square patch grid after " +
+                             std::to_string(prefix) + " prefix token(s)");
+    torch::Tensor p = attention.to(torch::kFloat64).narrow(2, prefix, m).narrow(3, prefix, m);
     if (variant == MadVariant::Renormalised) p = p / p.sum(-1, true).clamp_min(1e-300);
     torch::Tensor d = patchDistanceMatrix(grid, patch);
     return (p * d).sum(-1).mean(-1); // [B, H]

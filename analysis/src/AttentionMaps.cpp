@@ -34,21 +34,26 @@ HeadFusion parseFusion(const std::string& s) {
     throw std::invalid_argument("unknown head fusion '" + s + "' (mean, max, min)");
 }
 
-int64_t gridSide(int64_t tokens) {
-    const auto g = int64_t(std::llround(std::sqrt(double(tokens - 1))));
-    if (tokens < 2 || g * g + 1 != tokens)
-        throw std::invalid_argument(std::to_string(tokens) +
-                                    " tokens are not a square patch grid plus CLS");
+int64_t gridSide(int64_t tokens, int64_t prefix) {
+    const auto g = int64_t(std::llround(std::sqrt(double(std::max<int64_t>(tokens - prefix, 0)))));
+    if (prefix < 0 || g < 1 || g * g + prefix != tokens)
+        throw std::invalid_argument(
+            std::to_string(tokens) + " tokens are not a square patch grid" +
+            (prefix > 0 ? " after " + std::to_string(prefix) + " prefix token(s)" : std::string()));
     return g;
 }
 
-torch::Tensor queryMap(const torch::Tensor& attention, int64_t image, int64_t head, int64_t query) {
+torch::Tensor queryMap(const torch::Tensor& attention, int64_t image, int64_t head, int64_t query,
+                       int64_t prefix) {
     checkMaps(attention);
-    const int64_t n = attention.size(2), g = gridSide(n);
+    const int64_t n = attention.size(2), g = gridSide(n, prefix);
     if (image < 0 || image >= attention.size(0) || head < 0 || head >= attention.size(1) ||
         query < 0 || query >= n)
         throw std::out_of_range("attention map index out of range");
-    return attention[image][head][query].narrow(0, 1, n - 1).to(torch::kFloat64).reshape({g, g});
+    return attention[image][head][query]
+        .narrow(0, prefix, n - prefix)
+        .to(torch::kFloat64)
+        .reshape({g, g});
 }
 
 torch::Tensor fuseHeads(const torch::Tensor& attention, HeadFusion fusion) {
@@ -98,29 +103,33 @@ torch::Tensor attentionEntropy(const torch::Tensor& attention) {
     return (-plogp.sum(-1)).mean(-1);
 }
 
-torch::Tensor neighbourhoodMass(const torch::Tensor& attention) {
+torch::Tensor neighbourhoodMass(const torch::Tensor& attention, int64_t prefix) {
     checkMaps(attention);
-    const int64_t n = attention.size(2), g = gridSide(n), m = n - 1;
+    const int64_t n = attention.size(2), g = gridSide(n, prefix), m = n - prefix;
     torch::Tensor mask = torch::zeros({m, m}, torch::kFloat64);
     auto acc = mask.accessor<double, 2>();
     for (int64_t i = 0; i < m; ++i)
         for (int64_t j = 0; j < m; ++j)
             if (std::abs(i / g - j / g) <= 1 && std::abs(i % g - j % g) <= 1) acc[i][j] = 1.0;
     const torch::Tensor patches =
-        attention.to(torch::kFloat64).narrow(2, 1, m).narrow(3, 1, m); // [B,H,m,m]
+        attention.to(torch::kFloat64).narrow(2, prefix, m).narrow(3, prefix, m); // [B,H,m,m]
     return (patches * mask).sum(-1).mean(-1);
 }
 
-torch::Tensor queryMaps(const torch::Tensor& attention, int64_t query) {
+torch::Tensor queryMaps(const torch::Tensor& attention, int64_t query, int64_t prefix) {
     const int64_t apps = attention.size(0), heads = attention.size(1), n = attention.size(2);
-    const int64_t g = gridSide(n);
-    return attention.select(2, query).narrow(2, 1, n - 1).reshape({apps, heads, g, g});
+    const int64_t g = gridSide(n, prefix);
+    return attention.select(2, query).narrow(2, prefix, n - prefix).reshape({apps, heads, g, g});
 }
 
-torch::Tensor fusedQueryMaps(const torch::Tensor& attention, int64_t query, HeadFusion fusion) {
+torch::Tensor fusedQueryMaps(const torch::Tensor& attention, int64_t query, HeadFusion fusion,
+                             int64_t prefix) {
     const int64_t apps = attention.size(0), n = attention.size(2);
-    const int64_t g = gridSide(n);
-    return fuseHeads(attention, fusion).select(1, query).narrow(1, 1, n - 1).reshape({apps, g, g});
+    const int64_t g = gridSide(n, prefix);
+    return fuseHeads(attention, fusion)
+        .select(1, query)
+        .narrow(1, prefix, n - prefix)
+        .reshape({apps, g, g});
 }
 
 } // namespace ringscope::analysis

@@ -98,11 +98,12 @@ MadRun madOverData(const ModelInput& model, const BatchStream& data, MadVariant 
                    const RunControl& control) {
     MadRun run;
     std::vector<std::vector<torch::Tensor>> perApp;
-    const int64_t patch = model.model->config().patch;
+    const int64_t patch = model.model->config().patch,
+                  prefix = model.model->config().prefixTokens();
     stream(data, {model}, false, run, control, [&](const Batch&, std::vector<ForwardTrace>& t) {
         perApp.resize(t[0].attention.size());
         for (size_t a = 0; a < t[0].attention.size(); ++a)
-            perApp[a].push_back(meanAttentionDistance(t[0].attention[a], patch, variant));
+            perApp[a].push_back(meanAttentionDistance(t[0].attention[a], patch, variant, prefix));
     });
     if (run.examples > 0) {
         std::vector<torch::Tensor> apps;

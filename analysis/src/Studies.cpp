@@ -52,6 +52,7 @@ StudyModel StudyModel::of(const VisionModel& model, const InputSpec& spec, std::
     m.axis = isRecurrent(c.family) ? "iteration" : "layer";
     m.applications = c.applications();
     m.heads = c.heads;
+    m.prefixTokens = c.prefixTokens();
     return m;
 }
 

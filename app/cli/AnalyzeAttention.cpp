@@ -48,19 +48,19 @@ int analyzeAttention(const std::vector<std::string>& raw, std::ostream& out) {
     const ModelConfig& c = model.loaded.model->config();
     const InputSpec spec = model.loaded.metadata.inputSpec();
     const cv::Mat image = readImage(imagePath);
-    const int64_t n = c.tokens(), g = analysis::gridSide(n);
+    const int64_t n = c.tokens(), prefix = c.prefixTokens(), g = analysis::gridSide(n, prefix);
     const int64_t query = args.integerOr("query", 0);
     if (query < 0 || query >= n)
-        throw UsageError{"--query must name a token in [0, " + std::to_string(n - 1) +
-                         "] (0 = CLS)"};
+        throw UsageError{"--query must name a token in [0, " + std::to_string(n - 1) + "]" +
+                         (prefix > 0 ? " (0 = CLS)" : " (a patch)")};
     const analysis::HeadFusion fusion =
         analysis::parseFusion(args.value("fusion").value_or("mean"));
 
     const analysis::ImageTrace traced = analysis::traceImage(*model.loaded.model, spec, image);
     const torch::Tensor& attention = traced.attention; // [A, H, N, N]
     const int64_t apps = attention.size(0), heads = attention.size(1);
-    const torch::Tensor maps = analysis::queryMaps(attention, query);
-    const torch::Tensor fused = analysis::fusedQueryMaps(attention, query, fusion);
+    const torch::Tensor maps = analysis::queryMaps(attention, query, prefix);
+    const torch::Tensor fused = analysis::fusedQueryMaps(attention, query, fusion, prefix);
 
     const analysis::StudyModel subject =
         analysis::StudyModel::of(*model.loaded.model, spec, "A", model.label, model.path);
@@ -75,7 +75,7 @@ int analyzeAttention(const std::vector<std::string>& raw, std::ostream& out) {
                         topClasses(traced.probabilities, 5, model.loaded.metadata), query, fusion);
 
     const QImage shown = matToQImage(image);
-    const int highlight = query > 0 ? int(query - 1) : -1;
+    const int highlight = query >= prefix ? int(query - prefix) : -1; // the query patch
     std::vector<plots::AttentionOverlay::Panel> panels;
     for (int64_t a = 0; a < apps; ++a)
         panels.push_back({shown, values(fused[a]), int(g),
@@ -87,12 +87,13 @@ int analyzeAttention(const std::vector<std::string>& raw, std::ostream& out) {
         ro.discardRatio = args.number("discard").value_or(0.0);
         const torch::Tensor joint =
             analysis::attentionRollout(attention.unsqueeze(1).unbind(0), ro)[0]; // [N, N]
-        const torch::Tensor rollout = joint[query].narrow(0, 1, n - 1).reshape({g, g});
+        const torch::Tensor rollout = joint[query].narrow(0, prefix, n - prefix).reshape({g, g});
         output.array("rollout", rollout, {{"row", false}, {"col", false}},
                      "attention rollout: the query row of J = R_A ... R_1 over the patch grid");
         panels.push_back({shown, values(rollout), int(g), "rollout", highlight});
     }
-    const QString queryName = query == 0 ? "CLS" : QString("patch %1").arg(query);
+    const QString queryName = query < prefix ? (query == 0 ? "CLS" : "the distillation token")
+                                             : QString("patch %1").arg(query - prefix + 1);
     const QString modelName = QString::fromStdString(model.label);
     const plots::ExportOptions opts = exportOptions(args);
     plots::AttentionOverlay summary;

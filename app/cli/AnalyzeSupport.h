@@ -24,7 +24,7 @@ namespace ringscope::cli {
 /// A model named on the command line.
 struct ModelArg {
     LoadedModel loaded;
-    std::string path;
+    std::string path;  ///< the weights file read
     std::string label; ///< "RingFormer (file.pt)"
     analysis::ModelInput input() const { return {loaded.model.get(), loaded.metadata.inputSpec()}; }
 };

@@ -77,12 +77,14 @@ std::vector<double> flatValues(const torch::Tensor& t) {
 void writeImageAttention(AnalysisOutput& out, const StudyModel& m, const torch::Tensor& attention,
                          const std::vector<ClassScore>& top, int64_t query,
                          analysis::HeadFusion fusion) {
-    const torch::Tensor maps = analysis::queryMaps(attention, query);
-    const torch::Tensor fused = analysis::fusedQueryMaps(attention, query, fusion);
+    const int64_t prefix = m.prefixTokens;
+    const torch::Tensor maps = analysis::queryMaps(attention, query, prefix);
+    const torch::Tensor fused = analysis::fusedQueryMaps(attention, query, fusion, prefix);
     out.array(m.stem("attention"), attention,
               {{m.axis}, {"head"}, {"query", false}, {"key", false}},
               "softmax attention P of " + m.label +
-                  " [application, head, query token, key token]; token 0 is CLS");
+                  " [application, head, query token, key token]; the first " +
+                  std::to_string(prefix) + " token(s) are CLS (and distillation), then patches");
     out.array(m.stem("query_maps"), maps, {{m.axis}, {"head"}, {"row", false}, {"col", false}},
               "the query token's attention over the patch grid, per head");
     out.array(m.stem("fused_maps"), fused, {{m.axis}, {"row", false}, {"col", false}},
@@ -90,7 +92,7 @@ void writeImageAttention(AnalysisOutput& out, const StudyModel& m, const torch::
                   analysis::fusionName(fusion));
     out.array(m.stem("entropy"), analysis::attentionEntropy(attention), {{m.axis}, {"head"}},
               "mean attention entropy per head (nats)");
-    out.array(m.stem("neighbourhood_mass"), analysis::neighbourhoodMass(attention),
+    out.array(m.stem("neighbourhood_mass"), analysis::neighbourhoodMass(attention, prefix),
               {{m.axis}, {"head"}},
               "attention mass kept in the query patch's 3x3 neighbourhood, per head");
     out.results()[m.stem("predictions")] = toJson(top);

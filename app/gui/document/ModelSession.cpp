@@ -31,17 +31,18 @@ std::vector<double> toVector(const torch::Tensor& t) {
 } // namespace
 
 std::vector<double> ImageAnalysis::queryMap(int a, int h, int q) const {
-    const torch::Tensor p = attentionTensor(*this)[a]; // [H, N, N]
+    const torch::Tensor p = attentionTensor(*this)[a];              // [H, N, N]
+    const torch::Tensor rows = q >= 0 ? p.select(1, q) : p.mean(1); // [H, N]
     torch::Tensor row;
     if (h >= 0)
-        row = p[h][q];
+        row = rows[h];
     else if (h == -1)
-        row = p.select(1, q).mean(0);
+        row = rows.mean(0);
     else if (h == -2)
-        row = std::get<0>(p.select(1, q).max(0));
+        row = std::get<0>(rows.max(0));
     else
-        row = std::get<0>(p.select(1, q).min(0));
-    return toVector(row.narrow(0, 1, tokens - 1));
+        row = std::get<0>(rows.min(0));
+    return toVector(row.narrow(0, prefix, tokens - prefix));
 }
 
 std::vector<double> ImageAnalysis::rolloutMap(int upTo, int q, double discardRatio) const {
@@ -51,7 +52,9 @@ std::vector<double> ImageAnalysis::rolloutMap(int upTo, int q, double discardRat
         apps.push_back(all[a].unsqueeze(0));
     analysis::RolloutOptions o;
     o.discardRatio = discardRatio;
-    return toVector(analysis::attentionRollout(apps, o)[0][q].narrow(0, 1, tokens - 1));
+    const torch::Tensor joint = analysis::attentionRollout(apps, o)[0]; // [N, N]
+    const torch::Tensor row = q >= 0 ? joint[q] : joint.mean(0);
+    return toVector(row.narrow(0, prefix, tokens - prefix));
 }
 
 struct ModelSession::Impl {
@@ -116,9 +119,9 @@ std::shared_ptr<ModelSession> ModelSession::build(const Checkpoint& checkpoint,
     ModelFacts& f = s->d_->facts;
     f.path = path;
     f.fileName = std::filesystem::u8path(path).filename().u8string();
-    f.family = familyDisplayName(c.family);
+    f.family = c.family == Family::TimmViT ? c.timm.originName() : familyDisplayName(c.family);
     f.summary = c.summary();
-    f.applicationName = c.family == Family::ViT || c.family == Family::OWF ? "layer" : "iteration";
+    f.applicationName = isRecurrent(c.family) ? "iteration" : "layer";
     f.applications = int(c.depth);
     f.heads = int(c.heads);
     f.imageSize = int(c.imageSize);
@@ -209,7 +212,8 @@ ImageAnalysis ModelSession::analyse(const cv::Mat& image) const {
     r.applications = int(t.attention.size(0));
     r.heads = int(t.attention.size(1));
     r.tokens = int(t.attention.size(2));
-    r.grid = int(analysis::gridSide(r.tokens));
+    r.prefix = int(m.model->config().prefixTokens());
+    r.grid = int(analysis::gridSide(r.tokens, r.prefix));
     r.classes = int(t.logits.size(0));
     r.attention.assign(t.attention.data_ptr<float>(),
                        t.attention.data_ptr<float>() + t.attention.numel());

@@ -22,6 +22,7 @@ namespace ringscope::gui {
 /// What one image does in one model.
 struct ImageAnalysis {
     int applications = 0, heads = 0, tokens = 0, grid = 0, classes = 0;
+    int prefix = 1;                    ///< tokens before the patches (CLS; a timm ViT: 0 to 2)
     std::vector<float> attention;      ///< [A][H][N][N] softmax maps
     std::vector<double> probabilities; ///< [classes]
     std::vector<double> lens;          ///< [A][classes] class-lens probabilities
@@ -29,11 +30,14 @@ struct ImageAnalysis {
     float at(int a, int h, int q, int k) const {
         return attention[((size_t(a) * heads + h) * tokens + q) * tokens + k];
     }
+    /// The token of the workspace's query (0: the class token, k > 0: patch k - 1) in this
+    /// model's sequence; -1 for the class token of a model without one.
+    int token(int query) const { return query == 0 ? (prefix > 0 ? 0 : -1) : query - 1 + prefix; }
     /// Query token q's attention over the patch grid (grid*grid values) for head h, or fused
-    /// over heads (h < 0: -1 mean, -2 max, -3 min).
+    /// over heads (h < 0: -1 mean, -2 max, -3 min); q = -1: the mean over all query tokens.
     std::vector<double> queryMap(int a, int h, int q) const;
     /// Rollout J = R_A..R_1 up to application `upTo` (inclusive), heads fused by mean; the
-    /// query row over the patches.
+    /// query row over the patches (q = -1: the mean row).
     std::vector<double> rolloutMap(int upTo, int q, double discardRatio = 0.0) const;
 };
 

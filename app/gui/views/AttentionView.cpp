@@ -194,8 +194,9 @@ void AttentionView::rebuild() {
             continue;
         }
         const int a = std::min(ws_.application(), r->applications - 1);
-        const int q = std::min(ws_.query(), r->tokens - 1);
-        const int highlight = q > 0 ? q - 1 : -1;
+        const int q = std::min(r->token(ws_.query()), r->tokens - 1);
+        const int highlight =
+            ws_.query() > 0 ? std::min(ws_.query() - 1, r->grid * r->grid - 1) : -1;
         const QString app =
             QString("%1 %2").arg(QString::fromStdString(f.applicationName)).arg(a + 1);
         if (ws_.rollout()) {
@@ -253,9 +254,10 @@ void AttentionView::writeNumbers(AnalysisOutput& out) {
         const torch::Tensor att =
             torch::tensor(r->attention).reshape({r->applications, r->heads, r->tokens, r->tokens});
         const int a = std::min(ws_.application(), r->applications - 1),
-                  q = std::min(ws_.query(), r->tokens - 1);
-        writeImageAttention(out, m, att, topClasses(r->probabilities, 5, loaded.metadata), q,
-                            fusion);
+                  q = std::min(r->token(ws_.query()), r->tokens - 1);
+        // The query's maps (a model without a class token: its first patch for "CLS").
+        writeImageAttention(out, m, att, topClasses(r->probabilities, 5, loaded.metadata),
+                            std::max(q, 0), fusion);
         const std::vector<double> shown =
             ws_.rollout() ? r->rolloutMap(a, q)
                           : r->queryMap(a, std::max(ws_.head(), int(kHeadMean)), q);

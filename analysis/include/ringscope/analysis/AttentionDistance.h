@@ -6,7 +6,7 @@
 
 namespace ringscope::analysis {
 
-/// How attention rows are treated once the CLS row and column are dropped.
+/// How attention rows are treated once the prefix (CLS) rows and columns are dropped.
 enum class MadVariant {
     Published,    ///< rows NOT renormalised (the published analysis; the default)
     Renormalised, ///< each patch row renormalised to sum 1 over patches
@@ -16,9 +16,10 @@ enum class MadVariant {
 /// D[i, j] = patch * euclidean distance between the cells of patches i and j.
 torch::Tensor patchDistanceMatrix(int64_t grid, int64_t patch);
 
-/// MAD of one application's attention maps P [B, H, N, N] (N = g*g + 1): returns [B, H]
-/// float64, MAD[b, h] = mean over query patches i of sum_j P'[i, j] * D[i, j].
+/// MAD of one application's attention maps P [B, H, N, N] (N = prefix + g*g; the prefix
+/// tokens, CLS and a distillation token, are dropped): returns [B, H] float64,
+/// MAD[b, h] = mean over query patches i of sum_j P'[i, j] * D[i, j].
 torch::Tensor meanAttentionDistance(const torch::Tensor& attention, int64_t patch,
-                                    MadVariant variant = MadVariant::Published);
+                                    MadVariant variant = MadVariant::Published, int64_t prefix = 1);
 
 } // namespace ringscope::analysis

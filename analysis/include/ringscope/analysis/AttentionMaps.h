@@ -18,14 +18,16 @@ std::string fusionName(HeadFusion f); ///< "mean", "max", "min"
 /// Throws std::invalid_argument listing the choices.
 HeadFusion parseFusion(const std::string& s);
 
-/// Side g of the patch grid of N = g*g + 1 tokens. Throws std::invalid_argument otherwise.
-int64_t gridSide(int64_t tokens);
+/// Side g of the patch grid of N = prefix + g*g tokens (`prefix` tokens before the patches:
+/// 1, the class token, for the published families; 0 to 2 for a timm ViT). Throws
+/// std::invalid_argument otherwise.
+int64_t gridSide(int64_t tokens, int64_t prefix = 1);
 
 /// Query token `query`'s attention over the patches, as a g x g grid (float64):
-/// P[b, h, query, 1:] reshaped row-major. `query` 0 is CLS; 1..g*g are patches.
-/// `attention` is one application's maps [B, H, N, N].
+/// P[b, h, query, prefix:] reshaped row-major. With one prefix token, `query` 0 is CLS and
+/// 1..g*g are patches. `attention` is one application's maps [B, H, N, N].
 torch::Tensor queryMap(const torch::Tensor& attention, int64_t image, int64_t head,
-                       int64_t query = 0);
+                       int64_t query = 0, int64_t prefix = 1);
 
 /// Heads combined: [B, H, N, N] -> [B, N, N] (float64).
 torch::Tensor fuseHeads(const torch::Tensor& attention, HeadFusion fusion);
@@ -33,8 +35,9 @@ torch::Tensor fuseHeads(const torch::Tensor& attention, HeadFusion fusion);
 /// Query token `query`'s attention over the patch grid, from the attention of one image
 /// [A, H, N, N]: per head [A, H, g, g] (the attention's dtype), and with the heads fused
 /// [A, g, g] (float64).
-torch::Tensor queryMaps(const torch::Tensor& attention, int64_t query);
-torch::Tensor fusedQueryMaps(const torch::Tensor& attention, int64_t query, HeadFusion fusion);
+torch::Tensor queryMaps(const torch::Tensor& attention, int64_t query, int64_t prefix = 1);
+torch::Tensor fusedQueryMaps(const torch::Tensor& attention, int64_t query, HeadFusion fusion,
+                             int64_t prefix = 1);
 
 /// Options of attentionRollout().
 struct RolloutOptions {
@@ -55,7 +58,7 @@ torch::Tensor attentionEntropy(const torch::Tensor& attention);
 
 /// Attention mass that patch queries keep within their 3 x 3 neighbourhood of patches
 /// (the query patch and its up to 8 neighbours on the grid), averaged over query patches:
-/// [B, H] float64, in [0, 1].
-torch::Tensor neighbourhoodMass(const torch::Tensor& attention);
+/// [B, H] float64, in [0, 1]. The first `prefix` tokens are not patches.
+torch::Tensor neighbourhoodMass(const torch::Tensor& attention, int64_t prefix = 1);
 
 } // namespace ringscope::analysis
