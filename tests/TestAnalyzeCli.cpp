@@ -179,6 +179,11 @@ private Q_SLOTS:
         QCOMPARE(loadNpy(out + "/mad.npy").sizes().vec(), (std::vector<int64_t>{2, 2, 4}));
         QCOMPARE(loadNpy(out + "/mad_b.npy").sizes().vec(), (std::vector<int64_t>{2, 2, 4}));
         checkBundle(out, "mad");
+        const nlohmann::json manifest = readJson(out + "/manifest.json");
+        QCOMPARE(manifest["checkpoints"][0]["input"]["source"].get<std::string>(),
+                 std::string("timm default (ImageNet mean and std)"));
+        QCOMPARE(manifest["checkpoints"][0]["input"]["normalization"]["mean"][0].get<double>(),
+                 0.485);
         const std::string att = dir_ + "/timm-attention";
         r = runCli({"analyze", "attention", t + "timm_vit_gap_tiny.pth",
                     test::sourceDir() + "/resources/images/bag.png", "--heads", "4", "--rollout",

@@ -30,7 +30,7 @@ torch::Tensor maps3(std::vector<double> rows) {
 }
 
 LoadedModel fixtureModel(const std::string& name) {
-    return loadModel(test::fixturesDir() + "/" + name + ".bin", LoadOptions{4, {}, {}});
+    return loadModel(test::fixturesDir() + "/" + name + ".bin", LoadOptions{4, {}, {}, {}});
 }
 
 } // namespace

@@ -114,7 +114,7 @@ private Q_SLOTS:
     void publishedOptimizerState() {
         for (const std::string n :
              {"vit_tiny", "owf_tiny", "uit_static_tiny", "uit_learnable_tiny", "ringformer_tiny"}) {
-            LoadedModel m = loadModel(fixture(n + ".bin"), LoadOptions{4, {}, {}});
+            LoadedModel m = loadModel(fixture(n + ".bin"), LoadOptions{4, {}, {}, {}});
             QVERIFY2(m.checkpoint.state.has_value(), n.c_str());
             const TrainingState& st = *m.checkpoint.state;
             const auto layout = parameterLayout(m.model->config());
@@ -227,7 +227,7 @@ private Q_SLOTS:
     }
 
     void modelRoundTripGivesSameOutputs() {
-        LoadedModel a = loadModel(fixture("owf_tiny.state_dict.pt"), LoadOptions{4, {}, {}});
+        LoadedModel a = loadModel(fixture("owf_tiny.state_dict.pt"), LoadOptions{4, {}, {}, {}});
         const std::string path = dir_ + "/owf.ringscope.pt";
         saveRingScopeCheckpoint(path, a.model->weights(), metadataForSave(*a.model, a.metadata));
         LoadedModel b = loadModel(path); // heads now come from the metadata

@@ -108,7 +108,7 @@ private Q_SLOTS:
         const torch::Tensor input = loadNpy(ckaFixture("cka_shared.input.npy"));
         for (const std::string n : {"vit_tiny", "owf_tiny", "uit_static_tiny", "ringformer_tiny"}) {
             LoadedModel m =
-                loadModel(test::fixturesDir() + "/" + n + ".bin", LoadOptions{4, {}, {}});
+                loadModel(test::fixturesDir() + "/" + n + ".bin", LoadOptions{4, {}, {}, {}});
             ForwardTrace trace;
             torch::NoGradGuard g;
             m.model->forward(input, {}, &trace);
@@ -190,9 +190,10 @@ private Q_SLOTS:
     /// Streaming over a data source gives what one accumulation over the same examples gives.
     void streamingOverData() {
         DataSource src = openDataSource("npy:" + ckaFixture("cka_shared.input.npy"));
-        LoadedModel a = loadModel(test::fixturesDir() + "/vit_tiny.bin", LoadOptions{4, {}, {}});
+        LoadedModel a =
+            loadModel(test::fixturesDir() + "/vit_tiny.bin", LoadOptions{4, {}, {}, {}});
         LoadedModel b =
-            loadModel(test::fixturesDir() + "/ringformer_tiny.bin", LoadOptions{4, {}, {}});
+            loadModel(test::fixturesDir() + "/ringformer_tiny.bin", LoadOptions{4, {}, {}, {}});
         BatchStream stream(src, 8);
         int64_t lastDone = 0;
         RunControl control;

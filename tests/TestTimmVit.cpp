@@ -5,6 +5,8 @@
 #include "TestSupport.h"
 
 #include "ringscope/model/LoadedModel.h"
+#include "ringscope/model/checkpoint/Checkpoint.h"
+#include "ringscope/model/nets/ModelFactory.h"
 #include "ringscope/model/core/Runtime.h"
 #include "ringscope/model/io/Npy.h"
 #include "ringscope/model/nets/ArchitectureInference.h"
@@ -13,6 +15,7 @@
 
 #include <torch/types.h>
 
+#include <cmath>
 #include <filesystem>
 
 using namespace ringscope;
@@ -110,6 +113,115 @@ private Q_SLOTS:
         QCOMPARE(t.metadata.normalization.mean[0], 0.485); // timm's ImageNet default
         QCOMPARE(timmStandardHeads(384), int64_t(6));
         QCOMPARE(timmStandardHeads(64), int64_t(0));
+    }
+
+    /// The variants the fixtures lack (layer scale, no qkv bias, a position table without the
+    /// class token): a model of each, saved with timm's names, reads back as the same variant,
+    /// and its forward pass equals timm's block written out here with plain tensor operations.
+    void otherVariants_data() {
+        QTest::addColumn<bool>("layerScale");
+        QTest::addColumn<bool>("qkvBias");
+        QTest::addColumn<bool>("posEmbedPrefix");
+        QTest::newRow("layer scale") << true << true << true;
+        QTest::newRow("no qkv bias") << false << false << true;
+        QTest::newRow("no_embed_class") << false << true << false;
+        QTest::newRow("all three") << true << false << false;
+    }
+    void otherVariants() {
+        QFETCH(bool, layerScale);
+        QFETCH(bool, qkvBias);
+        QFETCH(bool, posEmbedPrefix);
+        ModelConfig c;
+        c.family = Family::TimmViT;
+        c.imageSize = 16;
+        c.patch = 4;
+        c.hidden = 32;
+        c.heads = 2;
+        c.mlp = 48;
+        c.depth = 2;
+        c.classes = 3;
+        c.timm.layerScale = layerScale;
+        c.timm.qkvBias = qkvBias;
+        c.timm.posEmbedPrefix = posEmbedPrefix;
+        auto made = createModel(c, 3);
+        // Move every tensor off its initial value (layer scale 1e-5 would hide the blocks).
+        torch::manual_seed(5);
+        StateDict w;
+        for (const auto& [name, t] : made->weights())
+            w.set(name, t + 0.05 * torch::randn_like(t));
+        const std::string file = test::makeTempDir("timm") + "/variant.safetensors";
+        saveSafeTensors(file, w, nlohmann::json());
+        LoadOptions o;
+        o.heads = 2;
+        const LoadedModel m = loadModel(file, o);
+        QVERIFY(m.model->config().timm == c.timm);
+
+        const torch::Tensor x = torch::randn({2, 3, 16, 16});
+        torch::NoGradGuard noGrad;
+        const ForwardOutput out = m.model->forward(x);
+        // timm's VisionTransformer.forward, written out.
+        auto ln = [](const torch::Tensor& t, const torch::Tensor& g, const torch::Tensor& b) {
+            return torch::layer_norm(t, {t.size(-1)}, g, b, 1e-6);
+        };
+        auto at = [&](const std::string& k) { return w.at(k); };
+        torch::Tensor h =
+            torch::conv2d(x, at("patch_embed.proj.weight"), at("patch_embed.proj.bias"), {4, 4})
+                .flatten(2)
+                .transpose(1, 2);
+        if (!posEmbedPrefix) h = h + at("pos_embed");
+        h = torch::cat({at("cls_token").expand({2, 1, 32}), h}, 1);
+        if (posEmbedPrefix) h = h + at("pos_embed");
+        for (int l = 0; l < 2; ++l) {
+            const std::string p = "blocks." + std::to_string(l) + ".";
+            torch::Tensor u = ln(h, at(p + "norm1.weight"), at(p + "norm1.bias"));
+            torch::Tensor qkv = torch::matmul(u, at(p + "attn.qkv.weight").t());
+            if (qkvBias) qkv = qkv + at(p + "attn.qkv.bias");
+            qkv = qkv.reshape({2, 17, 3, 2, 16}).permute({2, 0, 3, 1, 4});
+            torch::Tensor a = torch::softmax(
+                torch::matmul(qkv[0], qkv[1].transpose(-2, -1)) / std::sqrt(16.0), -1);
+            torch::Tensor ctx = torch::matmul(a, qkv[2]).transpose(1, 2).reshape({2, 17, 32});
+            torch::Tensor y =
+                torch::matmul(ctx, at(p + "attn.proj.weight").t()) + at(p + "attn.proj.bias");
+            if (layerScale) y = y * at(p + "ls1.gamma");
+            h = h + y;
+            torch::Tensor z =
+                torch::gelu(torch::matmul(ln(h, at(p + "norm2.weight"), at(p + "norm2.bias")),
+                                          at(p + "mlp.fc1.weight").t()) +
+                            at(p + "mlp.fc1.bias"));
+            z = torch::matmul(z, at(p + "mlp.fc2.weight").t()) + at(p + "mlp.fc2.bias");
+            if (layerScale) z = z * at(p + "ls2.gamma");
+            h = h + z;
+        }
+        h = ln(h, at("norm.weight"), at("norm.bias"));
+        const torch::Tensor logits =
+            torch::matmul(h.select(1, 0), at("head.weight").t()) + at("head.bias");
+        QVERIFY(maxDiff(out.encoded, h) < 1e-5);
+        QVERIFY(maxDiff(out.logits, logits) < 1e-5);
+    }
+
+    /// convert writes a timm ViT (DeiT, HF) as RingScope's checkpoint and as safetensors: it
+    /// reads back as the same model, heads and class names now in its metadata.
+    void convertKeepsTheModel() {
+        const std::string dir = test::makeTempDir("timm");
+        for (const std::string name : {"timm_deit_distilled_tiny", "hf_vit_tiny"}) {
+            const std::string from =
+                name == "hf_vit_tiny" ? timm(name) : timm(name + ".safetensors");
+            for (const std::string to : {"ringscope", "safetensors"}) {
+                const std::string file = dir + "/" + name + "." + to;
+                const auto r = test::runCli({"convert", from, "--to", to, file, "--heads", "4"});
+                QVERIFY2(r.exitCode == 0, r.err.c_str());
+                const LoadedModel m = loadModel(file);
+                QCOMPARE(m.headsSource, HeadsSource::Metadata);
+                torch::NoGradGuard noGrad;
+                const torch::Tensor logits =
+                    m.model->forward(loadNpy(timm(name) + ".input.npy")).logits;
+                QVERIFY(maxDiff(logits, loadNpy(timm(name) + ".logits.npy")) < 1e-5);
+                if (name == "hf_vit_tiny") {
+                    QCOMPARE(m.metadata.classNames.front(), std::string("cat"));
+                    QCOMPARE(m.model->config().timm.eps, 1e-12);
+                }
+            }
+        }
     }
 
     void folderWithoutWeights() {

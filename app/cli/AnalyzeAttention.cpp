@@ -65,7 +65,7 @@ int analyzeAttention(const std::vector<std::string>& raw, std::ostream& out) {
     const analysis::StudyModel subject =
         analysis::StudyModel::of(*model.loaded.model, spec, "A", model.label, model.path);
     const std::string& appName = subject.axis;
-    output.checkpoint(subject.role, model.path);
+    output.checkpoint(subject.role, model.path, model.loaded.metadata.inputJson());
     output.manifest()["images"] = {imagePath};
     output.manifest()["settings"] = {{"query", query},
                                      {"fusion", analysis::fusionName(fusion)},

@@ -30,10 +30,12 @@ std::vector<analysis::StudyModel> subjects(const CliArgs& args, std::vector<Mode
     keep.push_back(openModelArg(positionalAt(args, 0, "CHECKPOINT"), args));
     if (args.positional().size() == 2) keep.push_back(openModelArg(args.positional()[1], args));
     std::vector<analysis::StudyModel> out;
-    for (size_t i = 0; i < keep.size(); ++i)
+    for (size_t i = 0; i < keep.size(); ++i) {
         out.push_back(analysis::StudyModel::of(*keep[i].loaded.model,
                                                keep[i].loaded.metadata.inputSpec(),
                                                i == 0 ? "A" : "B", keep[i].label, keep[i].path));
+        out.back().input = keep[i].loaded.metadata.inputJson();
+    }
     return out;
 }
 
@@ -61,7 +63,7 @@ template <class Study> int finishStudy(const Study& study, const CliArgs& args, 
     const plots::ExportOptions options = exportOptions(args);
     AnalysisOutput output(args.require("out"), study.analysis);
     for (const analysis::StudyModel& m : study.models)
-        output.checkpoint(m.role, m.path);
+        output.checkpoint(m.role, m.path, m.input);
     writeStudy(output, study);
     for (auto& [stem, figure] : studyFigures(study))
         output.figure(*figure, stem, options);

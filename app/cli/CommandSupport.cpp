@@ -2,10 +2,12 @@
 
 #include "ringscope/model/core/Error.h"
 
+#include <sstream>
+
 namespace ringscope::cli {
 
 std::set<std::string> withModelOptions(std::set<std::string> options) {
-    options.insert({"heads", "image-size", "levels"});
+    options.insert({"heads", "image-size", "levels", "mean", "std"});
     return options;
 }
 
@@ -19,6 +21,37 @@ LoadOptions loadOptionsFromArgs(const CliArgs& args) {
     options.heads = positive("heads");
     options.imageSize = positive("image-size");
     options.levels = positive("levels");
+    // --mean 0.485,0.456,0.406 --std 0.229,0.224,0.225: the input normalisation.
+    auto list = [&](const char* name) -> std::optional<std::vector<double>> {
+        const auto v = args.value(name);
+        if (!v) return std::nullopt;
+        std::vector<double> out;
+        std::stringstream in(*v);
+        std::string item;
+        while (std::getline(in, item, ',')) {
+            try {
+                size_t used = 0;
+                out.push_back(std::stod(item, &used));
+                if (used != item.size()) throw std::invalid_argument(item);
+            } catch (const std::exception&) {
+                throw UsageError{std::string("--") + name +
+                                 " takes numbers separated by commas, got '" + *v + "'"};
+            }
+        }
+        if (out.empty()) throw UsageError{std::string("--") + name + " is empty"};
+        return out;
+    };
+    const auto mean = list("mean"), std = list("std");
+    if (mean || std) {
+        Normalization n;
+        if (mean) n.mean = *mean;
+        if (std) n.std = *std;
+        try {
+            options.normalization = Normalization::fromJson(n.toJson()); // checks std > 0
+        } catch (const RingScopeError& e) {
+            throw UsageError{e.what()};
+        }
+    }
     return options;
 }
 

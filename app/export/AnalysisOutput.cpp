@@ -99,9 +99,11 @@ void AnalysisOutput::figure(plots::Figure& figure, const std::string& stem,
     }
 }
 
-void AnalysisOutput::checkpoint(const std::string& role, const std::string& file) {
-    manifest_["checkpoints"].push_back(
-        {{"role", role}, {"path", file}, {"sha256", sha256OfFile(file)}});
+void AnalysisOutput::checkpoint(const std::string& role, const std::string& file,
+                                const nlohmann::json& input) {
+    nlohmann::json entry = {{"role", role}, {"path", file}, {"sha256", sha256OfFile(file)}};
+    if (!input.is_null()) entry["input"] = input;
+    manifest_["checkpoints"].push_back(std::move(entry));
 }
 
 std::string AnalysisOutput::finish() {

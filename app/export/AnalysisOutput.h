@@ -37,8 +37,10 @@ public:
     /// Writes STEM.png/.svg/.pdf of the figure.
     void figure(plots::Figure& figure, const std::string& stem,
                 const plots::ExportOptions& options = {});
-    /// Records a checkpoint file (path and SHA-256) in the manifest.
-    void checkpoint(const std::string& role, const std::string& path);
+    /// Records a checkpoint file (path and SHA-256) in the manifest, with the input it was fed
+    /// (`input`: normalisation and where it came from; null: not recorded).
+    void checkpoint(const std::string& role, const std::string& path,
+                    const nlohmann::json& input = nullptr);
     /// Results and manifest entries.
     nlohmann::json& results() { return results_; }
     nlohmann::json& manifest() { return manifest_; }

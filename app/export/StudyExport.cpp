@@ -54,8 +54,11 @@ nlohmann::json& writeRecord(AnalysisOutput& out, const StudyRecord& s) {
     out.manifest()["analyses"][s.analysis] = settings;
     nlohmann::json models = nlohmann::json::array();
     for (const StudyModel& m : s.models)
-        models.push_back(
-            {{"role", m.role}, {"label", m.label}, {"path", m.path}, {"axis", m.axis}});
+        models.push_back({{"role", m.role},
+                          {"label", m.label},
+                          {"path", m.path},
+                          {"axis", m.axis},
+                          {"input", m.input}});
     nlohmann::json& r = out.results()[s.analysis];
     r = {{"models", models}, {"examples", s.examples}, {"skipped", s.skipped}};
     return r;

@@ -99,6 +99,10 @@ LoadedModel modelFromCheckpoint(Checkpoint checkpoint, const LoadOptions& option
         out.headsSource = inferred.headsSource;
         ModelConfig config = requireConfig(weights, hints);
         out.metadata = metadataFor(out.checkpoint, config);
+        if (options.normalization) {
+            out.metadata.normalization = *options.normalization;
+            out.metadata.extra["normalization_source"] = "given";
+        }
         out.model = modelFromWeights(config, weights);
     } catch (const AmbiguousShapeError& e) {
         throw AmbiguousShapeError(path + ": " + e.what(), e.candidates());

@@ -18,6 +18,14 @@ InputSpec ModelMetadata::inputSpec() const {
     return s;
 }
 
+nlohmann::json ModelMetadata::inputJson() const {
+    const InputSpec s = inputSpec();
+    return {{"size", s.size},
+            {"channels", s.channels},
+            {"normalization", s.normalization.toJson()},
+            {"source", extra.value("normalization_source", std::string("default (0.5, 0.5)"))}};
+}
+
 nlohmann::json ModelMetadata::toJson() const {
     nlohmann::json j = extra.is_object() ? extra : nlohmann::json::object();
     j["format_version"] = kFormatVersion;

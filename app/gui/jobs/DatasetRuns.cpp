@@ -21,6 +21,7 @@ std::vector<analysis::StudyModel> studyModels(const Workspace& ws, Sessions& kee
         out.push_back(analysis::StudyModel::of(
             *m.model, m.metadata.inputSpec(), Workspace::slotName(filled[int(i)]).toStdString(),
             labels[int(i)].toStdString(), keep[i]->facts().path));
+        out.back().input = m.metadata.inputJson();
     }
     return out;
 }

@@ -4,7 +4,9 @@
 
 #include "AnalysisOutput.h"
 #include "FigureExport.h"
+#include "document/ModelSession.h"
 #include "document/Workspace.h"
+#include "ringscope/model/LoadedModel.h"
 #include "views/ExportableView.h"
 
 namespace ringscope::gui {
@@ -15,7 +17,8 @@ QString writeBundle(const Workspace& ws, const std::vector<ExportableView*>& vie
         AnalysisOutput out(dir.toStdString(), kind.toStdString());
         out.manifest()["program"] = "ringscope"; // the desktop app, not the command line
         for (int s : ws.loadedSlots())
-            out.checkpoint(Workspace::slotName(s).toStdString(), ws.model(s)->facts().path);
+            out.checkpoint(Workspace::slotName(s).toStdString(), ws.model(s)->facts().path,
+                           ws.model(s)->loaded().metadata.inputJson());
         nlohmann::json images = nlohmann::json::array();
         for (int i = 0; i < ws.imageCount(); ++i)
             images.push_back(ws.image(i).path.toStdString());

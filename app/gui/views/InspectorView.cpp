@@ -22,8 +22,13 @@ namespace {
 /// The group a tensor belongs to: "Embedding", "Block 3", "Level signals", "Shared block", ...
 QString groupOf(const QString& name) {
     const QStringList parts = name.split('.');
-    if (name.startsWith("transformer.embeddings.")) return QObject::tr("Embedding");
-    if (name.startsWith("head.")) return QObject::tr("Classifier head");
+    if (name.startsWith("transformer.embeddings.") || name.startsWith("patch_embed.") ||
+        name == "cls_token" || name == "dist_token" || name == "pos_embed")
+        return QObject::tr("Embedding");
+    if (name.startsWith("head.") || name.startsWith("head_dist."))
+        return QObject::tr("Classifier head");
+    if (parts.size() > 2 && parts[0] == "blocks") // timm
+        return QObject::tr("Block %1").arg(parts[1].toInt() + 1);
     if (parts.size() > 3 && (parts[2] == "layer" || parts[2] == "layers")) {
         if (parts[2] == "layers") return QObject::tr("Shared block");
         return QObject::tr("Block %1").arg(parts[3].toInt() + 1);

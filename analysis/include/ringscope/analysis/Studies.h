@@ -28,6 +28,7 @@ struct StudyModel {
     std::string axis;  ///< what one application is: "layer" (ViT, OWF) or "iteration"
     int64_t applications = 0, heads = 0;
     int64_t prefixTokens = 1; ///< tokens before the patches (CLS; timm ViTs: 0 to 2)
+    nlohmann::json input;     ///< ModelMetadata::inputJson(): what the images were fed as
 
     /// The record of `model` (role "A" or "B"): axis and sizes from its configuration.
     static StudyModel of(const VisionModel& model, const InputSpec& spec, std::string role,

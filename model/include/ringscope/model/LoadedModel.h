@@ -19,6 +19,8 @@ struct LoadOptions {
     std::optional<int64_t> heads;     ///< used when the file does not say
     std::optional<int64_t> imageSize; ///< only for ambiguous learnable UiT tables
     std::optional<int64_t> levels;    ///< only for ambiguous learnable UiT tables
+    /// Input normalisation over what the file says or the default (mean and std per channel).
+    std::optional<Normalization> normalization;
 };
 
 /// A model with the file it came from.

@@ -28,6 +28,8 @@ struct ModelMetadata {
     std::string className(int64_t i) const;
     /// What the model expects as input.
     InputSpec inputSpec() const;
+    /// The input as exports record it: {"size", "channels", "normalization", "source"}.
+    nlohmann::json inputJson() const;
 
     nlohmann::json toJson() const;
     /// Reads metadata written by toJson(); unknown keys go to `extra`. The configuration is
