@@ -6,6 +6,7 @@
 #include "ringscope/model/io/Npy.h"
 #include "ringscope/analysis/Studies.h"
 #include "ringscope/model/LoadedModel.h"
+#include "ringscope/model/checkpoint/Checkpoint.h"
 #include "ringscope/model/io/Sha256.h"
 
 #include <torch/types.h>
@@ -24,6 +25,7 @@
 #include "FigureExport.h"
 #include "MainWindow.h"
 #include "MessageBar.h"
+#include "document/FileInspection.h"
 #include "document/Workspace.h"
 
 #include <QComboBox>
@@ -307,6 +309,42 @@ private Q_SLOTS:
             QVERIFY2(QFile::exists(dir + "/" + f), f);
         QVERIFY(torch::equal(ringscope::loadNpy((dir + "/mad_b.npy").toStdString()),
                              mad.result()->mad[1]));
+    }
+
+    /// The Inspector opens any tensor file RingScope can read: a safetensors file of another
+    /// architecture shows its tensors with statistics and says why it does not run; a timm ViT
+    /// is named as the model it is.
+    void inspectorOpensAnyTensorFile() {
+        MainWindow w;
+        InspectorView& view = w.inspectorView();
+        const std::string file = ringscope::test::makeTempDir("inspect") + "/bert.safetensors";
+        ringscope::StateDict weights;
+        weights.set("bert.embeddings.word", torch::arange(12, torch::kFloat32).reshape({3, 4}));
+        weights.set("bert.pooler.bias", torch::full({5}, 2.0));
+        ringscope::saveSafeTensors(file, weights, nlohmann::json());
+        QSignalSpy done(&view.job(), &BackgroundJob::finished);
+        view.inspectFile(QString::fromStdString(file));
+        QVERIFY(done.wait(20000));
+        QVERIFY(view.file() != nullptr);
+        QVERIFY(!view.file()->runnable());
+        QVERIFY2(view.file()->verdict().find("match none") != std::string::npos,
+                 view.file()->verdict().c_str());
+        QCOMPARE(int(view.file()->stats().size()), 2);
+        QCOMPARE(view.file()->stats()[0].mean, 5.5);
+        QCOMPARE(view.file()->stats()[0].max, 11.0);
+        int leaves = 0;
+        for (int g = 0; g < view.tree().topLevelItemCount(); ++g)
+            leaves += view.tree().topLevelItem(g)->childCount();
+        QCOMPARE(leaves, 2);
+        const std::vector<double> h = view.file()->histogram("bert.embeddings.word", 4);
+        QCOMPARE(h, (std::vector<double>{3, 3, 3, 3}));
+
+        view.inspectFile(QString::fromStdString(ringscope::test::timmFixturesDir() +
+                                                "/timm_deit_distilled_tiny.pth"));
+        QVERIFY(done.wait(20000));
+        QVERIFY(view.file()->runnable());
+        QVERIFY2(view.file()->verdict().find("DeiT") != std::string::npos,
+                 view.file()->verdict().c_str());
     }
 
     /// The app trains with the command line's plan: its checkpoint records the data split and

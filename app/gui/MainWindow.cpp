@@ -6,13 +6,12 @@
 
 #include "views/AttentionView.h"
 #include "views/CkaView.h"
-#include "views/BundleExport.h"
-#include "views/ExportableView.h"
 #include "views/TrainView.h"
 #include "views/InspectorView.h"
 #include "views/LevelsView.h"
 #include "views/ClassifyView.h"
 #include "views/MadView.h"
+#include "ExportActions.h"
 #include "ImageStrip.h"
 #include "MessageBar.h"
 #include "OpenModelDialog.h"
@@ -20,7 +19,6 @@
 #include "document/Workspace.h"
 
 #include "AttentionOverlay.h"
-#include "FigureExport.h"
 
 #include "ringscope/Version.h"
 
@@ -49,7 +47,11 @@ namespace {
 
 const QStringList kCheckpointSuffixes = {"pt", "pth", "bin", "ckpt", "safetensors"};
 
+/// A checkpoint file, or a Hugging Face model folder.
 bool isCheckpoint(const QString& path) {
+    if (QFileInfo(path).isDir())
+        return QFileInfo::exists(path + "/model.safetensors") ||
+               QFileInfo::exists(path + "/pytorch_model.bin");
     return kCheckpointSuffixes.contains(QFileInfo(path).suffix().toLower());
 }
 
@@ -80,6 +82,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), workspace_(new Wo
     });
     inspector_ = addView<InspectorView>(tr("Inspector"), "inspector");
     messages_ = new MessageBar(this);
+    exports_ = std::make_unique<ExportActions>(*this, *tabs_, *workspace_, *messages_);
     auto* central = new QWidget(this);
     auto* column = new QVBoxLayout(central);
     column->setContentsMargins(0, 0, 0, 0);
@@ -103,6 +106,14 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), workspace_(new Wo
             [this](int slot, const QString& message) {
                 messages_->showError(tr("Could not open a checkpoint into %1: %2")
                                          .arg(Workspace::slotName(slot), message));
+            });
+    connect(workspace_, &Workspace::fileNotRunnable, this,
+            [this](int, const QString& path, const QString& message) {
+                messages_->showError(tr("Not a runnable model; its tensors are in the "
+                                        "Inspector: %1")
+                                         .arg(message));
+                inspector_->inspectFile(path);
+                tabs_->setCurrentWidget(inspector_);
             });
     connect(workspace_, &Workspace::modelNeedsAnswers, this,
             [this](int slot, const QString& path, const OpenQuestion& q) {
@@ -138,15 +149,17 @@ void MainWindow::buildMenus() {
         workspace_->loadImages(paths);
     });
     file->addSeparator();
-    QAction* png =
-        file->addAction(tr("Export view as &PNG..."), this, [this] { exportView("png"); });
+    QAction* png = file->addAction(tr("Export view as &PNG..."), this,
+                                   [this] { exports_->exportView("png"); });
     png->setShortcut(QKeySequence("Ctrl+Shift+E"));
-    QAction* svg =
-        file->addAction(tr("Export view as &SVG..."), this, [this] { exportView("svg"); });
+    QAction* svg = file->addAction(tr("Export view as &SVG..."), this,
+                                   [this] { exports_->exportView("svg"); });
     svg->setShortcut(QKeySequence("Ctrl+Alt+E"));
-    file->addAction(tr("Export view as P&DF..."), this, [this] { exportView("pdf"); });
-    file->addAction(tr("Export view with its &numbers..."), this, [this] { chooseBundle(false); });
-    file->addAction(tr("Export &comparison (all views)..."), this, [this] { chooseBundle(true); });
+    file->addAction(tr("Export view as P&DF..."), this, [this] { exports_->exportView("pdf"); });
+    file->addAction(tr("Export view with its &numbers..."), this,
+                    [this] { exports_->chooseBundle(false); });
+    file->addAction(tr("Export &comparison (all views)..."), this,
+                    [this] { exports_->chooseBundle(true); });
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
@@ -194,7 +207,7 @@ int MainWindow::openFiles(const QStringList& paths) {
     int taken = 0;
     QStringList images;
     for (const QString& p : paths) {
-        if (QFileInfo(p).isDir()) {
+        if (QFileInfo(p).isDir() && !isCheckpoint(p)) {
             images << imagesIn(p);
         } else if (isCheckpoint(p)) {
             int slot = 1;
@@ -246,46 +259,8 @@ void MainWindow::closeEvent(QCloseEvent* event) {
     QMainWindow::closeEvent(event);
 }
 
-void MainWindow::exportView(const QString& extension) {
-    auto* view = dynamic_cast<ExportableView*>(tabs_->currentWidget());
-    const auto figures = view ? view->figures() : std::vector<std::pair<QString, plots::Figure*>>{};
-    if (figures.empty()) {
-        messages_->showError(tr("This view has nothing to export yet."));
-        return;
-    }
-    const QString path = QFileDialog::getSaveFileName(
-        this, tr("Export view"), figures.front().first + "." + extension,
-        tr("%1 (*.%2)").arg(extension.toUpper(), extension));
-    if (path.isEmpty()) return;
-    auto* widget = dynamic_cast<QWidget*>(figures.front().second);
-    plots::ExportOptions o;
-    o.width = std::max(800, widget ? widget->width() * 2 : 1600);
-    o.height = std::max(500, widget ? widget->height() * 2 : 1000);
-    o.dpi = 192;
-    const QString error = plots::exportFigure(*figures.front().second, path, o);
-    if (!error.isEmpty())
-        messages_->showError(error);
-    else
-        statusBar()->showMessage(tr("Wrote %1").arg(path), 5000);
-}
-
 QString MainWindow::exportBundle(const QString& dir, bool allViews) {
-    std::vector<ExportableView*> views;
-    for (int t = 0; t < tabs_->count(); ++t)
-        if (allViews || tabs_->widget(t) == tabs_->currentWidget())
-            if (auto* view = dynamic_cast<ExportableView*>(tabs_->widget(t))) views.push_back(view);
-    return writeBundle(*workspace_, views, dir, allViews ? "comparison" : "view");
-}
-
-void MainWindow::chooseBundle(bool allViews) {
-    const QString dir = QFileDialog::getExistingDirectory(
-        this, allViews ? tr("Export comparison into") : tr("Export view into"));
-    if (dir.isEmpty()) return;
-    const QString error = exportBundle(dir, allViews);
-    if (!error.isEmpty())
-        messages_->showError(error);
-    else
-        statusBar()->showMessage(tr("Wrote %1").arg(dir), 5000);
+    return exports_->exportBundle(dir, allViews);
 }
 
 void MainWindow::showAbout() {

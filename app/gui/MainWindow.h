@@ -21,6 +21,7 @@ class InspectorView;
 class LevelsView;
 class ClassifyView;
 class MadView;
+class ExportActions;
 class MessageBar;
 class Workspace;
 
@@ -77,8 +78,6 @@ private:
     void buildMenus();
     void buildShortcuts();
     void chooseModel(int slot);
-    void exportView(const QString& extension);
-    void chooseBundle(bool allViews);
     void showAbout();
     void refreshDemoMenu();
     void updateTitle();
@@ -86,6 +85,7 @@ private:
     Workspace* workspace_;
     AttentionView* attention_;
     MessageBar* messages_;
+    std::unique_ptr<ExportActions> exports_;
     CkaView* cka_;
     MadView* mad_;
     LevelsView* levels_;

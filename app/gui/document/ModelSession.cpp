@@ -2,6 +2,8 @@
 
 #include "document/ModelSession.h"
 
+#include "document/TensorStats.h"
+
 #include "ringscope/analysis/AttentionMaps.h"
 #include "ringscope/analysis/ImageTrace.h"
 #include "ringscope/model/nets/ArchitectureInference.h"
@@ -150,47 +152,32 @@ std::vector<ParameterStat> ModelSession::parameterStats() const {
 
 std::vector<ParameterStat> ModelSession::computeParameterStats() const {
     std::vector<ParameterStat> out;
-    const auto layout = parameterLayout(d_->loaded.model->config());
-    for (const auto& spec : layout) {
-        const torch::Tensor t = d_->loaded.model->weights().at(spec.name).to(torch::kFloat64);
-        ParameterStat p;
-        p.name = spec.name;
-        std::string shape = "[";
-        for (int64_t i = 0; i < t.dim(); ++i)
-            shape += (i ? ", " : "") + std::to_string(t.size(i));
-        p.shape = shape + "]";
-        p.count = t.numel();
-        p.mean = t.mean().item<double>();
-        p.std = t.numel() > 1 ? t.std(/*unbiased=*/false).item<double>() : 0.0;
-        p.min = t.min().item<double>();
-        p.max = t.max().item<double>();
-        p.trainable = spec.trainable;
-        out.push_back(std::move(p));
-    }
+    for (const auto& spec : parameterLayout(d_->loaded.model->config()))
+        out.push_back(
+            tensorStat(spec.name, d_->loaded.model->weights().at(spec.name), spec.trainable));
     return out;
 }
 
-std::vector<double> ModelSession::parameterValues(const std::string& name) const {
-    const StateDict& w = d_->loaded.model->weights();
-    if (!w.contains(name)) return {};
-    return toVector(w.at(name));
+std::vector<double> ModelSession::histogram(const std::string& name, int bins) const {
+    const torch::Tensor* t = d_->loaded.model->weights().find(name);
+    return t ? tensorHistogram(*t, bins) : std::vector<double>();
 }
 
-CheckpointFacts ModelSession::checkpointFacts() const {
-    const LoadedModel& m = d_->loaded;
+CheckpointFacts checkpointFactsOf(const Checkpoint& ck, const ModelMetadata* metadata) {
     CheckpointFacts f;
-    f.format = formatName(m.checkpoint.format);
-    f.container = containerName(m.checkpoint);
-    f.configJson = m.metadata.config.toJson().dump(2);
-    if (!m.checkpoint.metadata.is_null()) {
-        nlohmann::json meta = m.checkpoint.metadata;
+    f.format = formatName(ck.format);
+    f.container = containerName(ck);
+    f.structureJson = ck.structure.dump(2);
+    if (metadata) f.configJson = metadata->config.toJson().dump(2);
+    if (!ck.metadata.is_null()) {
+        nlohmann::json meta = ck.metadata;
         meta.erase("history"); // shown as a plot
         f.metadataJson = meta.dump(2);
     }
-    if (!m.checkpoint.training.is_null()) f.trainingJson = m.checkpoint.training.dump(2);
-    f.storedDtypes = m.checkpoint.storedDtypes;
-    if (m.metadata.history.is_array()) {
-        for (const auto& e : m.metadata.history) {
+    if (!ck.training.is_null()) f.trainingJson = ck.training.dump(2);
+    f.storedDtypes = ck.storedDtypes;
+    if (metadata && metadata->history.is_array()) {
+        for (const auto& e : metadata->history) {
             auto num = [&](const char* k) {
                 return e.contains(k) && e[k].is_number() ? e[k].get<double>() : std::nan("");
             };
@@ -199,6 +186,10 @@ CheckpointFacts ModelSession::checkpointFacts() const {
         }
     }
     return f;
+}
+
+CheckpointFacts ModelSession::checkpointFacts() const {
+    return checkpointFactsOf(d_->loaded.checkpoint, &d_->loaded.metadata);
 }
 
 ImageAnalysis ModelSession::analyse(const cv::Mat& image) const {

@@ -15,6 +15,7 @@ class Mat;
 namespace ringscope {
 struct Checkpoint;
 struct LoadedModel;
+struct ModelMetadata;
 } // namespace ringscope
 
 namespace ringscope::gui {
@@ -65,11 +66,16 @@ struct CheckpointFacts {
     std::string configJson;        ///< the configuration in use (pretty JSON)
     std::string metadataJson;      ///< RingScope metadata ("" when absent)
     std::string trainingJson;      ///< epoch, global_step, best_acc, keys ("" when absent)
+    std::string structureJson;     ///< the file's structure (what its top-level object holds)
     std::vector<std::string> storedDtypes;
     /// Per-epoch history: epoch, train_loss, train_accuracy, val_loss, val_accuracy (NaN when
     /// absent), one row each.
     std::vector<std::vector<double>> history;
 };
+
+/// What a checkpoint says besides its weights; with `metadata` (the model's, when it runs) the
+/// configuration in use and the training history too.
+CheckpointFacts checkpointFactsOf(const Checkpoint& checkpoint, const ModelMetadata* metadata);
 
 /// What the user says about a checkpoint that does not say it itself.
 struct OpenAnswers {
@@ -111,8 +117,8 @@ public:
     /// Every stored tensor, in state-dict order, with statistics (computed once, while the
     /// model is built on its worker thread).
     std::vector<ParameterStat> parameterStats() const;
-    /// The values of one tensor (float64), for a histogram; empty for an unknown name.
-    std::vector<double> parameterValues(const std::string& name) const;
+    /// Histogram of one tensor: `bins` counts between its min and max (empty: unknown name).
+    std::vector<double> histogram(const std::string& name, int bins) const;
     CheckpointFacts checkpointFacts() const;
     /// The model itself, for analyses over datasets (include LoadedModel.h to use it).
     const LoadedModel& loaded() const;

@@ -5,6 +5,7 @@
 #include "MatImage.h"
 
 #include "ringscope/model/checkpoint/Checkpoint.h"
+#include "ringscope/model/nets/ArchitectureInference.h"
 #include "ringscope/model/data/ImageTensor.h"
 
 #include <QFileInfo>
@@ -78,8 +79,11 @@ void Workspace::startLoad(int slot, const QString& path, std::function<LoadOutco
             return;
         }
         if (!r.session) {
-            Q_EMIT modelLoadFailed(slot,
-                                   r.error.isEmpty() ? path + ": could not be read" : r.error);
+            const QString message = r.error.isEmpty() ? path + ": could not be read" : r.error;
+            if (r.notRunnable)
+                Q_EMIT fileNotRunnable(slot, path, message);
+            else
+                Q_EMIT modelLoadFailed(slot, message);
             return;
         }
         s.session = std::move(r.session);
@@ -90,6 +94,10 @@ void Workspace::startLoad(int slot, const QString& path, std::function<LoadOutco
     watcher->setFuture(QtConcurrent::run([work = std::move(work), path]() -> LoadOutcome {
         try {
             return work();
+        } catch (const AmbiguousShapeError& e) {
+            return {nullptr, nullptr, {}, QString::fromStdString(e.what())};
+        } catch (const ModelMismatchError& e) {
+            return {nullptr, nullptr, {}, QString::fromStdString(e.what()), true};
         } catch (const std::exception& e) {
             return {nullptr, nullptr, {}, QString::fromStdString(e.what())};
         } catch (...) {

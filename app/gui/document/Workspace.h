@@ -99,6 +99,9 @@ public:
 Q_SIGNALS:
     void modelChanged(int slot);
     void modelLoadFailed(int slot, const QString& message);
+    /// The file at `path` was read but holds no model RingScope runs (`message` says why):
+    /// the Inspector can still show its tensors.
+    void fileNotRunnable(int slot, const QString& path, const QString& message);
     /// The checkpoint read for `slot` does not say what `question` asks.
     void modelNeedsAnswers(int slot, const QString& path,
                            const ringscope::gui::OpenQuestion& question);
@@ -125,6 +128,7 @@ private:
         std::shared_ptr<const Checkpoint> checkpoint;
         OpenQuestion question;
         QString error;
+        bool notRunnable = false; ///< read, but no model family fits the weights
     };
     void startLoad(int slot, const QString& path, std::function<LoadOutcome()> work);
     /// One image read by readWorkspaceImage(): the image, or why it could not be read.

@@ -1,10 +1,14 @@
 #include "views/InspectorView.h"
 
+#include "document/FileInspection.h"
 #include "document/Workspace.h"
 
 #include "LinePlot.h"
 
 #include <QComboBox>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QPushButton>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -43,6 +47,8 @@ QString number(double v) {
     return QString::number(v, 'g', 5);
 }
 
+constexpr int kFile = -2; ///< slot_ when an inspected file is shown
+
 } // namespace
 
 InspectorView::InspectorView(Workspace& workspace, QWidget* parent)
@@ -75,21 +81,45 @@ InspectorView::InspectorView(Workspace& workspace, QWidget* parent)
     split->addWidget(right);
     split->setStretchFactor(0, 3);
     split->setStretchFactor(1, 2);
+    auto* open = new QPushButton(tr("Inspect a file..."), this);
+    open->setToolTip(tr("Any checkpoint or tensor file RingScope can read, runnable or not"));
+    connect(open, &QPushButton::clicked, this, [this] {
+        const QString p = QFileDialog::getOpenFileName(
+            this, tr("Inspect a tensor file"), QString(),
+            tr("Tensor files (*.pt *.pth *.bin *.safetensors *.ckpt);;All files (*)"));
+        if (!p.isEmpty()) inspectFile(p);
+    });
     auto* top = new QHBoxLayout;
     top->addWidget(new QLabel(tr("Model"), this));
     top->addWidget(slotBox_);
+    top->addWidget(open);
     top->addStretch(1);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(top);
     layout->addWidget(split, 1);
 
-    connect(slotBox_, &QComboBox::activated, this,
-            [this](int i) { showSlot(slotBox_->itemData(i).toInt()); });
+    connect(slotBox_, &QComboBox::activated, this, [this](int i) {
+        const int slot = slotBox_->itemData(i).toInt();
+        if (slot == kFile)
+            showFile();
+        else
+            showSlot(slot);
+    });
+    connect(&job_, &BackgroundJob::finished, this, [this] {
+        if (pending_ && *pending_) file_ = *pending_;
+        reloadSlots();
+        showFile();
+    });
+    connect(&job_, &BackgroundJob::failed, this, [this](const QString& message) {
+        facts_->setPlainText(message);
+        Q_EMIT ws_.problem(message);
+    });
     connect(tree_, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem* item) {
         if (item && item->childCount() == 0) showTensor(item->data(0, Qt::UserRole).toString());
     });
     connect(&ws_, &Workspace::modelChanged, this, [this](int slot) {
         reloadSlots();
+        if (slot_ == kFile) return; // keep showing the inspected file
         if (slot == slot_ || slot_ < 0 || !ws_.model(slot_))
             showSlot(ws_.model(slot)
                          ? slot
@@ -104,20 +134,64 @@ void InspectorView::reloadSlots() {
         slotBox_->addItem(Workspace::slotName(s) + ": " +
                               QString::fromStdString(ws_.model(s)->facts().fileName),
                           s);
+    if (file_)
+        slotBox_->addItem(
+            tr("File: %1").arg(QFileInfo(QString::fromStdString(file_->path())).fileName()), kFile);
     slotBox_->setCurrentIndex(std::max(0, slotBox_->findData(slot_)));
+}
+
+void InspectorView::inspectFile(const QString& path) {
+    if (job_.running()) return;
+    pending_ = std::make_shared<std::shared_ptr<const FileInspection>>();
+    auto out = pending_;
+    facts_->setPlainText(tr("Reading %1...").arg(path));
+    job_.start(
+        [out, file = path.toStdString()](const JobContext&) { *out = FileInspection::read(file); });
+}
+
+void InspectorView::showFile() {
+    if (!file_) return;
+    slot_ = kFile;
+    slotBox_->setCurrentIndex(std::max(0, slotBox_->findData(kFile)));
+    const CheckpointFacts& c = file_->facts();
+    render(file_->stats(),
+           tr("File: %1\nFormat: %2 (%3)\nRingScope: %4\n")
+               .arg(QString::fromStdString(file_->path()), QString::fromStdString(c.format),
+                    QString::fromStdString(c.container), QString::fromStdString(file_->verdict())),
+           c);
 }
 
 void InspectorView::showSlot(int slot) {
     slot_ = slot;
-    tree_->clear();
-    facts_->clear();
-    history_->clearSeries();
-    history_->replot();
     auto session = ws_.model(slot);
-    if (!session) return;
+    if (!session) {
+        render({}, QString(), CheckpointFacts{});
+        return;
+    }
     slotBox_->setCurrentIndex(std::max(0, slotBox_->findData(slot)));
+    const ModelFacts& f = session->facts();
+    const CheckpointFacts c = session->checkpointFacts();
+    render(session->parameterStats(),
+           tr("File: %1\nFormat: %2 (%3), stored as %4\nModel: %5\nParameters: %6\nHeads: %7 "
+              "(from %8)\n")
+               .arg(QString::fromStdString(f.path), QString::fromStdString(c.format),
+                    QString::fromStdString(c.container))
+               .arg(QString::fromStdString(c.storedDtypes.empty() ? "float32"
+                                                                  : c.storedDtypes.front()),
+                    QString::fromStdString(f.summary))
+               .arg(f.parameters)
+               .arg(f.heads)
+               .arg(QString::fromStdString(f.headsSource)),
+           c);
+}
+
+void InspectorView::render(const std::vector<ParameterStat>& stats, const QString& header,
+                           const CheckpointFacts& c) {
+    tree_->clear();
+    ranges_.clear();
+    history_->clearSeries();
     QHash<QString, QTreeWidgetItem*> groups;
-    for (const ParameterStat& p : session->parameterStats()) {
+    for (const ParameterStat& p : stats) {
         const QString name = QString::fromStdString(p.name);
         const QString group = groupOf(name);
         QTreeWidgetItem*& parent = groups[group];
@@ -131,20 +205,13 @@ void InspectorView::showSlot(int slot) {
                                          number(p.min), number(p.max)});
         item->setData(0, Qt::UserRole, name);
         item->setToolTip(0, name + (p.trainable ? QString() : tr(" (fixed, not trained)")));
+        ranges_[name] = {p.min, p.max};
     }
-    const ModelFacts& f = session->facts();
-    const CheckpointFacts c = session->checkpointFacts();
-    QString text =
-        tr("File: %1\nFormat: %2 (%3), stored as %4\nModel: %5\nParameters: %6\nHeads: %7 (from "
-           "%8)\n\nConfiguration:\n%9\n")
-            .arg(QString::fromStdString(f.path), QString::fromStdString(c.format),
-                 QString::fromStdString(c.container))
-            .arg(
-                QString::fromStdString(c.storedDtypes.empty() ? "float32" : c.storedDtypes.front()),
-                QString::fromStdString(f.summary))
-            .arg(f.parameters)
-            .arg(f.heads)
-            .arg(QString::fromStdString(f.headsSource), QString::fromStdString(c.configJson));
+    QString text = header;
+    if (!c.configJson.empty())
+        text += tr("\nConfiguration:\n") + QString::fromStdString(c.configJson) + "\n";
+    if (!c.structureJson.empty())
+        text += tr("\nStructure:\n") + QString::fromStdString(c.structureJson) + "\n";
     if (!c.trainingJson.empty())
         text += tr("\nTraining state:\n") + QString::fromStdString(c.trainingJson) + "\n";
     if (!c.metadataJson.empty())
@@ -162,29 +229,32 @@ void InspectorView::showSlot(int slot) {
                 }
             if (!x.empty()) history_->addSeries(names[k], x, y);
         }
-        history_->replot();
     }
+    history_->replot();
     if (tree_->topLevelItemCount() > 0 && tree_->topLevelItem(0)->childCount() > 0)
         tree_->setCurrentItem(tree_->topLevelItem(0)->child(0));
 }
 
 void InspectorView::showTensor(const QString& name) {
-    auto session = ws_.model(slot_);
-    if (!session) return;
-    const std::vector<double> v = session->parameterValues(name.toStdString());
+    const int bins = 60;
+    std::vector<double> h;
+    if (slot_ == kFile && file_) {
+        h = file_->histogram(name.toStdString(), bins);
+    } else if (auto session = ws_.model(slot_)) {
+        h = session->histogram(name.toStdString(), bins);
+    }
     auto* plot = static_cast<plots::LinePlot*>(histogram_);
     plot->clearSeries();
     plot->clearPlottables();
     plot->setTitle(tr("Histogram of %1").arg(name.section('.', -3)));
-    if (v.empty()) return;
-    const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
-    const int bins = 60;
-    const double width = (*hi - *lo) > 0 ? (*hi - *lo) / bins : 1.0;
-    QVector<double> keys(bins), counts(bins, 0.0);
-    for (int b = 0; b < bins; ++b)
-        keys[b] = *lo + (b + 0.5) * width;
-    for (double x : v)
-        counts[std::min(bins - 1, int((x - *lo) / width))] += 1;
+    if (h.empty() || !ranges_.contains(name)) return;
+    const auto [lo, hi] = ranges_.value(name);
+    const double width = hi > lo ? (hi - lo) / bins : 1.0 / bins;
+    QVector<double> keys(bins), counts(bins);
+    for (int b = 0; b < bins; ++b) {
+        keys[b] = lo + (b + 0.5) * width;
+        counts[b] = h[size_t(b)];
+    }
     auto* bars = new QCPBars(plot->xAxis, plot->yAxis);
     bars->setData(keys, counts, true);
     bars->setWidth(width);

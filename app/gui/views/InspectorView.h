@@ -2,8 +2,17 @@
 // The checkpoint inspector: the stored tensors grouped by embedding / block or level / head
 // with shape, count, mean, std, min and max; a histogram of the selected tensor; the
 // configuration in use, the file's metadata and training state, and its training history.
+// Besides the loaded models it opens any tensor file RingScope can read ("Inspect a file..."),
+// runnable or not, and says why a file is not a runnable model.
 
+#include "jobs/BackgroundJob.h"
+
+#include <QHash>
+#include <QPair>
 #include <QWidget>
+
+#include <memory>
+#include <vector>
 
 class QComboBox;
 class QPlainTextEdit;
@@ -16,6 +25,9 @@ class PlotBase;
 
 namespace ringscope::gui {
 
+class FileInspection;
+struct CheckpointFacts;
+struct ParameterStat;
 class Workspace;
 
 class InspectorView : public QWidget {
@@ -27,10 +39,19 @@ public:
     QTreeWidget& tree() { return *tree_; }
     /// Shows the model in `slot` (if loaded).
     void showSlot(int slot);
+    /// Reads `path` on a worker and shows its tensors (any file RingScope can read).
+    void inspectFile(const QString& path);
+    BackgroundJob& job() { return job_; }
+    /// The file shown by inspectFile() (null before).
+    const FileInspection* file() const { return file_.get(); }
 
 private:
     void reloadSlots();
+    void showFile();
     void showTensor(const QString& name);
+    /// Fills the tree, the facts and the history.
+    void render(const std::vector<ParameterStat>& stats, const QString& header,
+                const CheckpointFacts& facts);
 
     Workspace& ws_;
     QComboBox* slotBox_;
@@ -38,7 +59,11 @@ private:
     plots::PlotBase* histogram_;
     plots::LinePlot* history_;
     QPlainTextEdit* facts_;
-    int slot_ = -1;
+    int slot_ = -1; ///< the slot shown, or kFile
+    BackgroundJob job_;
+    std::shared_ptr<const FileInspection> file_;
+    std::shared_ptr<std::shared_ptr<const FileInspection>> pending_;
+    QHash<QString, QPair<double, double>> ranges_; ///< min, max of every tensor shown
 };
 
 } // namespace ringscope::gui
