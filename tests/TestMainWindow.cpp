@@ -29,6 +29,8 @@
 #include "document/Workspace.h"
 
 #include <QComboBox>
+#include <QLineEdit>
+#include <QPushButton>
 #include <QDir>
 #include <QDropEvent>
 #include <QMimeData>
@@ -167,7 +169,8 @@ private Q_SLOTS:
     void askedWhatTheFileDoesNotSay() {
         MainWindow w;
         QList<OpenQuestion> asked;
-        std::optional<OpenAnswers> reply = OpenAnswers{4, std::nullopt, std::nullopt};
+        std::optional<OpenAnswers> reply = OpenAnswers{};
+        reply->heads = 4;
         w.setAnswerProvider([&](const QString&, const OpenQuestion& q) {
             asked << q;
             return reply;
@@ -345,6 +348,27 @@ private Q_SLOTS:
         QVERIFY(view.file()->runnable());
         QVERIFY2(view.file()->verdict().find("DeiT") != std::string::npos,
                  view.file()->verdict().c_str());
+
+        // A model's input normalisation is shown with its source, and can be changed: the
+        // model reopens with it.
+        QSignalSpy loaded(&w.workspace(), &Workspace::modelChanged);
+        w.openCheckpoint(0, QString::fromStdString(ringscope::test::timmFixturesDir() +
+                                                   "/hf_vit_tiny/model.safetensors"));
+        QVERIFY(loaded.wait(20000));
+        view.showSlot(0);
+        auto* mean = view.findChild<QLineEdit*>("mean");
+        auto* spread = view.findChild<QLineEdit*>("std");
+        QVERIFY(mean && spread);
+        QCOMPARE(mean->text(), QString("0.5, 0.5, 0.5"));
+        mean->setText("0.4, 0.3, 0.2");
+        spread->setText("0.25");
+        view.findChild<QPushButton*>("applyNormalization")->click();
+        QVERIFY(loaded.wait(20000));
+        const ModelFacts& f = w.workspace().model(0)->facts();
+        QCOMPARE(f.mean, (std::vector<double>{0.4, 0.3, 0.2}));
+        QCOMPARE(f.std, (std::vector<double>{0.25}));
+        QCOMPARE(f.normalizationSource, std::string("given"));
+        QCOMPARE(f.heads, 4);
     }
 
     /// The app trains with the command line's plan: its checkpoint records the data split and

@@ -76,6 +76,12 @@ LoadOptions loadOptions(const OpenAnswers& a) {
     if (a.heads) o.heads = *a.heads;
     if (a.imageSize) o.imageSize = *a.imageSize;
     if (a.levels) o.levels = *a.levels;
+    if (a.mean || a.std) {
+        Normalization n;
+        if (a.mean) n.mean = *a.mean;
+        if (a.std) n.std = *a.std;
+        o.normalization = Normalization::fromJson(n.toJson()); // refuses a std <= 0
+    }
     return o;
 }
 
@@ -134,6 +140,9 @@ std::shared_ptr<ModelSession> ModelSession::build(const Checkpoint& checkpoint,
     for (int64_t i = 0; i < c.classes; ++i)
         f.classNames.push_back(m.metadata.className(i));
     f.headsSource = headsSourceName(m.headsSource);
+    f.mean = m.metadata.normalization.mean;
+    f.std = m.metadata.normalization.std;
+    f.normalizationSource = m.metadata.extra.value("normalization_source", std::string());
     s->d_->stats = s->computeParameterStats(); // here, on the loading worker, not in the Inspector
     return s;
 }

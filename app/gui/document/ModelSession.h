@@ -49,7 +49,9 @@ struct ModelFacts {
     int applications = 0, heads = 0, imageSize = 0, channels = 0, patch = 0, classes = 0;
     long long parameters = 0;
     std::vector<std::string> classNames;
-    std::string headsSource; ///< "file metadata", "given", ...
+    std::string headsSource;         ///< "file metadata", "given", ...
+    std::vector<double> mean, std;   ///< the input normalisation in use
+    std::string normalizationSource; ///< "file metadata", "timm default (...)", "given", ...
 };
 
 /// Statistics of one stored tensor.
@@ -81,6 +83,8 @@ CheckpointFacts checkpointFactsOf(const Checkpoint& checkpoint, const ModelMetad
 struct OpenAnswers {
     std::optional<int> heads;
     std::optional<int> imageSize, levels; ///< for a learnable UiT table of several readings
+    /// Input normalisation over the file's or the default (per channel; the last repeats).
+    std::optional<std::vector<double>> mean, std;
 };
 
 /// One reading of an ambiguous learnable UiT level table.

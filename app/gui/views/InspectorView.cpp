@@ -12,6 +12,7 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QSplitter>
 #include <QTreeWidget>
@@ -94,8 +95,31 @@ InspectorView::InspectorView(Workspace& workspace, QWidget* parent)
     top->addWidget(slotBox_);
     top->addWidget(open);
     top->addStretch(1);
+    normRow_ = new QWidget(this);
+    auto* norm = new QHBoxLayout(normRow_);
+    norm->setContentsMargins(0, 0, 0, 0);
+    mean_ = new QLineEdit(normRow_);
+    mean_->setObjectName("mean");
+    std_ = new QLineEdit(normRow_);
+    std_->setObjectName("std");
+    for (QLineEdit* e : {mean_, std_}) {
+        e->setToolTip(tr("Per channel, separated by commas (the last value repeats)"));
+        e->setMaximumWidth(220);
+    }
+    auto* apply = new QPushButton(tr("Apply"), normRow_);
+    apply->setObjectName("applyNormalization");
+    apply->setToolTip(tr("Reopen the model with this input normalisation"));
+    connect(apply, &QPushButton::clicked, this, &InspectorView::applyNormalization);
+    normSource_ = new QLabel(normRow_);
+    norm->addWidget(new QLabel(tr("Input normalisation: mean"), normRow_));
+    norm->addWidget(mean_);
+    norm->addWidget(new QLabel(tr("std"), normRow_));
+    norm->addWidget(std_);
+    norm->addWidget(apply);
+    norm->addWidget(normSource_, 1);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(top);
+    layout->addWidget(normRow_);
     layout->addWidget(split, 1);
 
     connect(slotBox_, &QComboBox::activated, this, [this](int i) {
@@ -126,6 +150,8 @@ InspectorView::InspectorView(Workspace& workspace, QWidget* parent)
                          : (ws_.loadedSlots().isEmpty() ? -1 : ws_.loadedSlots().first()));
     });
     reloadSlots();
+    showNormalization(); // hidden until a model is shown
+    history_->setVisible(false);
 }
 
 void InspectorView::reloadSlots() {
@@ -140,6 +166,57 @@ void InspectorView::reloadSlots() {
     slotBox_->setCurrentIndex(std::max(0, slotBox_->findData(slot_)));
 }
 
+namespace {
+
+QString joined(const std::vector<double>& v) {
+    QStringList parts;
+    for (double x : v)
+        parts << QString::number(x, 'g', 6);
+    return parts.join(", ");
+}
+
+/// Numbers separated by commas; empty when one is not a number.
+std::vector<double> numbers(const QString& text) {
+    std::vector<double> out;
+    for (const QString& part : text.split(',', Qt::SkipEmptyParts)) {
+        bool ok = false;
+        out.push_back(part.trimmed().toDouble(&ok));
+        if (!ok) return {};
+    }
+    return out;
+}
+
+} // namespace
+
+void InspectorView::showNormalization() {
+    auto session = slot_ >= 0 ? ws_.model(slot_) : nullptr;
+    normRow_->setVisible(session != nullptr);
+    if (!session) return;
+    const ModelFacts& f = session->facts();
+    mean_->setText(joined(f.mean));
+    std_->setText(joined(f.std));
+    normSource_->setText(tr("(%1)").arg(QString::fromStdString(f.normalizationSource)));
+}
+
+void InspectorView::applyNormalization() {
+    auto session = slot_ >= 0 ? ws_.model(slot_) : nullptr;
+    if (!session) return;
+    const std::vector<double> mean = numbers(mean_->text()), std = numbers(std_->text());
+    bool positive = !std.empty();
+    for (double s : std)
+        positive = positive && s > 0;
+    if (mean.empty() || !positive) {
+        Q_EMIT ws_.problem(tr("The input normalisation needs numbers separated by commas, and "
+                              "a positive std"));
+        return;
+    }
+    OpenAnswers answers;
+    answers.heads = session->facts().heads; // as it is open now
+    answers.mean = mean;
+    answers.std = std;
+    ws_.openModel(slot_, QString::fromStdString(session->facts().path), answers);
+}
+
 void InspectorView::inspectFile(const QString& path) {
     if (job_.running()) return;
     pending_ = std::make_shared<std::shared_ptr<const FileInspection>>();
@@ -152,6 +229,7 @@ void InspectorView::inspectFile(const QString& path) {
 void InspectorView::showFile() {
     if (!file_) return;
     slot_ = kFile;
+    showNormalization();
     slotBox_->setCurrentIndex(std::max(0, slotBox_->findData(kFile)));
     const CheckpointFacts& c = file_->facts();
     render(file_->stats(),
@@ -165,10 +243,12 @@ void InspectorView::showSlot(int slot) {
     slot_ = slot;
     auto session = ws_.model(slot);
     if (!session) {
+        showNormalization();
         render({}, QString(), CheckpointFacts{});
         return;
     }
     slotBox_->setCurrentIndex(std::max(0, slotBox_->findData(slot)));
+    showNormalization();
     const ModelFacts& f = session->facts();
     const CheckpointFacts c = session->checkpointFacts();
     render(session->parameterStats(),

@@ -15,6 +15,8 @@
 #include <vector>
 
 class QComboBox;
+class QLabel;
+class QLineEdit;
 class QPlainTextEdit;
 class QTreeWidget;
 
@@ -49,6 +51,10 @@ private:
     void reloadSlots();
     void showFile();
     void showTensor(const QString& name);
+    /// The normalisation row: the model's, or hidden for a file.
+    void showNormalization();
+    /// Reopens the shown model with the normalisation typed in.
+    void applyNormalization();
     /// Fills the tree, the facts and the history.
     void render(const std::vector<ParameterStat>& stats, const QString& header,
                 const CheckpointFacts& facts);
@@ -59,6 +65,9 @@ private:
     plots::PlotBase* histogram_;
     plots::LinePlot* history_;
     QPlainTextEdit* facts_;
+    QWidget* normRow_;
+    QLineEdit *mean_, *std_;
+    QLabel* normSource_;
     int slot_ = -1; ///< the slot shown, or kFile
     BackgroundJob job_;
     std::shared_ptr<const FileInspection> file_;
