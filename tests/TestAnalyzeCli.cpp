@@ -205,6 +205,12 @@ private Q_SLOTS:
             checkBundle(dir_ + "/timm-" + cmd, cmd);
         }
         QCOMPARE(loadNpy(dir_ + "/timm-cka/cka.npy").sizes().vec(), (std::vector<int64_t>{3, 2}));
+        // A model without a class token has no CLS feature to compare.
+        r = runCli({"analyze", "cka", t + "timm_vit_gap_tiny.pth", "--heads", "4", "--data",
+                    "npy:" + t + "timm_vit_tiny.input.npy", "--feature", "cls", "--estimator",
+                    "full", "--out", dir_ + "/timm-cka-cls"});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.find("has none") != std::string::npos, r.err.c_str());
         r = runCli({"analyze", "lens", t + "hf_vit_tiny", "--data",
                     "npy:" + t + "hf_vit_tiny.input.npy", "--out", dir_ + "/timm-lens"});
         QVERIFY2(r.exitCode == 0, r.err.c_str());

@@ -101,6 +101,11 @@ std::shared_ptr<MadStudy> studyMad(std::vector<StudyModel> models, const DataSet
 std::shared_ptr<CkaStudy> studyCka(std::vector<StudyModel> models, const DataSettings& data,
                                    const CkaOptions& options, const RunControl& control) {
     if (models.size() > 2) throw RingScopeError("cka: at most two models");
+    for (const StudyModel& m : models)
+        if (options.feature == CkaFeature::Cls && m.prefixTokens == 0)
+            throw RingScopeError("CKA on the class token: " + m.label +
+                                 " has none (it pools its patches); use the feature mean or "
+                                 "flatten");
     const OpenedData opened(data);
     auto s = begin<CkaStudy>("cka", std::move(models), data, opened);
     s->options = options;

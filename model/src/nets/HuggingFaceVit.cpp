@@ -1,6 +1,5 @@
 #include "ringscope/model/nets/HuggingFaceVit.h"
 
-#include <regex>
 #include <utility>
 
 namespace ringscope {
@@ -31,6 +30,17 @@ bool startsWith(const std::string& s, const std::string& prefix) {
     return s.compare(0, prefix.size(), prefix) == 0;
 }
 
+/// "vit.encoder.layer.{l}.{rest}" -> l, rest.
+bool splitBlockKey(const std::string& key, std::string& l, std::string& rest) {
+    if (!startsWith(key, kLayer)) return false;
+    const size_t dot = key.find('.', kLayer.size());
+    if (dot == std::string::npos || dot == kLayer.size()) return false;
+    l = key.substr(kLayer.size(), dot - kLayer.size());
+    if (l.find_first_not_of("0123456789") != std::string::npos) return false;
+    rest = key.substr(dot + 1);
+    return true;
+}
+
 } // namespace
 
 bool isHuggingFaceVit(const StateDict& w) {
@@ -40,15 +50,13 @@ bool isHuggingFaceVit(const StateDict& w) {
 
 StateDict timmWeightsFromHuggingFace(const StateDict& w) {
     StateDict out;
-    static const std::regex block(R"(vit\.encoder\.layer\.(\d+)\.(.*))");
     for (const auto& [key, tensor] : w) {
         if (startsWith(key, "vit.pooler.")) continue;
         std::string name = key;
         for (const auto& [from, to] : kTopNames)
             if (key == from) name = to;
-        std::smatch m;
-        if (std::regex_match(key, m, block)) {
-            const std::string l = m[1].str(), rest = m[2].str();
+        std::string l, rest;
+        if (splitBlockKey(key, l, rest)) {
             if (startsWith(rest, "attention.attention.")) {
                 // query, key, value -> one qkv, in that order (added once, at the query).
                 const std::string leaf = rest.substr(rest.rfind('.') + 1); // weight / bias
