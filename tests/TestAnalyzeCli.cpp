@@ -220,6 +220,31 @@ private Q_SLOTS:
         QVERIFY(maxDiff(lens[-1], torch::softmax(logits.to(torch::kFloat64), -1)) < 1e-5);
     }
 
+    /// --iterations K runs K applications in every analysis (beyond T by --extend); a ViT
+    /// refuses more layers than it has.
+    void moreIterationsThanTrained() {
+        const std::string out = dir_ + "/depth";
+        auto r = runCli({"analyze", "lens", fixture("ringformer_tiny.bin"), "--heads", "4",
+                         "--data", "npy:" + fixture("ringformer_tiny.input.npy"), "--iterations",
+                         "9", "--extend", "cycle", "--out", out});
+        QVERIFY2(r.exitCode == 0, r.err.c_str());
+        QCOMPARE(loadNpy(out + "/lens.npy").size(0), int64_t(9));
+        const nlohmann::json model = readJson(out + "/lens.json")["lens"]["models"][0];
+        QCOMPARE(model["applications"].get<int64_t>(), int64_t(9));
+        QCOMPARE(model["extend"].get<std::string>(), std::string("cycle"));
+        checkBundle(out, "lens");
+        r = runCli({"run", fixture("ringformer_tiny.bin"), "--heads", "4", "--input",
+                    fixture("ringformer_tiny.input.npy"), "--iterations", "2", "--out",
+                    dir_ + "/depth-run"});
+        QVERIFY2(r.exitCode == 0, r.err.c_str());
+        QCOMPARE(loadNpy(dir_ + "/depth-run/attention.npy").size(0), int64_t(2));
+        r = runCli({"analyze", "mad", fixture("vit_tiny.bin"), "--heads", "4", "--data",
+                    "npy:" + fixture("vit_tiny.input.npy"), "--iterations", "7", "--out",
+                    dir_ + "/depth-vit"});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.find("at most 3") != std::string::npos, r.err.c_str());
+    }
+
     void badData() {
         // An empty folder, a folder with an unreadable image, a truncated IDX, the wrong input
         // shape.

@@ -6,6 +6,7 @@
 #include "ringscope/model/core/Runtime.h"
 #include "ringscope/model/LoadedModel.h"
 #include "ringscope/model/io/Npy.h"
+#include "ringscope/model/nets/ModelFactory.h"
 
 #include <QtTest>
 
@@ -121,6 +122,53 @@ private Q_SLOTS:
         QCOMPARE(trace.levelEncoding.size(), size_t(3));
         // Class lens after the last application equals the logits.
         QVERIFY(maxDiff(loaded.model->classLens(trace.hidden.back()), plain.logits) < 1e-6);
+    }
+
+    /// More or fewer applications than trained (the depth-dynamics issue's first step): K <= T
+    /// is the first K applications of the full pass, read out after application K; beyond T a
+    /// RingFormer repeats its last level or cycles, a static UiT extends its level table by its
+    /// formula; a ViT refuses more layers than it has.
+    void depthBeyondTraining() {
+        LoadOptions heads;
+        heads.heads = 4;
+        const std::string dir = test::fixturesDir() + "/";
+        const LoadedModel ring = loadModel(dir + "ringformer_tiny.bin", heads);
+        const torch::Tensor x = loadNpy(dir + "ringformer_tiny.input.npy");
+        torch::NoGradGuard noGrad;
+        ForwardTrace full;
+        ring.model->forward(x, {}, &full);
+        const int64_t T = ring.model->config().depth;
+        ForwardOptions o;
+        o.applications = T - 2;
+        ForwardTrace part;
+        const ForwardOutput fewer = ring.model->forward(x, o, &part);
+        QCOMPARE(int64_t(part.attention.size()), T - 2);
+        QVERIFY(maxDiff(fewer.logits, ring.model->classLens(full.hidden[size_t(T - 3)])) < 1e-6);
+        for (DepthPolicy p : {DepthPolicy::RepeatLast, DepthPolicy::Cycle}) {
+            o.applications = T + 2;
+            o.extend = p;
+            ForwardTrace more;
+            ring.model->forward(x, o, &more);
+            QCOMPARE(int64_t(more.attention.size()), T + 2);
+            QVERIFY(maxDiff(more.hidden[size_t(T - 1)], full.hidden[size_t(T - 1)]) == 0);
+        }
+        o.extend = DepthPolicy::Extend;
+        QVERIFY_EXCEPTION_THROWN(ring.model->forward(x, o), ModelMismatchError);
+
+        const LoadedModel uit = loadModel(dir + "uit_static_tiny.bin", heads);
+        const int64_t U = uit.model->config().depth;
+        o.applications = U + 1;
+        ForwardTrace ext;
+        uit.model->forward(loadNpy(dir + "uit_static_tiny.input.npy"), o, &ext);
+        const torch::Tensor table =
+            uitStaticLevelTable(U + 1, uit.model->config().tokens(), uit.model->config().hidden);
+        QVERIFY(maxDiff(ext.levelEncoding.back(), table[U][0]) == 0);
+        QVERIFY(maxDiff(ext.levelEncoding.front(), table[0][0]) < 1e-6); // the stored table
+
+        const LoadedModel vit = loadModel(dir + "vit_tiny.bin", heads);
+        o.applications = vit.model->config().depth + 1;
+        QVERIFY_EXCEPTION_THROWN(vit.model->forward(loadNpy(dir + "vit_tiny.input.npy"), o),
+                                 ModelMismatchError);
     }
 };
 

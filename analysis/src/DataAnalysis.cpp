@@ -49,7 +49,8 @@ void stream(const BatchStream& data, const std::vector<ModelInput>& models, bool
         for (size_t m = 0; m < models.size(); ++m) {
             Batch b = data.batch(i, models[m].spec);
             traces[m].recordSignals = recordSignals;
-            if (b.images.size(0) > 0) models[m].model->forward(b.images, {}, &traces[m]);
+            if (b.images.size(0) > 0)
+                models[m].model->forward(b.images, models[m].forward, &traces[m]);
             if (m == 0) first = std::move(b);
         }
         report.skipped.insert(report.skipped.end(), first.skipped.begin(), first.skipped.end());

@@ -6,13 +6,14 @@
 
 namespace ringscope::analysis {
 
-ImageTrace traceImage(const VisionModel& model, const InputSpec& spec, const cv::Mat& image) {
+ImageTrace traceImage(const VisionModel& model, const InputSpec& spec, const cv::Mat& image,
+                      const ForwardOptions& forward) {
     const torch::Tensor input = preprocessImage(image, spec).unsqueeze(0);
     torch::NoGradGuard noGrad;
     ForwardTrace trace;
     trace.recordSignals = false;
     ImageTrace out;
-    out.logits = model.forward(input, {}, &trace).logits[0];
+    out.logits = model.forward(input, forward, &trace).logits[0];
     out.probabilities = torch::softmax(out.logits.to(torch::kFloat64), -1);
     std::vector<torch::Tensor> perApplication;
     for (const torch::Tensor& p : trace.attention)

@@ -56,6 +56,12 @@ StudyModel StudyModel::of(const VisionModel& model, const InputSpec& spec, std::
     return m;
 }
 
+void StudyModel::setDepth(int64_t k, DepthPolicy policy) {
+    forward.applications = k;
+    forward.extend = policy;
+    if (model) applications = model->applicationsFor(forward);
+}
+
 std::string StudyModel::stem(const std::string& name) const {
     return role == "B" ? name + "_b" : name;
 }
@@ -89,7 +95,7 @@ std::shared_ptr<MadStudy> studyMad(std::vector<StudyModel> models, const DataSet
     s->variant = variant;
     for (size_t i = 0; i < s->models.size() && !s->cancelled; ++i) {
         const StudyModel& m = s->models[i];
-        const MadRun r = madOverData({m.model, m.spec}, opened.stream, variant,
+        const MadRun r = madOverData({m.model, m.spec, m.forward}, opened.stream, variant,
                                      control.share(i, s->models.size()));
         takeReport(*s, r);
         s->mad.push_back(r.mad);
@@ -111,14 +117,16 @@ std::shared_ptr<CkaStudy> studyCka(std::vector<StudyModel> models, const DataSet
     s->options = options;
     const StudyModel& a = s->models[0];
     if (s->models.size() == 1) {
-        const CkaRun r = ckaOverData({a.model, a.spec}, {}, opened.stream, options, control);
+        const CkaRun r =
+            ckaOverData({a.model, a.spec, a.forward}, {}, opened.stream, options, control);
         takeReport(*s, r);
         s->aa = r.cka;
         s->skippedExamples = r.skippedExamples;
     } else {
         const StudyModel& b = s->models[1];
-        const CkaTripleRun r = ckaTripleOverData({a.model, a.spec}, {b.model, b.spec},
-                                                 opened.stream, options, control);
+        const CkaTripleRun r =
+            ckaTripleOverData({a.model, a.spec, a.forward}, {b.model, b.spec, b.forward},
+                              opened.stream, options, control);
         takeReport(*s, r);
         s->aa = r.aa;
         s->bb = r.bb;
@@ -135,8 +143,8 @@ std::shared_ptr<LevelsStudy> studyLevels(std::vector<StudyModel> models, const D
     auto s = begin<LevelsStudy>("levels", std::move(models), data, opened);
     for (size_t i = 0; i < s->models.size() && !s->cancelled; ++i) {
         const StudyModel& m = s->models[i];
-        LevelsRun r =
-            levelsOverData({m.model, m.spec}, opened.stream, control.share(i, s->models.size()));
+        LevelsRun r = levelsOverData({m.model, m.spec, m.forward}, opened.stream,
+                                     control.share(i, s->models.size()));
         takeReport(*s, r);
         s->lowRank.push_back(r.signalRatioMean.defined()
                                  ? std::optional<LowRankSummary>(lowRankSummary(*m.model))
@@ -153,8 +161,8 @@ std::shared_ptr<LensStudy> studyLens(std::vector<StudyModel> models, const DataS
     auto s = begin<LensStudy>("lens", std::move(models), data, opened);
     for (size_t i = 0; i < s->models.size() && !s->cancelled; ++i) {
         const StudyModel& m = s->models[i];
-        LensRun r =
-            lensOverData({m.model, m.spec}, opened.stream, control.share(i, s->models.size()));
+        LensRun r = lensOverData({m.model, m.spec, m.forward}, opened.stream,
+                                 control.share(i, s->models.size()));
         takeReport(*s, r);
         s->runs.push_back(std::move(r));
     }

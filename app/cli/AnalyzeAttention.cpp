@@ -39,8 +39,8 @@ void configureOverlay(plots::AttentionOverlay& view, const CliArgs& args) {
 
 int analyzeAttention(const std::vector<std::string>& raw, std::ostream& out) {
     CliArgs args(raw,
-                 withModelOptions({"out", "query", "fusion", "discard", "colormap", "alpha",
-                                   "width", "height", "dpi"}),
+                 withDepthOptions(withModelOptions({"out", "query", "fusion", "discard", "colormap",
+                                                    "alpha", "width", "height", "dpi"})),
                  {"rollout", "per-panel-scale"});
     const ModelArg model = openModelArg(positionalAt(args, 0, "CHECKPOINT"), args);
     const std::string imagePath = positionalAt(args, 1, "IMAGE");
@@ -56,7 +56,9 @@ int analyzeAttention(const std::vector<std::string>& raw, std::ostream& out) {
     const analysis::HeadFusion fusion =
         analysis::parseFusion(args.value("fusion").value_or("mean"));
 
-    const analysis::ImageTrace traced = analysis::traceImage(*model.loaded.model, spec, image);
+    const ForwardOptions depth = depthFromArgs(args);
+    const analysis::ImageTrace traced =
+        analysis::traceImage(*model.loaded.model, spec, image, depth);
     const torch::Tensor& attention = traced.attention; // [A, H, N, N]
     const int64_t apps = attention.size(0), heads = attention.size(1);
     const torch::Tensor maps = analysis::queryMaps(attention, query, prefix);
@@ -70,6 +72,8 @@ int analyzeAttention(const std::vector<std::string>& raw, std::ostream& out) {
     output.manifest()["settings"] = {{"query", query},
                                      {"fusion", analysis::fusionName(fusion)},
                                      {"heads", c.heads},
+                                     {"applications", attention.size(0)},
+                                     {"extend", depthPolicyName(depth.extend)},
                                      {"rollout", args.flag("rollout")}};
     writeImageAttention(output, subject, attention,
                         topClasses(traced.probabilities, 5, model.loaded.metadata), query, fusion);

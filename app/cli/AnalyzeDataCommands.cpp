@@ -17,7 +17,7 @@ namespace ringscope::cli {
 namespace {
 
 const std::set<std::string> kDataOptions =
-    withModelOptions({"out", "data", "batch", "limit", "width", "height", "dpi"});
+    withDepthOptions(withModelOptions({"out", "data", "batch", "limit", "width", "height", "dpi"}));
 
 std::set<std::string> with(std::set<std::string> s, std::initializer_list<std::string> more) {
     s.insert(more);
@@ -35,6 +35,8 @@ std::vector<analysis::StudyModel> subjects(const CliArgs& args, std::vector<Mode
                                                keep[i].loaded.metadata.inputSpec(),
                                                i == 0 ? "A" : "B", keep[i].label, keep[i].path));
         out.back().input = keep[i].loaded.metadata.inputJson();
+        const ForwardOptions depth = depthFromArgs(args);
+        out.back().setDepth(depth.applications, depth.extend);
     }
     return out;
 }

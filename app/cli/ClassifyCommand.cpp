@@ -12,7 +12,7 @@
 namespace ringscope::cli {
 
 int classifyCommand(const Args& raw, std::ostream& out) {
-    CliArgs args(raw, withModelOptions({"top"}), {"json"});
+    CliArgs args(raw, withDepthOptions(withModelOptions({"top"})), {"json"});
     const std::string path = positionalAt(args, 0, "CHECKPOINT");
     if (args.positional().size() < 2) throw UsageError{"missing IMAGE (one or more image files)"};
     const int64_t top = args.integerOr("top", 5);
@@ -36,7 +36,7 @@ int classifyCommand(const Args& raw, std::ostream& out) {
         pointers.push_back(&m);
     torch::Tensor probs;
     try {
-        probs = classifyImages(*loaded.model, spec, pointers);
+        probs = classifyImages(*loaded.model, spec, pointers, 64, {}, depthFromArgs(args));
     } catch (const UnusableImageError& e) {
         throw FileFormatError(images[size_t(e.index())], e.problem());
     }

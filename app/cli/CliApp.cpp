@@ -51,8 +51,12 @@ const CommandHelp kCommands[] = {
       described (tensors, dtypes, shapes, shared storage, why no family matched); a .npy file
       describes its array.)"},
     {"run", R"(run CHECKPOINT --input X.npy --out DIR [--heads N] [--image-size S] [--levels T]
+        [--iterations K [--extend repeat-last|cycle|extend]] [--mean M,M,M --std S,S,S]
       Forward pass on a float32 batch [B,C,S,S]; writes DIR/logits.npy [B,C],
-      DIR/encoded.npy [B,N,d] and DIR/attention.npy [A,B,H,N,N].)"},
+      DIR/encoded.npy [B,N,d] and DIR/attention.npy [A,B,H,N,N]. --iterations K runs K
+      applications: a ViT or OWF at most its L layers; a RingFormer or UiT any K, the levels
+      beyond its T trained ones by --extend (repeat-last: level T; cycle: level ((t-1) mod T)+1;
+      extend: a static-encoding UiT's sinusoid formula).)"},
     {"classify", R"(classify CHECKPOINT IMAGE... [--heads N] [--top K] [--json]
       Top-K classes of images (PNG, JPEG, BMP, WebP, PBM/PGM/PPM; gray or colour).)"},
     {"convert", R"(convert CHECKPOINT --to safetensors|ringscope OUT [--heads N]

@@ -55,6 +55,24 @@ LoadOptions loadOptionsFromArgs(const CliArgs& args) {
     return options;
 }
 
+std::set<std::string> withDepthOptions(std::set<std::string> options) {
+    options.insert({"iterations", "extend"});
+    return options;
+}
+
+ForwardOptions depthFromArgs(const CliArgs& args) {
+    ForwardOptions o;
+    o.applications = args.integerOr("iterations", 0);
+    if (args.value("iterations") && o.applications <= 0)
+        throw UsageError{"--iterations must be positive"};
+    try {
+        o.extend = parseDepthPolicy(args.value("extend").value_or("repeat-last"));
+    } catch (const RingScopeError& e) {
+        throw UsageError{e.what()};
+    }
+    return o;
+}
+
 LoadedModel loadModelFromArgs(const std::string& path, const CliArgs& args) {
     return loadModel(path, loadOptionsFromArgs(args));
 }

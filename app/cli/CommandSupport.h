@@ -18,6 +18,11 @@ std::set<std::string> withModelOptions(std::set<std::string> options);
 /// What --heads, --image-size and --levels say (checked to be positive).
 LoadOptions loadOptionsFromArgs(const CliArgs& args);
 
+/// `options` plus --iterations and --extend (how many applications a pass runs).
+std::set<std::string> withDepthOptions(std::set<std::string> options);
+/// --iterations K (0 when absent: as trained) and --extend repeat-last|cycle|extend.
+ForwardOptions depthFromArgs(const CliArgs& args);
+
 /// Loads CHECKPOINT with --heads, --image-size and --levels when given.
 LoadedModel loadModelFromArgs(const std::string& path, const CliArgs& args);
 

@@ -11,7 +11,7 @@
 namespace ringscope::cli {
 
 int runCommand(const Args& raw, std::ostream& out) {
-    CliArgs args(raw, withModelOptions({"input", "out"}), {});
+    CliArgs args(raw, withDepthOptions(withModelOptions({"input", "out"})), {});
     const std::string path = positionalAt(args, 0, "CHECKPOINT");
     const std::string inputPath = args.require("input");
     const std::string outDir = args.require("out");
@@ -32,7 +32,8 @@ int runCommand(const Args& raw, std::ostream& out) {
     torch::NoGradGuard noGrad;
     ForwardTrace trace;
     trace.recordSignals = false;
-    ForwardOutput result = loaded.model->forward(input, {}, &trace);
+    const ForwardOptions options = depthFromArgs(args);
+    ForwardOutput result = loaded.model->forward(input, options, &trace);
     makeOutputDirectory(outDir);
     saveNpy(outDir + "/logits.npy", result.logits);
     saveNpy(outDir + "/encoded.npy", result.encoded);

@@ -165,14 +165,15 @@ int trainCommand(const Args& raw, std::ostream& out) {
 }
 
 int evaluateCommand(const Args& raw, std::ostream& out) {
-    CliArgs args(raw, withModelOptions({"data", "batch", "threads", "limit"}), {"json"});
+    CliArgs args(raw, withDepthOptions(withModelOptions({"data", "batch", "threads", "limit"})),
+                 {"json"});
     configureThreads(int(args.integerOr("threads", 0)));
     LoadedModel loaded = loadModelFromArgs(positionalAt(args, 0, "CHECKPOINT"), args);
     DataSource data = openDataSource(args.require("data"));
     std::unique_ptr<Dataset> subset;
     const Dataset& set = labelledDataset(data, "--data", args.integer("limit"), subset);
-    EvalResult r =
-        evaluate(*loaded.model, set, loaded.metadata.inputSpec(), args.integerOr("batch", 256));
+    EvalResult r = evaluate(*loaded.model, set, loaded.metadata.inputSpec(),
+                            args.integerOr("batch", 256), {}, {}, depthFromArgs(args));
     for (const auto& s : r.skipped)
         std::cerr << "warning: skipped " << s << "\n";
     std::vector<std::vector<int64_t>> confusion;

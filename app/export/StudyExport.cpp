@@ -58,6 +58,8 @@ nlohmann::json& writeRecord(AnalysisOutput& out, const StudyRecord& s) {
                           {"label", m.label},
                           {"path", m.path},
                           {"axis", m.axis},
+                          {"applications", m.applications},
+                          {"extend", depthPolicyName(m.forward.extend)},
                           {"input", m.input}});
     nlohmann::json& r = out.results()[s.analysis];
     r = {{"models", models}, {"examples", s.examples}, {"skipped", s.skipped}};

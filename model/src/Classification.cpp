@@ -9,7 +9,7 @@ namespace ringscope {
 
 torch::Tensor classifyImages(const VisionModel& model, const InputSpec& spec,
                              const std::vector<const cv::Mat*>& images, int64_t batch,
-                             const RunControl& control) {
+                             const RunControl& control, const ForwardOptions& forward) {
     const int64_t n = int64_t(images.size());
     batch = std::max<int64_t>(1, batch);
     torch::NoGradGuard noGrad;
@@ -24,7 +24,7 @@ torch::Tensor classifyImages(const VisionModel& model, const InputSpec& spec,
                 throw UnusableImageError(i, e.what());
             }
         }
-        const torch::Tensor logits = model.forward(torch::stack(inputs)).logits;
+        const torch::Tensor logits = model.forward(torch::stack(inputs), forward).logits;
         probabilities.push_back(torch::softmax(logits.to(torch::kFloat64), -1));
         control.report(std::min(n, start + batch), n);
     }

@@ -8,8 +8,8 @@ const std::string kEnc = "transformer.encoder.";
 
 torch::Tensor RingFormerModel::encode(torch::Tensor x, const ForwardOptions& options,
                                       ForwardTrace* trace) const {
-    for (int64_t t = 0; t < config().depth; ++t) {
-        x = level(x, t, options, trace);
+    for (int64_t t = 0, k = applicationsFor(options); t < k; ++t) {
+        x = level(x, levelFor(t, options), options, trace);
         recordHidden(trace, x);
     }
     return x;

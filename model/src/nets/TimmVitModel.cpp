@@ -28,7 +28,7 @@ torch::Tensor TimmVitModel::embed(const torch::Tensor& images,
 torch::Tensor TimmVitModel::encode(torch::Tensor x, const ForwardOptions& options,
                                    ForwardTrace* trace) const {
     const TimmVariant& v = config().timm;
-    for (int64_t l = 0; l < config().depth; ++l) {
+    for (int64_t l = 0, k = applicationsFor(options); l < k; ++l) {
         const std::string p = "blocks." + std::to_string(l);
         const torch::Tensor* bias = weights().find(p + ".attn.qkv.bias");
         const torch::Tensor qkv =

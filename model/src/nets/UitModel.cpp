@@ -1,5 +1,7 @@
 #include "nets/UitModel.h"
 
+#include "ringscope/model/nets/ModelFactory.h"
+
 namespace ringscope {
 
 torch::Tensor UitModel::levelEncoding(int64_t t) const {
@@ -12,8 +14,15 @@ torch::Tensor UitModel::levelEncoding(int64_t t) const {
 torch::Tensor UitModel::encode(torch::Tensor x, const ForwardOptions& options,
                                ForwardTrace* trace) const {
     const std::string p = "transformer.encoder.layers.0";
-    for (int64_t t = 0; t < config().depth; ++t) {
-        torch::Tensor e = levelEncoding(t);
+    const int64_t k = applicationsFor(options);
+    // Levels beyond the trained ones by the static table's own formula ('extend').
+    const torch::Tensor extended = k > config().depth && options.extend == DepthPolicy::Extend
+                                       ? uitStaticLevelTable(k, config().tokens(), config().hidden)
+                                       : torch::Tensor();
+    for (int64_t t = 0; t < k; ++t) {
+        torch::Tensor e = t >= config().depth && extended.defined()
+                              ? extended[t][0]
+                              : levelEncoding(levelFor(t, options));
         if (trace) trace->levelEncoding.push_back(e.detach());
         x = x + e;
         x = x + attention(norm(x, p + ".attention_norm", 1e-6), p + ".attn", {}, options, trace);

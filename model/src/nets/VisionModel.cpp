@@ -1,5 +1,6 @@
 #include "ringscope/model/nets/VisionModel.h"
 
+#include "ringscope/model/core/Error.h"
 #include "ringscope/model/nets/FastOps.h"
 #include "ringscope/model/nets/ParameterLayout.h"
 
@@ -14,6 +15,57 @@ torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight,
     outShape.back() = weight.size(0);
     torch::Tensor y = torch::addmm(bias, x.reshape({-1, in}), weight.t());
     return y.view(outShape);
+}
+
+std::string depthPolicyName(DepthPolicy policy) {
+    switch (policy) {
+    case DepthPolicy::RepeatLast:
+        return "repeat-last";
+    case DepthPolicy::Cycle:
+        return "cycle";
+    case DepthPolicy::Extend:
+        return "extend";
+    }
+    return "repeat-last";
+}
+
+DepthPolicy parseDepthPolicy(const std::string& name) {
+    if (name == "repeat-last") return DepthPolicy::RepeatLast;
+    if (name == "cycle") return DepthPolicy::Cycle;
+    if (name == "extend") return DepthPolicy::Extend;
+    throw RingScopeError("unknown depth policy '" + name + "' (repeat-last, cycle, extend)");
+}
+
+int64_t VisionModel::applicationsFor(const ForwardOptions& options) const {
+    const int64_t trained = config_.depth, k = options.applications;
+    if (k == 0) return trained;
+    if (k < 0 || k > 4096)
+        throw ModelMismatchError("applications must lie in [1, 4096], got " + std::to_string(k));
+    if (!isRecurrent(config_.family) && k > trained)
+        throw ModelMismatchError("a " + familyDisplayName(config_.family) + " has " +
+                                 std::to_string(trained) + " layers: it runs at most " +
+                                 std::to_string(trained) + " applications, not " +
+                                 std::to_string(k));
+    if (k > trained && options.extend == DepthPolicy::Extend &&
+        !(config_.family == Family::UiT && config_.encoding == LevelEncoding::Static))
+        throw ModelMismatchError("'extend' needs a UiT with a static level encoding (its "
+                                 "formula gives levels beyond the trained ones); use "
+                                 "repeat-last or cycle");
+    return k;
+}
+
+int64_t VisionModel::levelFor(int64_t t, const ForwardOptions& options) const {
+    const int64_t trained = config_.depth;
+    if (t < trained) return t;
+    switch (options.extend) {
+    case DepthPolicy::RepeatLast:
+        return trained - 1;
+    case DepthPolicy::Cycle:
+        return t % trained;
+    case DepthPolicy::Extend:
+        return t; // the caller computes the level from its formula
+    }
+    return trained - 1;
 }
 
 VisionModel::VisionModel(ModelConfig config, StateDict weights)
@@ -95,6 +147,7 @@ ForwardOutput VisionModel::forward(const torch::Tensor& images, const ForwardOpt
                     images.size(2) == config_.imageSize && images.size(3) == config_.imageSize,
                 "expected input [B, ", config_.channels, ", ", config_.imageSize, ", ",
                 config_.imageSize, "], got ", images.sizes());
+    applicationsFor(options); // refuses an impossible depth before any work
     torch::Tensor x = embed(images.to(torch::kFloat32), options);
     if (trace) trace->embedded = x.detach();
     return readout(encode(x, options, trace));

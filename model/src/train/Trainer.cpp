@@ -111,7 +111,7 @@ double scheduledLr(double baseLr, int64_t step, int64_t warmup, int64_t total) {
 
 EvalResult evaluate(const VisionModel& model, const Dataset& data, const InputSpec& spec,
                     int64_t batchSize, const ProgressCallback& progress,
-                    const CancelCallback& cancel) {
+                    const CancelCallback& cancel, const ForwardOptions& forward) {
     const int64_t classes = model.config().classes;
     checkLabels(data, classes, "evaluation");
     torch::NoGradGuard noGrad;
@@ -130,7 +130,7 @@ EvalResult evaluate(const VisionModel& model, const Dataset& data, const InputSp
         Batch b = makeBatch(data, idx, spec);
         r.skipped.insert(r.skipped.end(), b.skipped.begin(), b.skipped.end());
         if (b.images.size(0) == 0) continue;
-        torch::Tensor logits = model.forward(b.images).logits;
+        torch::Tensor logits = model.forward(b.images, forward).logits;
         lossSum +=
             torch::cross_entropy_loss(logits, b.labels, {}, at::Reduction::Sum).item<double>();
         torch::Tensor pred = logits.argmax(1);

@@ -45,6 +45,7 @@ private:
 struct ModelInput {
     const VisionModel* model = nullptr;
     InputSpec spec;
+    ForwardOptions forward{}; ///< applications to run and the depth policy (default: as trained)
 };
 
 /// What every run reports besides its numbers.

@@ -21,6 +21,7 @@ struct ImageTrace {
 
 /// Runs `image` (any size, gray or colour; preprocessed for `spec`) through `model`, traced.
 /// Throws RingScopeError for an image that cannot be preprocessed.
-ImageTrace traceImage(const VisionModel& model, const InputSpec& spec, const cv::Mat& image);
+ImageTrace traceImage(const VisionModel& model, const InputSpec& spec, const cv::Mat& image,
+                      const ForwardOptions& forward = {});
 
 } // namespace ringscope::analysis

@@ -29,6 +29,11 @@ struct StudyModel {
     int64_t applications = 0, heads = 0;
     int64_t prefixTokens = 1; ///< tokens before the patches (CLS; timm ViTs: 0 to 2)
     nlohmann::json input;     ///< ModelMetadata::inputJson(): what the images were fed as
+    ForwardOptions forward;   ///< applications run and depth policy (default: as trained)
+
+    /// Runs `k` applications (0: as trained) with `policy` beyond the trained depth; throws
+    /// ModelMismatchError for a depth the model cannot run.
+    void setDepth(int64_t k, DepthPolicy policy);
 
     /// The record of `model` (role "A" or "B"): axis and sizes from its configuration.
     static StudyModel of(const VisionModel& model, const InputSpec& spec, std::string role,

@@ -45,7 +45,7 @@ private:
 /// Progress counts images. A cancelled run returns an undefined tensor.
 torch::Tensor classifyImages(const VisionModel& model, const InputSpec& spec,
                              const std::vector<const cv::Mat*>& images, int64_t batch = 64,
-                             const RunControl& control = {});
+                             const RunControl& control = {}, const ForwardOptions& forward = {});
 
 /// The classes of a set of images in one or more models, with what produced them (the app's
 /// Classify view shows and exports this record).

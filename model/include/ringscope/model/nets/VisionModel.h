@@ -17,12 +17,28 @@
 
 namespace ringscope {
 
+/// Which trained level a weight-shared model uses for applications beyond its T trained ones.
+enum class DepthPolicy {
+    RepeatLast, ///< level T for every application after T
+    Cycle,      ///< level ((t - 1) mod T) + 1
+    Extend,     ///< UiT with static encoding: the sinusoid level table's formula for t > T
+};
+/// "repeat-last", "cycle", "extend".
+std::string depthPolicyName(DepthPolicy policy);
+/// Parses those names; throws RingScopeError for another.
+DepthPolicy parseDepthPolicy(const std::string& name);
+
 /// Options of one forward pass.
 struct ForwardOptions {
     bool train = false; ///< apply dropout (config().dropout) as in training
     /// Dropout's random source: a generator of the caller's own (training uses one per run, so
     /// nothing else in the process can change its numbers); undefined: the process-wide one.
     at::Generator generator;
+    /// Applications to run (0: as trained). RingFormer and UiT run any K >= 1 (K <= T: levels
+    /// 1..K; beyond T the levels follow `extend`); ViT, OWF and timm ViTs run K <= L layers
+    /// (the head reads the output after layer K).
+    int64_t applications = 0;
+    DepthPolicy extend = DepthPolicy::RepeatLast;
 };
 
 /// Result of a forward pass.
@@ -55,6 +71,12 @@ public:
     /// Class lens: what the head makes of a residual stream h [B, N, d] (published families:
     /// head(encoder_norm(h)[CLS]); timm: the final norm, the pooling and the head(s)) -> logits.
     virtual torch::Tensor classLens(const torch::Tensor& hidden) const;
+
+    /// The applications a pass with `options` runs. Throws ModelMismatchError for more layers
+    /// than a ViT, OWF or timm ViT has, or for `extend` on anything but a static-encoding UiT.
+    int64_t applicationsFor(const ForwardOptions& options) const;
+    /// The trained level (0-based) that application `t` (0-based) uses under `options`.
+    int64_t levelFor(int64_t t, const ForwardOptions& options) const;
 
 protected:
     VisionModel(ModelConfig config, StateDict weights);

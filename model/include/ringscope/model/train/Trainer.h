@@ -121,9 +121,10 @@ TrainResult train(VisionModel& model, const Dataset& trainSet, const Dataset* va
                   const TrainOptions& options, ModelMetadata metadata,
                   const ProgressCallback& progress = {}, const CancelCallback& cancel = {});
 
-/// Accuracy, loss and confusion matrix of `model` on a labelled dataset.
+/// Accuracy, loss and confusion matrix of `model` on a labelled dataset (`forward`: how many
+/// applications each pass runs).
 EvalResult evaluate(const VisionModel& model, const Dataset& data, const InputSpec& spec,
                     int64_t batchSize = 256, const ProgressCallback& progress = {},
-                    const CancelCallback& cancel = {});
+                    const CancelCallback& cancel = {}, const ForwardOptions& forward = {});
 
 } // namespace ringscope
