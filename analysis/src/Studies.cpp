@@ -32,6 +32,13 @@ void takeReport(StudyRecord& s, const RunReport& r) {
     s.cancelled = s.cancelled || r.cancelled;
 }
 
+/// Runs `run(model, control)` for each model in turn until one is cancelled, each with its
+/// share of the progress bar.
+template <class Study, class Run> void eachModel(Study& s, const RunControl& control, Run run) {
+    for (size_t i = 0; i < s.models.size() && !s.cancelled; ++i)
+        run(s.models[i], control.share(i, s.models.size()));
+}
+
 /// The record outlives the models: it keeps their names, not pointers to them.
 void end(StudyRecord& s) {
     for (StudyModel& m : s.models)
@@ -93,13 +100,11 @@ std::shared_ptr<MadStudy> studyMad(std::vector<StudyModel> models, const DataSet
     const OpenedData opened(data);
     auto s = begin<MadStudy>("mad", std::move(models), data, opened);
     s->variant = variant;
-    for (size_t i = 0; i < s->models.size() && !s->cancelled; ++i) {
-        const StudyModel& m = s->models[i];
-        const MadRun r = madOverData({m.model, m.spec, m.forward}, opened.stream, variant,
-                                     control.share(i, s->models.size()));
+    eachModel(*s, control, [&](const StudyModel& m, const RunControl& part) {
+        const MadRun r = madOverData(m.modelInput(), opened.stream, variant, part);
         takeReport(*s, r);
         s->mad.push_back(r.mad);
-    }
+    });
     end(*s);
     return s;
 }
@@ -117,16 +122,14 @@ std::shared_ptr<CkaStudy> studyCka(std::vector<StudyModel> models, const DataSet
     s->options = options;
     const StudyModel& a = s->models[0];
     if (s->models.size() == 1) {
-        const CkaRun r =
-            ckaOverData({a.model, a.spec, a.forward}, {}, opened.stream, options, control);
+        const CkaRun r = ckaOverData(a.modelInput(), {}, opened.stream, options, control);
         takeReport(*s, r);
         s->aa = r.cka;
         s->skippedExamples = r.skippedExamples;
     } else {
         const StudyModel& b = s->models[1];
         const CkaTripleRun r =
-            ckaTripleOverData({a.model, a.spec, a.forward}, {b.model, b.spec, b.forward},
-                              opened.stream, options, control);
+            ckaTripleOverData(a.modelInput(), b.modelInput(), opened.stream, options, control);
         takeReport(*s, r);
         s->aa = r.aa;
         s->bb = r.bb;
@@ -141,16 +144,14 @@ std::shared_ptr<LevelsStudy> studyLevels(std::vector<StudyModel> models, const D
                                          const RunControl& control) {
     const OpenedData opened(data);
     auto s = begin<LevelsStudy>("levels", std::move(models), data, opened);
-    for (size_t i = 0; i < s->models.size() && !s->cancelled; ++i) {
-        const StudyModel& m = s->models[i];
-        LevelsRun r = levelsOverData({m.model, m.spec, m.forward}, opened.stream,
-                                     control.share(i, s->models.size()));
+    eachModel(*s, control, [&](const StudyModel& m, const RunControl& part) {
+        LevelsRun r = levelsOverData(m.modelInput(), opened.stream, part);
         takeReport(*s, r);
         s->lowRank.push_back(r.signalRatioMean.defined()
                                  ? std::optional<LowRankSummary>(lowRankSummary(*m.model))
                                  : std::nullopt);
         s->runs.push_back(std::move(r));
-    }
+    });
     end(*s);
     return s;
 }
@@ -159,13 +160,11 @@ std::shared_ptr<LensStudy> studyLens(std::vector<StudyModel> models, const DataS
                                      const RunControl& control) {
     const OpenedData opened(data);
     auto s = begin<LensStudy>("lens", std::move(models), data, opened);
-    for (size_t i = 0; i < s->models.size() && !s->cancelled; ++i) {
-        const StudyModel& m = s->models[i];
-        LensRun r = lensOverData({m.model, m.spec, m.forward}, opened.stream,
-                                 control.share(i, s->models.size()));
+    eachModel(*s, control, [&](const StudyModel& m, const RunControl& part) {
+        LensRun r = lensOverData(m.modelInput(), opened.stream, part);
         takeReport(*s, r);
         s->runs.push_back(std::move(r));
-    }
+    });
     end(*s);
     return s;
 }

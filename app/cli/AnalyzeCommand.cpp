@@ -40,8 +40,7 @@ ModelArg openModelArg(const std::string& path, const CliArgs& args) {
     ModelArg m{loadModelFromArgs(path, args), {}, {}};
     m.path = m.loaded.checkpoint.path; // the weights file (a Hugging Face folder's own)
     const ModelConfig& c = m.loaded.model->config();
-    m.label = (c.family == Family::TimmViT ? c.timm.originName() : familyDisplayName(c.family)) +
-              " (" + std::filesystem::u8path(path).filename().u8string() + ")";
+    m.label = c.familyLabel() + " (" + std::filesystem::u8path(path).filename().u8string() + ")";
     return m;
 }
 

@@ -19,42 +19,37 @@ InferenceHints inferenceHints(const Checkpoint& checkpoint, const LoadOptions& o
 
 namespace {
 
-/// What a timm or Hugging Face file says beyond its weights, where RingScope's own metadata
-/// is silent: class names (config.json's id2label) and the input normalisation
-/// (preprocessor_config.json, else the origin's usual values), with where it came from.
-void timmDefaults(const Checkpoint& ck, ModelMetadata& m) {
-    const nlohmann::json& own = ck.metadata;
+/// Class names from a Hugging Face config.json's id2label ("class i" where it has none).
+std::vector<std::string> huggingFaceClassNames(const nlohmann::json& config, int64_t classes) {
+    const nlohmann::json& labels = config["id2label"];
+    std::vector<std::string> names(static_cast<size_t>(classes));
+    for (int64_t i = 0; i < classes; ++i) {
+        const std::string k = std::to_string(i);
+        names[size_t(i)] = labels.contains(k) && labels[k].is_string()
+                               ? labels[k].get<std::string>()
+                               : "class " + k;
+    }
+    return names;
+}
+
+/// The normalisation a timm or Hugging Face file implies when RingScope's metadata is silent:
+/// preprocessor_config.json, else the origin's usual values; returns where it came from.
+std::string timmNormalization(const Checkpoint& ck, ModelMetadata& m) {
     const nlohmann::json& hf = ck.huggingFace;
-    if (m.classNames.empty() && hf.is_object() && hf.contains("config") &&
-        hf["config"].contains("id2label") && hf["config"]["id2label"].is_object()) {
-        const nlohmann::json& labels = hf["config"]["id2label"];
-        std::vector<std::string> names(size_t(m.config.classes));
-        for (int64_t i = 0; i < m.config.classes; ++i) {
-            const std::string k = std::to_string(i);
-            names[size_t(i)] = labels.contains(k) && labels[k].is_string()
-                                   ? labels[k].get<std::string>()
-                                   : "class " + k;
-        }
-        m.classNames = names;
-    }
-    if (own.is_object() && own.contains("normalization")) {
-        m.extra["normalization_source"] = "file metadata";
-        return;
-    }
     const nlohmann::json pre =
         hf.is_object() && hf.contains("preprocessor") ? hf["preprocessor"] : nlohmann::json();
     if (pre.is_object() && pre.contains("image_mean") && pre.contains("image_std")) {
         m.normalization =
             Normalization::fromJson({{"mean", pre["image_mean"]}, {"std", pre["image_std"]}});
-        m.extra["normalization_source"] = "preprocessor_config.json";
-    } else if (m.config.timm.origin == "hf") {
-        m.normalization = Normalization{};
-        m.extra["normalization_source"] = "Hugging Face default (0.5, 0.5)";
-    } else {
-        m.normalization.mean = {0.485, 0.456, 0.406};
-        m.normalization.std = {0.229, 0.224, 0.225};
-        m.extra["normalization_source"] = "timm default (ImageNet mean and std)";
+        return "preprocessor_config.json";
     }
+    if (m.config.timm.origin == "hf") {
+        m.normalization = Normalization{};
+        return "Hugging Face default (0.5, 0.5)";
+    }
+    m.normalization.mean = {0.485, 0.456, 0.406};
+    m.normalization.std = {0.229, 0.224, 0.225};
+    return "timm default (ImageNet mean and std)";
 }
 
 } // namespace
@@ -72,13 +67,17 @@ ModelMetadata metadataFor(const Checkpoint& checkpoint, const ModelConfig& confi
     ModelMetadata m = ModelMetadata::fromJson(checkpoint.metadata, config);
     // The weights decide the architecture; the metadata only adds heads and dropout.
     m.config = config;
-    if (config.family == Family::TimmViT)
-        timmDefaults(checkpoint, m);
-    else
-        m.extra["normalization_source"] =
-            checkpoint.metadata.is_object() && checkpoint.metadata.contains("normalization")
-                ? "file metadata"
-                : "RingScope default (0.5, 0.5)";
+    const nlohmann::json& hf = checkpoint.huggingFace;
+    if (config.family == Family::TimmViT && m.classNames.empty() && hf.is_object() &&
+        hf.contains("config") && hf["config"].contains("id2label") &&
+        hf["config"]["id2label"].is_object())
+        m.classNames = huggingFaceClassNames(hf["config"], config.classes);
+    const bool fileSays =
+        checkpoint.metadata.is_object() && checkpoint.metadata.contains("normalization");
+    m.extra["normalization_source"] = fileSays ? std::string("file metadata")
+                                      : config.family == Family::TimmViT
+                                          ? timmNormalization(checkpoint, m)
+                                          : std::string(kDefaultNormalizationSource);
     return m;
 }
 

@@ -20,10 +20,11 @@ InputSpec ModelMetadata::inputSpec() const {
 
 nlohmann::json ModelMetadata::inputJson() const {
     const InputSpec s = inputSpec();
-    return {{"size", s.size},
-            {"channels", s.channels},
-            {"normalization", s.normalization.toJson()},
-            {"source", extra.value("normalization_source", std::string("default (0.5, 0.5)"))}};
+    return {
+        {"size", s.size},
+        {"channels", s.channels},
+        {"normalization", s.normalization.toJson()},
+        {"source", extra.value("normalization_source", std::string(kDefaultNormalizationSource))}};
 }
 
 nlohmann::json ModelMetadata::toJson() const {

@@ -127,7 +127,7 @@ std::shared_ptr<ModelSession> ModelSession::build(const Checkpoint& checkpoint,
     ModelFacts& f = s->d_->facts;
     f.path = path;
     f.fileName = std::filesystem::u8path(path).filename().u8string();
-    f.family = c.family == Family::TimmViT ? c.timm.originName() : familyDisplayName(c.family);
+    f.family = c.familyLabel();
     f.summary = c.summary();
     f.applicationName = isRecurrent(c.family) ? "iteration" : "layer";
     f.applications = int(c.depth);

@@ -35,6 +35,14 @@ class Workspace;
 /// The sessions of the loaded slots, kept alive for as long as a job uses them.
 using Sessions = std::vector<std::shared_ptr<const ModelSession>>;
 
+/// Takes the record a finished job left in `pending` unless it was cancelled, so that the last
+/// good record stays shown (instantiate where Record is complete).
+template <class Record>
+void takeUnlessCancelled(std::shared_ptr<const Record>& shown,
+                         const std::shared_ptr<std::shared_ptr<const Record>>& pending) {
+    if (pending && *pending && !(*pending)->cancelled) shown = *pending;
+}
+
 /// The loaded models of `workspace` as the models of a study: the slot letter as the role,
 /// "A: RingFormer" as the label. `keep` receives the sessions the study points into.
 std::vector<analysis::StudyModel> studyModels(const Workspace& workspace, Sessions& keep);

@@ -45,7 +45,7 @@ CkaView::CkaView(Workspace& workspace, QWidget* parent) : QWidget(parent), ws_(w
     layout->addWidget(trace_);
 
     connect(&job_, &BackgroundJob::finished, this, [this] {
-        if (pending_ && *pending_ && !(*pending_)->cancelled) result_ = *pending_;
+        takeUnlessCancelled(result_, pending_);
         showResult();
     });
     connect(&ws_, &Workspace::modelChanged, this,

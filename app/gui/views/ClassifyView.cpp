@@ -68,7 +68,7 @@ ClassifyView::ClassifyView(Workspace& workspace, QWidget* parent)
         progress_->setValue(int(done));
     });
     connect(&job_, &BackgroundJob::finished, this, [this] {
-        if (pending_ && *pending_ && !(*pending_)->cancelled) result_ = *pending_;
+        takeUnlessCancelled(result_, pending_);
         setRunning(false);
         fillTable();
     });

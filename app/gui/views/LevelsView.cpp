@@ -61,7 +61,7 @@ LevelsView::LevelsView(Workspace& workspace, QWidget* parent) : QWidget(parent),
     layout->addLayout(grid, 1);
 
     connect(&job_, &BackgroundJob::finished, this, [this] {
-        if (pending_ && *pending_ && !(*pending_)->cancelled) result_ = *pending_;
+        takeUnlessCancelled(result_, pending_);
         showResult();
     });
     connect(&ws_, &Workspace::applicationChanged, this, &LevelsView::showTokens);

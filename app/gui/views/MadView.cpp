@@ -31,7 +31,7 @@ MadView::MadView(Workspace& workspace, QWidget* parent) : QWidget(parent), ws_(w
     layout->addWidget(buildControls());
     layout->addWidget(plot_, 1);
     connect(&job_, &BackgroundJob::finished, this, [this] {
-        if (pending_ && *pending_ && !(*pending_)->cancelled) result_ = *pending_;
+        takeUnlessCancelled(result_, pending_);
         showResult();
     });
     connect(&ws_, &Workspace::modelChanged, this,

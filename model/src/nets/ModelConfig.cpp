@@ -144,9 +144,13 @@ void ModelConfig::validate() const {
         fail("sizes beyond what RingScope supports");
 }
 
+std::string ModelConfig::familyLabel() const {
+    return family == Family::TimmViT ? timm.originName() : familyDisplayName(family);
+}
+
 std::string ModelConfig::summary() const {
     std::ostringstream s;
-    s << (family == Family::TimmViT ? timm.originName() : familyDisplayName(family));
+    s << familyLabel();
     if (family == Family::UiT) s << " (" << encodingName(encoding) << " encoding)";
     s << " d=" << hidden << " H=" << heads << (isRecurrent(family) ? " T=" : " L=") << depth;
     if (family == Family::RingFormer) s << " r=" << rank;

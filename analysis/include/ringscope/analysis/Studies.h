@@ -38,6 +38,8 @@ struct StudyModel {
     /// The record of `model` (role "A" or "B"): axis and sizes from its configuration.
     static StudyModel of(const VisionModel& model, const InputSpec& spec, std::string role,
                          std::string label, std::string path);
+    /// The model as the analyses over data take it (valid while the study runs).
+    ModelInput modelInput() const { return {model, spec, forward}; }
     /// STEM for A, STEM_b for B.
     std::string stem(const std::string& name) const;
 };

@@ -13,6 +13,9 @@
 
 namespace ringscope {
 
+/// Where the input normalisation comes from when nothing says it (`extra["normalization_source"]`).
+inline constexpr const char* kDefaultNormalizationSource = "RingScope default (0.5, 0.5)";
+
 /// Metadata of a model. Serialised as the `ringscope` entry of a checkpoint.
 struct ModelMetadata {
     static constexpr int kFormatVersion = 1;

@@ -92,6 +92,9 @@ struct ModelConfig {
 
     /// Throws ModelMismatchError describing the first inconsistent value.
     void validate() const;
+    /// How people name this model: the family ("RingFormer", "ViT"), or for a timm ViT its
+    /// origin ("timm ViT", "DeiT", "Hugging Face ViT").
+    std::string familyLabel() const;
     /// Short text such as "RingFormer d=192 H=4 T=6 r=12 patch 4 on 28x28x3, 10 classes".
     std::string summary() const;
 
