@@ -245,6 +245,58 @@ private Q_SLOTS:
         QVERIFY2(r.err.find("at most 3") != std::string::npos, r.err.c_str());
     }
 
+    /// analyze depth: the sweep of both models, the policies beyond T, the exits with a
+    /// changed threshold, the head stability; the sweep's prediction at K is what `run
+    /// --iterations K` outputs.
+    void depthSweep() {
+        const std::string out = dir_ + "/depth-sweep", data = fixture("cka/cka_shared.input.npy");
+        auto r =
+            runCli({"analyze", "depth", fixture("ringformer_tiny.bin"), fixture("vit_tiny.bin"),
+                    "--heads", "4", "--data", "npy:" + data, "--max-iterations", "5", "--exit-kl",
+                    "0.01", "--batch", "6", "--out", out});
+        QVERIFY2(r.exitCode == 0, r.err.c_str());
+        checkBundle(out, "depth");
+        const nlohmann::json res = readJson(out + "/depth.json")["depth"];
+        const nlohmann::json ring = res["per_model"][0];
+        QCOMPARE(ring["trained_applications"].get<int64_t>(), int64_t(3));
+        QCOMPARE(ring["runs"].size(), size_t(2));
+        QCOMPARE(ring["runs"][1]["policy"].get<std::string>(), std::string("cycle"));
+        QCOMPARE(ring["runs"][1]["exits"]["kl"]["threshold"].get<double>(), 0.01);
+        QCOMPARE(res["per_model"][1]["runs"][0]["policy"].get<std::string>(),
+                 std::string("trained"));
+        const nlohmann::json manifest = readJson(out + "/manifest.json");
+        QCOMPARE(manifest["analyses"]["depth"]["exit_thresholds"]["kl"].get<double>(), 0.01);
+        QCOMPARE(manifest["analyses"]["depth"]["max_applications"].get<int64_t>(), int64_t(5));
+        QCOMPARE(loadNpy(out + "/depth_accuracy.npy").sizes().vec(), (std::vector<int64_t>{2, 5}));
+        QCOMPARE(loadNpy(out + "/depth_accuracy_b.npy").sizes().vec(),
+                 (std::vector<int64_t>{1, 3}));
+        QCOMPARE(loadNpy(out + "/exit_depth.npy").sizes().vec(), (std::vector<int64_t>{2, 5, 16}));
+        QCOMPARE(loadNpy(out + "/head_js.npy").sizes().vec(), (std::vector<int64_t>{2, 4, 4}));
+        // Pairs of applications are numbered from 2 in the long format.
+        QCOMPARE(csvHead(out + "/head_js.csv").second.substr(0, 4), std::string("1,2,"));
+        for (const char* f : {"depth_accuracy.png", "convergence_cycle.svg", "exit_kl_cycle.pdf",
+                              "adaptive_compute_repeat-last.png", "head_js_b.png"})
+            QVERIFY2(std::filesystem::exists(out + "/" + f), f);
+        // The per-image prediction after K = 5 under cycle, against a run of 5 applications.
+        const torch::Tensor perImage = loadNpy(out + "/convergence_per_image.npy");
+        r = runCli({"run", fixture("ringformer_tiny.bin"), "--heads", "4", "--input", data,
+                    "--iterations", "5", "--extend", "cycle", "--out", dir_ + "/depth-run5"});
+        QVERIFY2(r.exitCode == 0, r.err.c_str());
+        const torch::Tensor logits = loadNpy(dir_ + "/depth-run5/logits.npy");
+        QVERIFY(perImage[1][4][4].to(torch::kInt64).equal(logits.argmax(-1)));
+
+        r = runCli({"analyze", "depth", fixture("ringformer_tiny.bin"), "--heads", "4", "--data",
+                    "npy:" + data, "--max-iterations", "5", "--extend", "extend", "--out",
+                    dir_ + "/depth-bad"});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.find("static level encoding") != std::string::npos, r.err.c_str());
+        r = runCli({"analyze", "depth", fixture("ringformer_tiny.bin"), "--heads", "4", "--data",
+                    "npy:" + data, "--exit-same-argmax", "0", "--out", dir_ + "/depth-bad"});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.find("--exit-same-argmax must be positive") != std::string::npos,
+                 r.err.c_str());
+    }
+
     void badData() {
         // An empty folder, a folder with an unreadable image, a truncated IDX, the wrong input
         // shape.

@@ -1,5 +1,6 @@
 #include "ringscope/analysis/DataAnalysis.h"
 
+#include "ringscope/analysis/Convergence.h"
 #include "ringscope/analysis/LevelSignals.h"
 #include "ringscope/model/core/Error.h"
 
@@ -34,10 +35,11 @@ struct Moments {
     }
 };
 
-/// Runs every batch through the models with tracing and hands the traces to `fn`.
-template <class Fn>
-void stream(const BatchStream& data, const std::vector<ModelInput>& models, bool recordSignals,
-            RunReport& report, const RunControl& control, Fn&& fn) {
+/// Runs every batch through the models with tracing (each trace set up by `prepare(trace)`
+/// first) and hands the batch and the traces to `fn`.
+template <class Prepare, class Fn>
+void streamTraced(const BatchStream& data, const std::vector<ModelInput>& models, RunReport& report,
+                  const RunControl& control, Prepare&& prepare, Fn&& fn) {
     torch::NoGradGuard noGrad;
     for (int64_t i = 0; i < data.batches(); ++i) {
         if (control.cancelled()) {
@@ -48,7 +50,7 @@ void stream(const BatchStream& data, const std::vector<ModelInput>& models, bool
         Batch first;
         for (size_t m = 0; m < models.size(); ++m) {
             Batch b = data.batch(i, models[m].spec);
-            traces[m].recordSignals = recordSignals;
+            prepare(traces[m]);
             if (b.images.size(0) > 0)
                 models[m].model->forward(b.images, models[m].forward, &traces[m]);
             if (m == 0) first = std::move(b);
@@ -61,6 +63,16 @@ void stream(const BatchStream& data, const std::vector<ModelInput>& models, bool
         if (control.progress)
             control.progress(std::min(data.total(), (i + 1) * data.batchSize()), data.total());
     }
+}
+
+/// streamTraced() with the level signals recorded or not.
+template <class Fn>
+void stream(const BatchStream& data, const std::vector<ModelInput>& models, bool recordSignals,
+            RunReport& report, const RunControl& control, Fn&& fn) {
+    streamTraced(
+        data, models, report, control,
+        [recordSignals](ForwardTrace& t) { t.recordSignals = recordSignals; },
+        std::forward<Fn>(fn));
 }
 
 } // namespace
@@ -121,7 +133,8 @@ CkaRun ckaOverData(const ModelInput& a, const ModelInput& b, const BatchStream& 
     const bool self = b.model == nullptr;
     std::vector<ModelInput> models{a};
     if (!self) models.push_back(b);
-    const int64_t appsA = a.model->config().depth, appsB = self ? appsA : b.model->config().depth;
+    const int64_t appsA = a.model->applicationsFor(a.forward),
+                  appsB = self ? appsA : b.model->applicationsFor(b.forward);
     CkaAccumulator acc(options, appsA, appsB, self);
     stream(data, models, false, run, control, [&](const Batch&, std::vector<ForwardTrace>& t) {
         if (self)
@@ -143,7 +156,8 @@ CkaRun ckaOverData(const ModelInput& a, const ModelInput& b, const BatchStream& 
 CkaTripleRun ckaTripleOverData(const ModelInput& a, const ModelInput& b, const BatchStream& data,
                                const CkaOptions& options, const RunControl& control) {
     CkaTripleRun run;
-    const int64_t appsA = a.model->config().depth, appsB = b.model->config().depth;
+    const int64_t appsA = a.model->applicationsFor(a.forward),
+                  appsB = b.model->applicationsFor(b.forward);
     CkaAccumulator aa(options, appsA, 0, true), bb(options, appsB, 0, true),
         ab(options, appsA, appsB);
     stream(data, {a, b}, false, run, control, [&](const Batch&, std::vector<ForwardTrace>& t) {
@@ -232,6 +246,44 @@ LevelsRun levelsOverData(const ModelInput& model, const BatchStream& data,
         run.encodingRatioMean = encRatio.mean();
         run.encodingRatioStd = encRatio.std();
     }
+    return run;
+}
+
+} // namespace ringscope::analysis
+
+namespace ringscope::analysis {
+
+DepthRun depthOverData(const ModelInput& model, const BatchStream& data,
+                       const RunControl& control) {
+    DepthRun run;
+    const VisionModel& net = *model.model;
+    run.applications = net.applicationsFor(model.forward);
+    torch::Tensor jsSum = torch::zeros(
+        {std::max<int64_t>(run.applications - 1, 0), net.config().heads}, torch::kFloat64);
+    int64_t queries = 0;
+    torch::Tensor previousMaps;
+    int64_t t = 0;
+    const auto prepare = [&](ForwardTrace& trace) {
+        trace.recordSignals = false;
+        t = 0;
+        previousMaps = torch::Tensor();
+        trace.onAttention = [&](const torch::Tensor& maps) {
+            if (previousMaps.defined()) jsSum[t - 1] += attentionJsSum(maps, previousMaps);
+            previousMaps = maps;
+            ++t;
+        };
+    };
+    streamTraced(data, {model}, run, control, prepare,
+                 [&](const Batch& b, std::vector<ForwardTrace>& traces) {
+                     const ForwardTrace& trace = traces[0];
+                     std::vector<torch::Tensor> lens;
+                     for (const torch::Tensor& h : trace.hidden)
+                         lens.push_back(net.classLens(h));
+                     run.measures.append(
+                         convergenceOf(trace.embedded, trace.hidden, lens, b.labels));
+                     queries += b.images.size(0) * trace.embedded.size(1);
+                 });
+    run.headJs = queries > 0 ? jsSum / double(queries) : jsSum;
     return run;
 }
 

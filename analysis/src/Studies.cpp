@@ -58,6 +58,7 @@ StudyModel StudyModel::of(const VisionModel& model, const InputSpec& spec, std::
     const ModelConfig& c = model.config();
     m.axis = isRecurrent(c.family) ? "iteration" : "layer";
     m.applications = c.applications();
+    m.trained = c.applications();
     m.heads = c.heads;
     m.prefixTokens = c.prefixTokens();
     return m;
@@ -165,6 +166,33 @@ std::shared_ptr<LensStudy> studyLens(std::vector<StudyModel> models, const DataS
         takeReport(*s, r);
         s->runs.push_back(std::move(r));
     });
+    end(*s);
+    return s;
+}
+
+std::shared_ptr<DepthStudy> studyDepth(std::vector<StudyModel> models, const DataSettings& data,
+                                       const DepthSettings& depth, const RunControl& control) {
+    if (models.size() > 2) throw RingScopeError("depth: at most two models");
+    std::vector<std::vector<ForwardOptions>> plans;
+    size_t total = 0, done = 0;
+    for (const StudyModel& m : models) {
+        plans.push_back(depthRunsFor(*m.model, depth.maxApplications, depth.policies));
+        total += plans.back().size();
+    }
+    const OpenedData opened(data);
+    auto s = begin<DepthStudy>("depth", std::move(models), data, opened);
+    s->depth = depth;
+    for (size_t i = 0; i < s->models.size() && !s->cancelled; ++i) {
+        StudyModel& m = s->models[i];
+        s->runs.emplace_back();
+        for (size_t p = 0; p < plans[i].size() && !s->cancelled; ++p) {
+            m.setDepth(plans[i][p].applications, plans[i][p].extend);
+            DepthRun r = depthOverData(m.modelInput(), opened.stream, control.share(done++, total));
+            r.policy = depthRunLabel(*m.model, m.forward);
+            takeReport(*s, r);
+            s->runs.back().push_back(std::move(r));
+        }
+    }
     end(*s);
     return s;
 }

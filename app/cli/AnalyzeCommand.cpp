@@ -70,7 +70,7 @@ plots::ExportOptions exportOptions(const CliArgs& args) {
 
 int analyzeCommand(const Args& raw, std::ostream& out) {
     if (raw.empty())
-        throw UsageError{"analyze needs a subject: attention, mad, cka, levels or lens"};
+        throw UsageError{"analyze needs a subject: attention, mad, cka, levels, lens or depth"};
     const std::string what = raw[0];
     const Args rest(raw.begin() + 1, raw.end());
     ensureGuiApplication();
@@ -79,7 +79,8 @@ int analyzeCommand(const Args& raw, std::ostream& out) {
     if (what == "cka") return analyzeCka(rest, out);
     if (what == "levels") return analyzeLevels(rest, out);
     if (what == "lens") return analyzeLens(rest, out);
-    throw UsageError{"unknown analysis '" + what + "' (attention, mad, cka, levels, lens)"};
+    if (what == "depth") return analyzeDepth(rest, out);
+    throw UsageError{"unknown analysis '" + what + "' (attention, mad, cka, levels, lens, depth)"};
 }
 
 } // namespace ringscope::cli

@@ -10,22 +10,26 @@
 #include "StudyExport.h"
 
 #include <iostream>
+#include <sstream>
 #include <set>
 
 namespace ringscope::cli {
 
 namespace {
 
-const std::set<std::string> kDataOptions =
-    withDepthOptions(withModelOptions({"out", "data", "batch", "limit", "width", "height", "dpi"}));
+const std::set<std::string> kStudyOptions =
+    withModelOptions({"out", "data", "batch", "limit", "width", "height", "dpi"});
+const std::set<std::string> kDataOptions = withDepthOptions(kStudyOptions);
 
 std::set<std::string> with(std::set<std::string> s, std::initializer_list<std::string> more) {
     s.insert(more);
     return s;
 }
 
-/// CHECKPOINT and the optional CHECKPOINT_B, loaded, as the models of a study.
-std::vector<analysis::StudyModel> subjects(const CliArgs& args, std::vector<ModelArg>& keep) {
+/// CHECKPOINT and the optional CHECKPOINT_B, loaded, as the models of a study (run at the
+/// depth of --iterations and --extend when `depthOptions`).
+std::vector<analysis::StudyModel> subjects(const CliArgs& args, std::vector<ModelArg>& keep,
+                                           bool depthOptions = true) {
     if (args.positional().size() > 2) throw UsageError{"at most two checkpoints"};
     keep.push_back(openModelArg(positionalAt(args, 0, "CHECKPOINT"), args));
     if (args.positional().size() == 2) keep.push_back(openModelArg(args.positional()[1], args));
@@ -35,6 +39,7 @@ std::vector<analysis::StudyModel> subjects(const CliArgs& args, std::vector<Mode
                                                keep[i].loaded.metadata.inputSpec(),
                                                i == 0 ? "A" : "B", keep[i].label, keep[i].path));
         out.back().input = keep[i].loaded.metadata.inputJson();
+        if (!depthOptions) continue;
         const ForwardOptions depth = depthFromArgs(args);
         out.back().setDepth(depth.applications, depth.extend);
     }
@@ -123,6 +128,57 @@ int analyzeLevels(const std::vector<std::string>& raw, std::ostream& out) {
     refuseBadOutput(args);
     const auto study =
         analysis::studyLevels(std::move(models), dataSettings(args), stderrProgress("levels"));
+    return finishStudy(*study, args, out);
+}
+
+namespace {
+
+/// --max-iterations, --extend (a comma list), the exit thresholds and --head-threshold.
+analysis::DepthSettings depthSettings(const CliArgs& args) {
+    analysis::DepthSettings d;
+    d.maxApplications = args.integerOr("max-iterations", 0);
+    if (args.value("max-iterations") && (d.maxApplications <= 0 || d.maxApplications > 4096))
+        throw UsageError{"--max-iterations must lie in [1, 4096]"};
+    if (const auto list = args.value("extend")) {
+        std::stringstream names(*list);
+        for (std::string name; std::getline(names, name, ',');) {
+            try {
+                d.policies.push_back(parseDepthPolicy(name));
+            } catch (const RingScopeError& e) {
+                throw UsageError{e.what()};
+            }
+        }
+    }
+    const auto positive = [&](const char* option, double& value) {
+        if (const auto v = args.number(option)) {
+            if (!(*v > 0.0)) throw UsageError{std::string("--") + option + " must be positive"};
+            value = *v;
+        }
+    };
+    positive("exit-latent-step", d.exits.latentStep);
+    positive("exit-cosine-gap", d.exits.cosineGap);
+    positive("exit-entropy-change", d.exits.entropyChange);
+    positive("exit-kl", d.exits.kl);
+    positive("head-threshold", d.headThreshold);
+    d.exits.sameArgmax = args.integerOr("exit-same-argmax", d.exits.sameArgmax);
+    if (d.exits.sameArgmax <= 0) throw UsageError{"--exit-same-argmax must be positive"};
+    return d;
+}
+
+} // namespace
+
+int analyzeDepth(const std::vector<std::string>& raw, std::ostream& out) {
+    CliArgs args(raw,
+                 with(kStudyOptions,
+                      {"max-iterations", "extend", "exit-latent-step", "exit-cosine-gap",
+                       "exit-entropy-change", "exit-kl", "exit-same-argmax", "head-threshold"}),
+                 {});
+    const analysis::DepthSettings depth = depthSettings(args);
+    std::vector<ModelArg> keep;
+    auto models = subjects(args, keep, false);
+    refuseBadOutput(args);
+    const auto study =
+        analysis::studyDepth(std::move(models), dataSettings(args), depth, stderrProgress("depth"));
     return finishStudy(*study, args, out);
 }
 

@@ -47,5 +47,6 @@ int analyzeMad(const std::vector<std::string>& args, std::ostream& out);
 int analyzeCka(const std::vector<std::string>& args, std::ostream& out);
 int analyzeLevels(const std::vector<std::string>& args, std::ostream& out);
 int analyzeLens(const std::vector<std::string>& args, std::ostream& out);
+int analyzeDepth(const std::vector<std::string>& args, std::ostream& out);
 
 } // namespace ringscope::cli

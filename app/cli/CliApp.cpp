@@ -91,10 +91,21 @@ const CommandHelp kCommands[] = {
         [--estimator full|minibatch|token] [--feature flatten|cls|mean] [--threshold T]
         [--batch N] [--limit N]
       CKA between the applications of one model (A x A) or of two (also B x B and A x B).)"},
-    {"analyze levels", R"(analyze levels CHECKPOINT --data SOURCE --out DIR [--limit N]
+    {"analyze levels",
+     R"(analyze levels CHECKPOINT [CHECKPOINT_B] --data SOURCE --out DIR [--limit N]
       Level signals (RingFormer low-rank maps, UiT encodings) and the depth dynamics.)"},
-    {"analyze lens", R"(analyze lens CHECKPOINT --data SOURCE --out DIR [--limit N]
+    {"analyze lens", R"(analyze lens CHECKPOINT [CHECKPOINT_B] --data SOURCE --out DIR [--limit N]
       Class lens: the head's class probabilities after every application.)"},
+    {"analyze depth",
+     R"(analyze depth CHECKPOINT [CHECKPOINT_B] --data SOURCE --out DIR [--max-iterations K]
+        [--extend repeat-last|cycle|extend[,...]] [--exit-latent-step X] [--exit-cosine-gap X]
+        [--exit-entropy-change X] [--exit-kl X] [--exit-same-argmax N] [--head-threshold X]
+        [--limit N] [--batch N]
+      Depth sweep K = 1..Kmax (default: the trained depth) under every policy beyond it (or
+      those of --extend): accuracy, true-class probability, loss and rank after K; per
+      application the latent step, 1 - cos, entropy change and KL of the class lens; where
+      each exit rule stops each image (defaults: Huginn's 0.03, 1e-3, 1e-3, 1e-3, 5), its
+      histogram and the adaptive-compute curve; each head's Jensen-Shannon change.)"},
     {"soak",
      R"(soak CHECKPOINT... [--data SOURCE] [--images N] [--cycles M] [--every K] [--tolerance MIB] [--out DIR]
       Classifies N images (default 10000, one at a time, traced) with every checkpoint, then
@@ -153,7 +164,8 @@ std::string commandHelpText(const std::string& name) {
     if (startsWith(name, "analyze"))
         text +=
             "\nWrites numbers (.npy, long-format .csv, .json), figures (.png, .svg, .pdf; --width\n"
-            "--height --dpi) and manifest.json into DIR.\n";
+            "--height --dpi) and manifest.json into DIR. mad, cka, levels and lens also take\n"
+            "--iterations K [--extend repeat-last|cycle|extend] (run K applications).\n";
     return text + "\n" + kFooter;
 }
 

@@ -57,7 +57,7 @@ void AnalysisOutput::writeCsv(const std::string& file, const torch::Tensor& valu
     std::vector<int64_t> idx(shape.size(), 0);
     for (int64_t i = 0; i < flat.numel(); ++i) {
         for (size_t d = 0; d < idx.size(); ++d)
-            csv << idx[d] + (axes[d].oneBased ? 1 : 0) << ",";
+            csv << idx[d] + axes[d].first() << ",";
         if (std::isfinite(v[i]))
             csv << v[i];
         else
@@ -82,11 +82,15 @@ void AnalysisOutput::array(const std::string& stem, const torch::Tensor& values,
     saveNpy(path(stem + ".npy"), out.contiguous());
     files_.push_back(stem + ".npy");
     writeCsv(stem + ".csv", values, axes);
-    nlohmann::json names = nlohmann::json::array();
-    for (const Axis& a : axes)
+    nlohmann::json names = nlohmann::json::array(), first = nlohmann::json::array();
+    for (const Axis& a : axes) {
         names.push_back(a.name);
-    results_["arrays"][stem] = {
-        {"shape", values.sizes().vec()}, {"axes", names}, {"description", description}};
+        first.push_back(a.first());
+    }
+    results_["arrays"][stem] = {{"shape", values.sizes().vec()},
+                                {"axes", names},
+                                {"first_index", first},
+                                {"description", description}};
 }
 
 void AnalysisOutput::figure(plots::Figure& figure, const std::string& stem,

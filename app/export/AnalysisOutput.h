@@ -19,10 +19,12 @@ class Figure;
 
 namespace ringscope {
 
-/// One axis of an exported array: its name and whether people count it from 1.
+/// One axis of an exported array: its name and the number of its first index.
 struct Axis {
     std::string name;
     bool oneBased = true; ///< applications, heads, levels: 1-based; images, tokens: 0-based
+    int64_t offset = 0;   ///< added to the first index (pairs of applications start at 2)
+    int64_t first() const { return (oneBased ? 1 : 0) + offset; }
 };
 
 class AnalysisOutput {

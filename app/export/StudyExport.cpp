@@ -1,6 +1,7 @@
 #include "StudyExport.h"
 
 #include "AnalysisOutput.h"
+#include "ExportSupport.h"
 
 #include "DepthScatterPlot.h"
 #include "HeatmapPlot.h"
@@ -16,23 +17,15 @@ using analysis::LevelsStudy;
 using analysis::MadStudy;
 using analysis::StudyModel;
 using analysis::StudyRecord;
+using exportsupport::owned;
+using exportsupport::qs;
+using exportsupport::range1;
 
 namespace {
 
 const Axis kStatistic{"statistic (1 mean, 2 std)"};
 const Axis kSignal{"signal (1 Q, 2 K, 3 V, 4 F)"};
 const Axis kLevel{"level"};
-
-std::vector<double> range1(int64_t n) {
-    std::vector<double> x;
-    for (int64_t i = 1; i <= n; ++i)
-        x.push_back(double(i));
-    return x;
-}
-
-QString qs(const std::string& s) {
-    return QString::fromStdString(s);
-}
 
 /// A series with its mean +- std band.
 void addBand(plots::LinePlot& plot, const QString& name, const torch::Tensor& mean,
@@ -41,8 +34,9 @@ void addBand(plots::LinePlot& plot, const QString& name, const torch::Tensor& me
                    flatValues(mean - spread), flatValues(mean + spread));
 }
 
-/// What every study writes: its settings in the manifest, its report in the results.
-nlohmann::json& writeRecord(AnalysisOutput& out, const StudyRecord& s) {
+} // namespace
+
+nlohmann::json& writeStudyRecord(AnalysisOutput& out, const StudyRecord& s) {
     const nlohmann::json settings = s.settings();
     nlohmann::json& merged = out.manifest()["settings"];
     if (!merged.is_object()) merged = nlohmann::json::object();
@@ -59,18 +53,13 @@ nlohmann::json& writeRecord(AnalysisOutput& out, const StudyRecord& s) {
                           {"path", m.path},
                           {"axis", m.axis},
                           {"applications", m.applications},
+                          {"trained_applications", m.trained},
                           {"extend", depthPolicyName(m.forward.extend)},
                           {"input", m.input}});
     nlohmann::json& r = out.results()[s.analysis];
     r = {{"models", models}, {"examples", s.examples}, {"skipped", s.skipped}};
     return r;
 }
-
-template <class Plot> std::unique_ptr<plots::Figure> owned(std::unique_ptr<Plot> p) {
-    return std::unique_ptr<plots::Figure>(p.release());
-}
-
-} // namespace
 
 std::vector<double> flatValues(const torch::Tensor& t) {
     const torch::Tensor c = t.to(torch::kFloat64).contiguous().reshape({-1});
@@ -124,7 +113,7 @@ void writeClassification(AnalysisOutput& out, const ClassificationRun& run, int6
 // --- MAD ---------------------------------------------------------------------------------
 
 void writeStudy(AnalysisOutput& out, const MadStudy& s) {
-    nlohmann::json& r = writeRecord(out, s);
+    nlohmann::json& r = writeStudyRecord(out, s);
     nlohmann::json perModel = nlohmann::json::array();
     for (size_t i = 0; i < s.mad.size(); ++i) {
         const StudyModel& m = s.models[i];
@@ -180,7 +169,7 @@ std::vector<int64_t> bestCkaMatch(const CkaStudy& s) {
 }
 
 void writeStudy(AnalysisOutput& out, const CkaStudy& s) {
-    nlohmann::json& r = writeRecord(out, s);
+    nlohmann::json& r = writeStudyRecord(out, s);
     const StudyModel& a = s.models.front();
     if (s.ab.defined()) {
         const StudyModel& b = s.models[1];
@@ -233,7 +222,7 @@ std::vector<NamedFigure> studyFigures(const CkaStudy& s) {
 // --- Levels ------------------------------------------------------------------------------
 
 void writeStudy(AnalysisOutput& out, const LevelsStudy& s) {
-    nlohmann::json& r = writeRecord(out, s);
+    nlohmann::json& r = writeStudyRecord(out, s);
     nlohmann::json families = nlohmann::json::array();
     for (size_t i = 0; i < s.runs.size(); ++i) {
         const StudyModel& m = s.models[i];
@@ -373,7 +362,7 @@ std::vector<NamedFigure> studyFigures(const LevelsStudy& s) {
 // --- Lens --------------------------------------------------------------------------------
 
 void writeStudy(AnalysisOutput& out, const LensStudy& s) {
-    nlohmann::json& r = writeRecord(out, s);
+    nlohmann::json& r = writeStudyRecord(out, s);
     nlohmann::json accuracy = nlohmann::json::array();
     for (size_t i = 0; i < s.runs.size(); ++i) {
         const StudyModel& m = s.models[i];

@@ -17,6 +17,7 @@
 #include <vector>
 
 namespace ringscope::plots {
+class BarPlot;
 class DepthScatterPlot;
 class Figure;
 class HeatmapPlot;
@@ -33,6 +34,10 @@ void writeStudy(AnalysisOutput& out, const analysis::MadStudy& study);
 void writeStudy(AnalysisOutput& out, const analysis::CkaStudy& study);
 void writeStudy(AnalysisOutput& out, const analysis::LevelsStudy& study);
 void writeStudy(AnalysisOutput& out, const analysis::LensStudy& study);
+void writeStudy(AnalysisOutput& out, const analysis::DepthStudy& study);
+/// What every study writes (its settings in the manifest, its models and report in the
+/// results); returns the study's entry of the results for its own numbers.
+nlohmann::json& writeStudyRecord(AnalysisOutput& out, const analysis::StudyRecord& study);
 
 /// The attention of one image in one model ([A, H, N, N], token 0 = CLS), as `ringscope-cli
 /// analyze attention` and the app's attention view export it: `attention`, the query token's
@@ -54,6 +59,7 @@ std::vector<NamedFigure> studyFigures(const analysis::MadStudy& study);
 std::vector<NamedFigure> studyFigures(const analysis::CkaStudy& study);
 std::vector<NamedFigure> studyFigures(const analysis::LevelsStudy& study);
 std::vector<NamedFigure> studyFigures(const analysis::LensStudy& study);
+std::vector<NamedFigure> studyFigures(const analysis::DepthStudy& study);
 
 /// MAD per head by depth, every model on shared axes (figure "mad").
 void plotMad(plots::DepthScatterPlot& plot, const analysis::MadStudy& study);
@@ -80,6 +86,26 @@ int firstRingFormer(const analysis::LevelsStudy& study);
 /// Accuracy of the lens and probability of the true class (or top-class probability without
 /// labels) after every application of model `i` (figure "lens").
 void plotLens(plots::LinePlot& plot, const analysis::LensStudy& study, size_t i);
+
+/// The curves of the depth sweep.
+enum class DepthCurve { Accuracy, Confidence, Loss };
+/// One sweep curve after K = 1..Kmax of every model and policy on shared axes, the trained
+/// depth marked (figures "depth_accuracy", "depth_confidence", "depth_loss").
+void plotDepthSweep(plots::LinePlot& plot, const analysis::DepthStudy& study, DepthCurve curve);
+/// The run of model `i` under `policy` (its first run when it has none by that name).
+size_t depthRunIndex(const analysis::DepthStudy& study, size_t i, const std::string& policy);
+/// Latent step, 1 - cos, entropy change and KL per application of run `p` of model `i`
+/// (figure "convergence").
+void plotConvergence(plots::LinePlot& plot, const analysis::DepthStudy& study, size_t i, size_t p);
+/// Where `rule` with its threshold stops the images, right and wrong apart ("exit_RULE").
+void plotExitHistogram(plots::BarPlot& plot, const analysis::DepthStudy& study, size_t i, size_t p,
+                       analysis::ExitRule rule);
+/// Accuracy against mean applications used, one curve per rule ("adaptive_compute").
+void plotAdaptiveCompute(plots::LinePlot& plot, const analysis::DepthStudy& study, size_t i,
+                         size_t p);
+/// JS divergence per head and application ("head_js"); false for a single application.
+bool plotHeadStability(plots::HeatmapPlot& plot, const analysis::DepthStudy& study, size_t i,
+                       size_t p);
 
 /// The values of a tensor as float64, flattened.
 std::vector<double> flatValues(const torch::Tensor& t);

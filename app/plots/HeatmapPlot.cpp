@@ -29,12 +29,12 @@ void HeatmapPlot::setMatrix(const std::vector<double>& values, int rows, int col
     cols_ = cols;
     values_ = values;
     map_->data()->setSize(cols, rows);
-    map_->data()->setRange(QCPRange(1, cols), QCPRange(1, rows));
+    map_->data()->setRange(QCPRange(firstColumn_, firstColumn_ + cols - 1), QCPRange(1, rows));
     for (int r = 0; r < rows; ++r)
         for (int c = 0; c < cols; ++c)
             map_->data()->setCell(c, r, values[size_t(r * cols + c)]);
     if (!fixedRange_) map_->rescaleDataRange(true);
-    xAxis->setRange(0.5, cols + 0.5);
+    xAxis->setRange(firstColumn_ - 0.5, firstColumn_ + cols - 0.5);
     yAxis->setRange(0.5, rows + 0.5);
     auto ticks = [](int n) {
         QSharedPointer<QCPAxisTickerFixed> t(new QCPAxisTickerFixed);
@@ -47,6 +47,10 @@ void HeatmapPlot::setMatrix(const std::vector<double>& values, int rows, int col
     showValues_ = showValues_ && rows <= 12 && cols <= 12;
     rebuildLabels();
     scheduleReplot();
+}
+
+void HeatmapPlot::setFirstColumn(int first) {
+    firstColumn_ = first;
 }
 
 void HeatmapPlot::setRange(double lo, double hi) {
@@ -84,7 +88,7 @@ void HeatmapPlot::rebuildLabels() {
         for (int c = 0; c < cols_; ++c) {
             const double v = value(r, c);
             auto* t = new QCPItemText(this);
-            t->position->setCoords(c + 1, r + 1);
+            t->position->setCoords(c + firstColumn_, r + 1);
             t->setText(QString::number(v, 'f', 2));
             const double shade = (v - range.lower) / std::max(1e-12, range.size());
             t->setColor(shade > 0.6 ? Qt::black : Qt::white); // dark text on the light end
@@ -96,7 +100,7 @@ void HeatmapPlot::rebuildLabels() {
 
 bool HeatmapPlot::cellAt(const QPoint& pos, int& row, int& col) const {
     if (rows_ == 0 || !axisRect()->rect().contains(pos)) return false;
-    col = int(std::lround(xAxis->pixelToCoord(pos.x()))) - 1;
+    col = int(std::lround(xAxis->pixelToCoord(pos.x()))) - firstColumn_;
     row = int(std::lround(yAxis->pixelToCoord(pos.y()))) - 1;
     return row >= 0 && row < rows_ && col >= 0 && col < cols_;
 }
@@ -108,7 +112,7 @@ QString HeatmapPlot::hoverText(const QPoint& pos) const {
         .arg(yAxis->label().isEmpty() ? "row" : yAxis->label())
         .arg(r + 1)
         .arg(xAxis->label().isEmpty() ? "column" : xAxis->label())
-        .arg(c + 1)
+        .arg(c + firstColumn_)
         .arg(value(r, c), 0, 'g', 10);
 }
 

@@ -17,6 +17,8 @@ public:
 
     /// `values` row-major [rows x cols]. Rows and columns are shown 1-based.
     void setMatrix(const std::vector<double>& values, int rows, int cols);
+    /// The number of the first column (default 1; takes effect at the next setMatrix()).
+    void setFirstColumn(int first);
     /// Colour range; without it the data's range is used.
     void setRange(double lo, double hi);
     void setColormap(const Colormap& map);
@@ -44,7 +46,7 @@ private:
     QCPColorScale* scale_;
     std::vector<double> values_;
     std::vector<QCPItemText*> labels_;
-    int rows_ = 0, cols_ = 0;
+    int rows_ = 0, cols_ = 0, firstColumn_ = 1;
     bool showValues_ = true, fixedRange_ = false;
     Colormap colormap_;
 };

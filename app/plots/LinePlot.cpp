@@ -57,7 +57,23 @@ void LinePlot::appendPoint(int series, double x, double y) {
 
 void LinePlot::clearSeries() {
     clearGraphs();
+    clearItems();
     lines_.clear();
+    scheduleReplot();
+}
+
+void LinePlot::addMarker(double x, const QString& label) {
+    auto* line = new QCPItemStraightLine(this);
+    line->point1->setCoords(x, 0.0);
+    line->point2->setCoords(x, 1.0);
+    line->setPen(QPen(QColor(90, 90, 90), 1.2, Qt::DashLine));
+    auto* text = new QCPItemText(this);
+    text->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
+    text->position->setCoords(x, 0.02);
+    text->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);
+    text->setPadding(QMargins(4, 0, 0, 0));
+    text->setColor(QColor(70, 70, 70));
+    text->setText(label);
     scheduleReplot();
 }
 

@@ -22,7 +22,10 @@ public:
                   const std::vector<double>& upper = {});
     /// Appends a point to a series (live curves).
     void appendPoint(int series, double x, double y);
+    /// Removes every series and marker.
     void clearSeries();
+    /// A dashed vertical line at `x` labelled `label` (e.g. the trained depth).
+    void addMarker(double x, const QString& label);
     /// Integer ticks on the x axis (applications, epochs).
     void setIntegerXAxis(bool integer);
     /// Integer ticks on the y axis (e.g. the best-matching application).

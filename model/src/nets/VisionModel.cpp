@@ -120,7 +120,10 @@ torch::Tensor VisionModel::attend(const torch::Tensor& qkvFlat, const ForwardOpt
     torch::Tensor q = qkv[0], k = qkv[1], v = qkv[2]; // [B, H, N, dh]
     torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)).div_(std::sqrt(double(dh)));
     torch::Tensor probs = torch::softmax(scores, -1);
-    if (trace) trace->attention.push_back(probs.detach());
+    if (trace && trace->onAttention)
+        trace->onAttention(probs.detach());
+    else if (trace)
+        trace->attention.push_back(probs.detach());
     torch::Tensor context = torch::matmul(dropout(probs, options), v); // [B, H, N, dh]
     return context.transpose(1, 2).reshape({B, N, d});
 }

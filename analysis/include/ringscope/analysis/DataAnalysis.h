@@ -7,6 +7,7 @@
 
 #include "ringscope/analysis/AttentionDistance.h"
 #include "ringscope/analysis/Cka.h"
+#include "ringscope/analysis/Convergence.h"
 #include "ringscope/model/core/RunControl.h"
 #include "ringscope/model/data/DataSource.h"
 #include "ringscope/model/nets/VisionModel.h"
@@ -112,5 +113,21 @@ struct LevelsRun : RunReport {
 /// Level signals (RingFormer, UiT) and depth dynamics (all families).
 LevelsRun levelsOverData(const ModelInput& model, const BatchStream& data,
                          const RunControl& control = {});
+
+/// One model run for K applications under one depth policy: the per-image convergence
+/// measures after every application and the change of each head's attention.
+struct DepthRun : RunReport {
+    std::string policy;       ///< "repeat-last", "cycle", "extend", or "trained" (K <= T)
+    int64_t applications = 0; ///< K
+    ConvergenceMeasures measures;
+    /// [K - 1, H]: row i is the Jensen-Shannon divergence between the attention of
+    /// applications i + 2 and i + 1, mean over images and query tokens (nats).
+    torch::Tensor headJs;
+};
+
+/// Runs `model` (its forward options: K and the policy) over the data once; every K' <= K is
+/// read from this run (a run of K' applications computes the first K' of it).
+DepthRun depthOverData(const ModelInput& model, const BatchStream& data,
+                       const RunControl& control = {});
 
 } // namespace ringscope::analysis

@@ -27,6 +27,7 @@ struct StudyModel {
     std::string path;  ///< the checkpoint file
     std::string axis;  ///< what one application is: "layer" (ViT, OWF) or "iteration"
     int64_t applications = 0, heads = 0;
+    int64_t trained = 0;      ///< applications it was trained with (T, or L layers)
     int64_t prefixTokens = 1; ///< tokens before the patches (CLS; timm ViTs: 0 to 2)
     nlohmann::json input;     ///< ModelMetadata::inputJson(): what the images were fed as
     ForwardOptions forward;   ///< applications run and depth policy (default: as trained)
@@ -53,7 +54,7 @@ struct DataSettings {
 
 /// What every study records besides its numbers.
 struct StudyRecord {
-    std::string analysis; ///< "mad", "cka", "levels", "lens"
+    std::string analysis; ///< "mad", "cka", "levels", "lens", "depth"
     DataSettings data;
     std::string dataDescription;
     std::vector<StudyModel> models; ///< model pointers cleared once the run ends
@@ -88,6 +89,30 @@ struct LensStudy : StudyRecord {
     std::vector<LensRun> runs; ///< per model
 };
 
+/// What a depth study runs: K = 1..maxApplications under each depth policy.
+struct DepthSettings {
+    int64_t maxApplications = 0;       ///< Kmax (0: the trained depth); a ViT or OWF stops at L
+    std::vector<DepthPolicy> policies; ///< beyond T (empty: every policy the model takes)
+    ExitThresholds exits;              ///< defaults: Huginn's
+    double headThreshold = 0.01;       ///< JS (nats) below which a head counts as settled
+};
+
+struct DepthStudy : StudyRecord {
+    DepthSettings depth;
+    /// Per model, per policy (one "trained" run when Kmax <= T or the model has layers).
+    std::vector<std::vector<DepthRun>> runs;
+    nlohmann::json settings() const override;
+};
+
+/// The runs a depth study makes for `model` up to `k` applications: one per policy beyond
+/// the trained depth (`wanted`, or every policy the model takes), or one "trained" run when
+/// k <= T or the model has layers (then k is at most L). Throws ModelMismatchError for a
+/// wanted policy the model cannot take.
+std::vector<ForwardOptions> depthRunsFor(const VisionModel& model, int64_t k,
+                                         const std::vector<DepthPolicy>& wanted);
+/// "trained" for a run within the trained depth, else the name of its policy.
+std::string depthRunLabel(const VisionModel& model, const ForwardOptions& run);
+
 /// MAD of every model over the same images (one progress bar over all models).
 std::shared_ptr<MadStudy> studyMad(std::vector<StudyModel> models, const DataSettings& data,
                                    MadVariant variant, const RunControl& control = {});
@@ -97,6 +122,10 @@ std::shared_ptr<CkaStudy> studyCka(std::vector<StudyModel> models, const DataSet
 /// Level signals and depth dynamics of every model.
 std::shared_ptr<LevelsStudy> studyLevels(std::vector<StudyModel> models, const DataSettings& data,
                                          const RunControl& control = {});
+/// Depth dynamics of every model: the sweep K = 1..Kmax, the convergence measures, the exit
+/// rules and the head stability, from one pass per model and policy.
+std::shared_ptr<DepthStudy> studyDepth(std::vector<StudyModel> models, const DataSettings& data,
+                                       const DepthSettings& depth, const RunControl& control = {});
 /// The class lens of every model.
 std::shared_ptr<LensStudy> studyLens(std::vector<StudyModel> models, const DataSettings& data,
                                      const RunControl& control = {});

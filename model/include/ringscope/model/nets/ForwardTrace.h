@@ -5,6 +5,7 @@
 
 #include <torch/types.h>
 
+#include <functional>
 #include <vector>
 
 namespace ringscope {
@@ -25,7 +26,10 @@ struct ForwardTrace {
 
     torch::Tensor embedded;               ///< residual stream before the first application [B,N,d]
     std::vector<torch::Tensor> attention; ///< softmax maps P [B,H,N,N] per application
-    std::vector<torch::Tensor> hidden;    ///< residual stream after each application [B,N,d]
+    /// When set, each application's maps P [B,H,N,N] are handed to this function instead of
+    /// being kept in `attention` (an analysis of neighbouring applications keeps memory flat).
+    std::function<void(const torch::Tensor&)> onAttention;
+    std::vector<torch::Tensor> hidden;          ///< residual stream after each application [B,N,d]
     std::vector<LevelSignalTrace> levelSignals; ///< RingFormer: one entry per level
     std::vector<torch::Tensor> levelEncoding;   ///< UiT: E_t [N,d] per level
 
