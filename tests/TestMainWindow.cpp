@@ -14,7 +14,9 @@
 #include "AttentionOverlay.h"
 #include "views/AttentionView.h"
 #include "jobs/BackgroundJob.h"
+#include "views/ApplicationSlider.h"
 #include "views/CkaView.h"
+#include "views/DepthView.h"
 #include "views/ClassifyView.h"
 #include "views/InspectorView.h"
 #include "views/LevelsView.h"
@@ -39,6 +41,8 @@
 #include <QTableWidget>
 #include <QTreeWidget>
 #include <QtTest>
+
+#include <set>
 
 using namespace ringscope::gui;
 
@@ -238,6 +242,69 @@ private Q_SLOTS:
         view.job().cancel();
         QVERIFY(cancelled.wait(60000));
         QVERIFY(torch::equal(view.result()->aa, aa)); // the last good result stays
+    }
+
+    /// One depth for the whole window: the per-image analyses run it (a ViT stops at its
+    /// layers), the slider runs past T and says so, and the depth view's export has the names
+    /// and numbers of `ringscope-cli analyze depth` on the same models and images.
+    void depthBeyondTrainingEverywhere() {
+        MainWindow w;
+        const QString vit = QString::fromStdString(ringscope::test::sourceDir()) +
+                            "/resources/models/vit.ringscope.pt";
+        QVERIFY(openAndWait(w, 0, example()));
+        QVERIFY(openAndWait(w, 1, vit));
+        Workspace& ws = w.workspace();
+        QCOMPARE(ws.addImages({imageFile("sneaker.png")}), 1);
+        ws.setCurrentImage(0);
+        const int T = ws.model(0)->facts().applications, L = ws.model(1)->facts().applications;
+        ws.setDepth({T + 3, "cycle"});
+        QCOMPARE(ws.maxApplications(), std::max(T + 3, L));
+        QTRY_VERIFY_WITH_TIMEOUT(ws.analysis(0, 0) && ws.analysis(1, 0), 20000);
+        QCOMPARE(ws.analysis(0, 0)->applications, T + 3);
+        QCOMPARE(ws.analysis(1, 0)->applications, std::min(L, T + 3));
+        QCOMPARE(ws.analysis(0, 0)->latentStep.size(), size_t((T + 3) * ws.analysis(0, 0)->tokens));
+        ApplicationSlider& slider = w.attentionView().applicationControl();
+        ws.setApplication(T + 1);
+        QVERIFY(slider.beyondTrained());
+        QVERIFY2(slider.text().contains(QString("A beyond trained %1, cycle").arg(T)),
+                 qPrintable(slider.text()));
+        ws.setApplication(0);
+        QVERIFY(!slider.beyondTrained());
+
+        DepthView& view = w.depthView();
+        const QString images = imageFile("");
+        view.setDataSpec("folder:" + images);
+        view.setImageCount(10);
+        view.maxApplications().setValue(T + 2);
+        QSignalSpy done(&view.job(), &BackgroundJob::finished);
+        view.run();
+        QVERIFY(done.wait(60000));
+        const ringscope::analysis::DepthStudy& study = *view.result();
+        QCOMPARE(study.runs.size(), size_t(2));
+        QCOMPARE(study.runs[0].size(), size_t(2)); // repeat-last and cycle beyond T
+        QCOMPARE(study.runs[1][0].policy, std::string("trained"));
+        QCOMPARE(view.tokens().panels().size(), size_t(2));
+        const std::string dir = ringscope::test::makeTempDir("gui") + "/depth-view";
+        QCOMPARE(writeBundle(ws, {&view}, QString::fromStdString(dir), "view"), QString());
+        const std::string cliDir = ringscope::test::makeTempDir("gui") + "/depth-cli";
+        const auto r =
+            ringscope::test::runCli({"analyze", "depth", example().toStdString(), vit.toStdString(),
+                                     "--data", "folder:" + images.toStdString(), "--max-iterations",
+                                     std::to_string(T + 2), "--out", cliDir});
+        QVERIFY2(r.exitCode == 0, r.err.c_str());
+        const auto arrays = [](const std::string& file) {
+            std::set<std::string> names;
+            for (const auto& [name, info] :
+                 nlohmann::json::parse(ringscope::test::readBytes(file))["arrays"].items())
+                if (name.rfind("latent_step_tokens", 0) != 0) names.insert(name);
+            return names;
+        };
+        QCOMPARE(arrays(dir + "/view.json"), arrays(cliDir + "/depth.json"));
+        for (const char* stem : {"latent_step", "kl_b", "head_js", "exit_depth"})
+            QVERIFY2(torch::allclose(ringscope::loadNpy(dir + "/" + stem + ".npy"),
+                                     ringscope::loadNpy(cliDir + "/" + stem + ".npy")),
+                     stem);
+        QVERIFY(QFile::exists(QString::fromStdString(dir + "/latent_step_tokens.npy")));
     }
 
     /// Classify: one row per image, the models' top classes, the probabilities of the single

@@ -47,6 +47,18 @@ void ConvergenceMeasures::append(const ConvergenceMeasures& more) {
     labels = catColumns(labels, more.labels);
 }
 
+torch::Tensor tokenLatentSteps(const torch::Tensor& embedded,
+                               const std::vector<torch::Tensor>& hidden) {
+    std::vector<torch::Tensor> steps;
+    torch::Tensor previous = embedded.to(torch::kFloat64);
+    for (const torch::Tensor& stream : hidden) {
+        const torch::Tensor h = stream.to(torch::kFloat64);
+        steps.push_back((h - previous).norm(2, -1) / h.norm(2, -1).clamp_min(1e-30));
+        previous = h;
+    }
+    return torch::stack(steps);
+}
+
 ConvergenceMeasures convergenceOf(const torch::Tensor& embedded,
                                   const std::vector<torch::Tensor>& hidden,
                                   const std::vector<torch::Tensor>& lensLogits,
@@ -55,7 +67,7 @@ ConvergenceMeasures convergenceOf(const torch::Tensor& embedded,
         throw std::invalid_argument("convergenceOf: one lens per application needed");
     const torch::Tensor known = labels.ge(0), target = labels.clamp_min(0).unsqueeze(1);
     const int64_t classes = lensLogits.front().size(-1);
-    std::vector<torch::Tensor> step, gap, ent, dEnt, kl, pred, prob, rank, loss;
+    std::vector<torch::Tensor> gap, ent, dEnt, kl, pred, prob, rank, loss;
     torch::Tensor previous = embedded.to(torch::kFloat64);
     torch::Tensor previousLogP =
         torch::full({labels.size(0), classes}, -std::log(double(classes)), torch::kFloat64);
@@ -63,8 +75,6 @@ ConvergenceMeasures convergenceOf(const torch::Tensor& embedded,
         torch::full({labels.size(0)}, std::log(double(classes)), torch::kFloat64);
     for (size_t t = 0; t < hidden.size(); ++t) {
         const torch::Tensor h = hidden[t].to(torch::kFloat64);
-        const torch::Tensor norm = h.norm(2, -1).clamp_min(1e-30);
-        step.push_back(((h - previous).norm(2, -1) / norm).mean(-1));
         gap.push_back((1.0 - torch::cosine_similarity(h, previous, -1, 1e-30)).mean(-1));
         const torch::Tensor logits = lensLogits[t].to(torch::kFloat64);
         const torch::Tensor logP = torch::log_softmax(logits, -1), p = logP.exp();
@@ -84,7 +94,7 @@ ConvergenceMeasures convergenceOf(const torch::Tensor& embedded,
         previousH = H;
     }
     ConvergenceMeasures m;
-    m.latentStep = torch::stack(step);
+    m.latentStep = tokenLatentSteps(embedded, hidden).mean(-1);
     m.cosineGap = torch::stack(gap);
     m.entropy = torch::stack(ent);
     m.entropyChange = torch::stack(dEnt);

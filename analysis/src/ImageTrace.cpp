@@ -1,5 +1,6 @@
 #include "ringscope/analysis/ImageTrace.h"
 
+#include "ringscope/analysis/Convergence.h"
 #include "ringscope/analysis/LevelSignals.h"
 #include "ringscope/model/data/ImageTensor.h"
 #include "ringscope/model/nets/ForwardTrace.h"
@@ -20,6 +21,7 @@ ImageTrace traceImage(const VisionModel& model, const InputSpec& spec, const cv:
         perApplication.push_back(p[0]);
     out.attention = torch::stack(perApplication).to(torch::kFloat32).contiguous();
     out.lens = classLensProbabilities(model, trace).select(1, 0).contiguous();
+    out.latentStep = tokenLatentSteps(trace.embedded, trace.hidden).select(1, 0).contiguous();
     return out;
 }
 

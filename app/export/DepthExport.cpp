@@ -207,6 +207,11 @@ void plotDepthSweep(plots::LinePlot& plot, const DepthStudy& s, DepthCurve curve
     }
 }
 
+QString exitRuleText(ExitRule rule, double threshold) {
+    if (rule == ExitRule::SameArgmax) return QString("same argmax %1 times").arg(threshold);
+    return QString("%1 < %2").arg(qs(analysis::exitRuleName(rule))).arg(threshold, 0, 'g', 3);
+}
+
 void plotConvergence(plots::LinePlot& plot, const DepthStudy& s, size_t i, size_t p) {
     plot.clearSeries();
     const DepthRun& r = s.runs[i][p];
@@ -219,10 +224,12 @@ void plotConvergence(plots::LinePlot& plot, const DepthStudy& s, size_t i, size_
     const auto positive = [](const torch::Tensor& t) {
         return flatValues(t.mean(1).clamp_min(1e-12));
     };
-    plot.addSeries("latent step ||h_t - h_(t-1)|| / ||h_t||", x, positive(r.measures.latentStep));
-    plot.addSeries("1 - cos(h_t, h_(t-1))", x, positive(r.measures.cosineGap));
-    plot.addSeries("|H(p_t) - H(p_(t-1))|", x, positive(r.measures.entropyChange));
-    plot.addSeries("KL(p_t || p_(t-1))", x, positive(r.measures.kl));
+    plot.addSeries("latent step ||h_t - h_t-1|| / ||h_t||", x, positive(r.measures.latentStep));
+    plot.addSeries("1 - cos(h_t, h_t-1)", x, positive(r.measures.cosineGap));
+    plot.addSeries("|H(p_t) - H(p_t-1)|", x, positive(r.measures.entropyChange));
+    plot.addSeries("KL(p_t || p_t-1)", x, positive(r.measures.kl));
+    // The measures fall with t: the lower left corner is free.
+    plot.setLegendCorner(Qt::AlignBottom | Qt::AlignLeft);
     if (s.models[i].applications > s.models[i].trained)
         plot.addMarker(double(s.models[i].trained) + 0.5,
                        QString("trained depth %1").arg(s.models[i].trained));
@@ -234,9 +241,8 @@ void plotExitHistogram(plots::BarPlot& plot, const DepthStudy& s, size_t i, size
     const double threshold = s.depth.exits.of(rule);
     const analysis::ExitOutcome o = analysis::exitOutcome(s.runs[i][p].measures, rule, threshold);
     plot.setTitle(
-        QString("%1: exit by %2 < %3 (mean %4 applications, accuracy %5)")
-            .arg(runName(s, i, p), qs(analysis::exitRuleName(rule)))
-            .arg(threshold, 0, 'g', 3)
+        QString("%1: %2 (mean %3 applications, accuracy %4)")
+            .arg(runName(s, i, p), exitRuleText(rule, threshold))
             .arg(o.meanApplications, 0, 'f', 2)
             .arg(std::isnan(o.accuracy) ? QString("n/a") : QString::number(o.accuracy, 'f', 3)));
     plot.setAxisLabels(qs(s.models[i].axis + " at exit"), "images");
@@ -251,7 +257,7 @@ void plotAdaptiveCompute(plots::LinePlot& plot, const DepthStudy& s, size_t i, s
     plot.clearSeries();
     plot.setTitle("Adaptive compute of " + runName(s, i, p));
     plot.setAxisLabels("mean applications used", "accuracy");
-    plot.setLegendOutside(true);
+    plot.setLegendCorner(Qt::AlignBottom | Qt::AlignRight);
     for (ExitRule e : analysis::kExitRules) {
         const torch::Tensor c = analysis::adaptiveCurve(
             s.runs[i][p].measures, e,

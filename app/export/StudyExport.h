@@ -11,6 +11,8 @@
 #include "ringscope/analysis/Studies.h"
 #include "ringscope/model/Classification.h"
 
+#include <QString>
+
 #include <memory>
 #include <string>
 #include <utility>
@@ -97,6 +99,8 @@ size_t depthRunIndex(const analysis::DepthStudy& study, size_t i, const std::str
 /// Latent step, 1 - cos, entropy change and KL per application of run `p` of model `i`
 /// (figure "convergence").
 void plotConvergence(plots::LinePlot& plot, const analysis::DepthStudy& study, size_t i, size_t p);
+/// "exit at kl < 0.001", "exit when the argmax holds for 5 applications".
+QString exitRuleText(analysis::ExitRule rule, double threshold);
 /// Where `rule` with its threshold stops the images, right and wrong apart ("exit_RULE").
 void plotExitHistogram(plots::BarPlot& plot, const analysis::DepthStudy& study, size_t i, size_t p,
                        analysis::ExitRule rule);

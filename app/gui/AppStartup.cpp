@@ -38,10 +38,14 @@ QString resourceDir() {
 void addStartupOptions(QCommandLineParser& parser) {
     parser.addOption({"empty", "Start without the bundled demo models and images."});
     parser.addOption({"view",
-                      "Show this view first: attention, levels, cka, mad or classify (levels, cka "
-                      "and mad also compute).",
+                      "Show this view first: attention, levels, depth, cka, mad or classify "
+                      "(levels, depth, cka and mad also compute).",
                       "VIEW", "attention"});
     parser.addOption({"image", "Select image N of the strip (1-based).", "N"});
+    parser.addOption({"depth",
+                      "Run K applications, beyond the trained depth by POLICY (repeat-last, "
+                      "cycle or extend).",
+                      "K[:POLICY]"});
     parser.addOption({"application", "Select application (layer or iteration) N (1-based).", "N"});
     parser.addOption({"head", "Select head N (1-based), or 0 for all heads.", "N"});
     parser.addPositionalArgument("files", "Checkpoints and images to open.", "[files...]");
@@ -53,6 +57,11 @@ void applyStartupOptions(MainWindow& window, const QCommandLineParser& parser, b
     window.showView(parser.value("view"));
     Workspace& ws = window.workspace();
     if (parser.isSet("image")) ws.setCurrentImage(parser.value("image").toInt() - 1);
+    if (parser.isSet("depth")) {
+        const QStringList parts = parser.value("depth").split(':');
+        ws.setDepth({std::max(0, parts[0].toInt()),
+                     (parts.size() > 1 ? parts[1] : QString("repeat-last")).toStdString()});
+    }
     if (parser.isSet("head")) {
         const int h = parser.value("head").toInt();
         ws.setHead(h == 0 ? kAllHeads : h - 1);

@@ -8,8 +8,10 @@
 #include "Figure.h"
 #include "FigureExport.h"
 
+#include <QAction>
 #include <QFileDialog>
 #include <QMainWindow>
+#include <QMenu>
 #include <QStatusBar>
 #include <QTabWidget>
 
@@ -27,6 +29,20 @@ void ExportActions::done(const QString& error, const QString& written) {
     } else if (auto* main = qobject_cast<QMainWindow*>(&window_)) {
         main->statusBar()->showMessage(QObject::tr("Wrote %1").arg(written), 5000);
     }
+}
+
+void ExportActions::addTo(QMenu& file) {
+    QAction* png =
+        file.addAction(QObject::tr("Export view as &PNG..."), [this] { exportView("png"); });
+    png->setShortcut(QKeySequence("Ctrl+Shift+E"));
+    QAction* svg =
+        file.addAction(QObject::tr("Export view as &SVG..."), [this] { exportView("svg"); });
+    svg->setShortcut(QKeySequence("Ctrl+Alt+E"));
+    file.addAction(QObject::tr("Export view as P&DF..."), [this] { exportView("pdf"); });
+    file.addAction(QObject::tr("Export view with its &numbers..."),
+                   [this] { chooseBundle(false); });
+    file.addAction(QObject::tr("Export &comparison (all views)..."),
+                   [this] { chooseBundle(true); });
 }
 
 void ExportActions::exportView(const QString& extension) {

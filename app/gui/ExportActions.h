@@ -5,6 +5,7 @@
 #include <QObject>
 #include <QString>
 
+class QMenu;
 class QTabWidget;
 class QWidget;
 
@@ -18,6 +19,8 @@ public:
     /// `tabs` holds the views; problems go to `messages`, dialogs are parented to `window`.
     ExportActions(QWidget& window, QTabWidget& tabs, Workspace& workspace, MessageBar& messages);
 
+    /// Adds the export commands (with their shortcuts) to `menu`.
+    void addTo(QMenu& menu);
     /// Asks for a file and writes the current view's main figure as `extension`.
     void exportView(const QString& extension);
     /// Asks for a folder and writes a bundle of the current view (or of all views).

@@ -6,11 +6,13 @@
 
 #include "views/AttentionView.h"
 #include "views/CkaView.h"
+#include "views/DepthView.h"
 #include "views/TrainView.h"
 #include "views/InspectorView.h"
 #include "views/LevelsView.h"
 #include "views/ClassifyView.h"
 #include "views/MadView.h"
+#include "DepthControl.h"
 #include "ExportActions.h"
 #include "ImageStrip.h"
 #include "MessageBar.h"
@@ -37,6 +39,7 @@
 #include <QShortcut>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QToolBar>
 #include <QVBoxLayout>
 
 #include <opencv2/core/version.hpp>
@@ -72,6 +75,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), workspace_(new Wo
     auto* tabs = tabs_;
     attention_ = addView<AttentionView>(tr("Attention"), "attention");
     levels_ = addView<LevelsView>(tr("Level signals"), "levels");
+    depth_ = addView<DepthView>(tr("Depth"), "depth");
     cka_ = addView<CkaView>(tr("CKA"), "cka");
     mad_ = addView<MadView>(tr("MAD"), "mad");
     classify_ = addView<ClassifyView>(tr("Classify"), "classify");
@@ -96,6 +100,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), workspace_(new Wo
     strip->setWidget(new ImageStrip(*workspace_, strip));
     strip->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
     addDockWidget(Qt::BottomDockWidgetArea, strip);
+    QToolBar* depth = addToolBar(tr("Depth"));
+    depth->setObjectName("depth");
+    depth->addWidget(new DepthControl(*workspace_, depth));
 
     answerProvider_ = [this](const QString& path, const OpenQuestion& q) {
         return askOpenAnswers(this, path, q);
@@ -149,17 +156,7 @@ void MainWindow::buildMenus() {
         workspace_->loadImages(paths);
     });
     file->addSeparator();
-    QAction* png = file->addAction(tr("Export view as &PNG..."), this,
-                                   [this] { exports_->exportView("png"); });
-    png->setShortcut(QKeySequence("Ctrl+Shift+E"));
-    QAction* svg = file->addAction(tr("Export view as &SVG..."), this,
-                                   [this] { exports_->exportView("svg"); });
-    svg->setShortcut(QKeySequence("Ctrl+Alt+E"));
-    file->addAction(tr("Export view as P&DF..."), this, [this] { exports_->exportView("pdf"); });
-    file->addAction(tr("Export view with its &numbers..."), this,
-                    [this] { exports_->chooseBundle(false); });
-    file->addAction(tr("Export &comparison (all views)..."), this,
-                    [this] { exports_->chooseBundle(true); });
+    exports_->addTo(*file);
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
@@ -177,11 +174,9 @@ void MainWindow::buildShortcuts() {
     add(QKeySequence(Qt::Key_Right), [this] { attention_->stepApplication(1); });
     add(QKeySequence(Qt::Key_Space), [this] { attention_->togglePlay(); });
     add(QKeySequence(Qt::Key_Escape), [this] {
-        cka_->job().cancel();
-        mad_->job().cancel();
-        classify_->job().cancel();
-        levels_->job().cancel();
-        train_->job().cancel();
+        for (BackgroundJob* job : {&cka_->job(), &mad_->job(), &classify_->job(), &levels_->job(),
+                                   &depth_->job(), &train_->job()})
+            job->cancel();
     });
 }
 

@@ -16,6 +16,7 @@ namespace ringscope::gui {
 
 class AttentionView;
 class CkaView;
+class DepthView;
 class TrainView;
 class InspectorView;
 class LevelsView;
@@ -38,6 +39,7 @@ public:
     CkaView& ckaView() { return *cka_; }
     MadView& madView() { return *mad_; }
     LevelsView& levelsView() { return *levels_; }
+    DepthView& depthView() { return *depth_; }
     InspectorView& inspectorView() { return *inspector_; }
     TrainView& trainView() { return *train_; }
     ClassifyView& classifyView() { return *classify_; }
@@ -89,6 +91,7 @@ private:
     CkaView* cka_;
     MadView* mad_;
     LevelsView* levels_;
+    DepthView* depth_;
     InspectorView* inspector_;
     TrainView* train_;
     ClassifyView* classify_;

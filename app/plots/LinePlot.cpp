@@ -135,6 +135,12 @@ void LinePlot::setLegendOutside(bool outside) {
     scheduleReplot();
 }
 
+void LinePlot::setLegendCorner(Qt::Alignment corner) {
+    if (legendColumn_) return;
+    axisRect()->insetLayout()->setInsetAlignment(0, corner);
+    scheduleReplot();
+}
+
 void LinePlot::fit() {
     rescaleAxes(true);
     xAxis->scaleRange(1.08, xAxis->range().center());

@@ -33,6 +33,8 @@ public:
     void setLogY(bool log);
     /// Legend in a column right of the plot instead of over the data.
     void setLegendOutside(bool outside);
+    /// The corner of the plot the legend sits in while it is inside (default: top right).
+    void setLegendCorner(Qt::Alignment corner);
     int seriesCount() const { return int(lines_.size()); }
     /// Fits the axes to the data.
     void fit();

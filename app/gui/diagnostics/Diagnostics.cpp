@@ -10,6 +10,7 @@
 #include "jobs/BackgroundJob.h"
 #include "views/ClassifyView.h"
 #include "views/CkaView.h"
+#include "views/DepthView.h"
 #include "views/LevelsView.h"
 #include "views/MadView.h"
 #include "views/TrainView.h"
@@ -90,6 +91,7 @@ void Diagnostics::takeScreenshot() {
     BackgroundJob* job = view == "cka"      ? &window.ckaView().job()
                          : view == "mad"    ? &window.madView().job()
                          : view == "levels" ? &window.levelsView().job()
+                         : view == "depth"  ? &window.depthView().job()
                                             : nullptr;
     if (view == "classify" && window.classifyView().job().running())
         job = &window.classifyView().job();
@@ -116,6 +118,8 @@ void Diagnostics::takeScreenshot() {
         window.madView().run();
     else if (view == "levels")
         window.levelsView().run();
+    else if (view == "depth")
+        window.depthView().run();
 }
 
 } // namespace ringscope::gui

@@ -59,6 +59,12 @@ std::vector<double> ImageAnalysis::rolloutMap(int upTo, int q, double discardRat
     return toVector(row.narrow(0, prefix, tokens - prefix));
 }
 
+std::vector<double> ImageAnalysis::latentStepMap(int a) const {
+    const auto first =
+        latentStep.begin() + std::ptrdiff_t(size_t(a) * size_t(tokens) + size_t(prefix));
+    return std::vector<double>(first, first + (tokens - prefix));
+}
+
 struct ModelSession::Impl {
     LoadedModel loaded;
     ModelFacts facts;
@@ -131,6 +137,8 @@ std::shared_ptr<ModelSession> ModelSession::build(const Checkpoint& checkpoint,
     f.summary = c.summary();
     f.applicationName = isRecurrent(c.family) ? "iteration" : "layer";
     f.applications = int(c.depth);
+    f.recurrent = isRecurrent(c.family);
+    f.extendable = c.family == Family::UiT && c.encoding == LevelEncoding::Static;
     f.heads = int(c.heads);
     f.imageSize = int(c.imageSize);
     f.channels = int(c.channels);
@@ -201,12 +209,27 @@ CheckpointFacts ModelSession::checkpointFacts() const {
     return checkpointFactsOf(d_->loaded.checkpoint, &d_->loaded.metadata);
 }
 
-ImageAnalysis ModelSession::analyse(const cv::Mat& image) const {
+DepthChoice ModelSession::resolve(const DepthChoice& choice) const {
+    const ModelFacts& f = d_->facts;
+    DepthChoice out;
+    if (choice.applications <= 0 || (!f.recurrent && choice.applications >= f.applications))
+        return out; // as trained
+    out.applications = choice.applications;
+    const bool known = choice.policy == "cycle" || (choice.policy == "extend" && f.extendable);
+    if (out.applications > f.applications && known) out.policy = choice.policy;
+    return out;
+}
+
+ImageAnalysis ModelSession::analyse(const cv::Mat& image, const DepthChoice& depth) const {
     const LoadedModel& m = d_->loaded;
+    const DepthChoice run = resolve(depth);
+    ForwardOptions forward;
+    forward.applications = run.applications;
+    forward.extend = parseDepthPolicy(run.policy);
     analysis::ImageTrace t;
     {
         std::lock_guard<std::mutex> lock(d_->forwardMutex);
-        t = analysis::traceImage(*m.model, m.metadata.inputSpec(), image);
+        t = analysis::traceImage(*m.model, m.metadata.inputSpec(), image, forward);
     }
     ImageAnalysis r;
     r.applications = int(t.attention.size(0));
@@ -219,6 +242,7 @@ ImageAnalysis ModelSession::analyse(const cv::Mat& image) const {
                        t.attention.data_ptr<float>() + t.attention.numel());
     r.probabilities = toVector(t.probabilities);
     r.lens = toVector(t.lens);
+    r.latentStep = toVector(t.latentStep);
     return r;
 }
 

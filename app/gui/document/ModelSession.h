@@ -27,6 +27,7 @@ struct ImageAnalysis {
     std::vector<float> attention;      ///< [A][H][N][N] softmax maps
     std::vector<double> probabilities; ///< [classes]
     std::vector<double> lens;          ///< [A][classes] class-lens probabilities
+    std::vector<double> latentStep;    ///< [A][N] ||h_t - h_(t-1)|| / ||h_t|| per token
 
     float at(int a, int h, int q, int k) const {
         return attention[((size_t(a) * heads + h) * tokens + q) * tokens + k];
@@ -37,9 +38,21 @@ struct ImageAnalysis {
     /// Query token q's attention over the patch grid (grid*grid values) for head h, or fused
     /// over heads (h < 0: -1 mean, -2 max, -3 min); q = -1: the mean over all query tokens.
     std::vector<double> queryMap(int a, int h, int q) const;
+    /// The latent step of every patch after application `a` (grid*grid values).
+    std::vector<double> latentStepMap(int a) const;
     /// Rollout J = R_A..R_1 up to application `upTo` (inclusive), heads fused by mean; the
     /// query row over the patches (q = -1: the mean row).
     std::vector<double> rolloutMap(int upTo, int q, double discardRatio = 0.0) const;
+};
+
+/// How many applications the app runs (one choice for every view): 0 as trained; beyond the
+/// trained depth the levels follow `policy` ("repeat-last", "cycle", "extend").
+struct DepthChoice {
+    int applications = 0;
+    std::string policy = "repeat-last";
+    bool operator==(const DepthChoice& o) const {
+        return applications == o.applications && policy == o.policy;
+    }
 };
 
 /// Facts about a model for labels and the inspector.
@@ -52,6 +65,8 @@ struct ModelFacts {
     std::string headsSource;         ///< "file metadata", "given", ...
     std::vector<double> mean, std;   ///< the input normalisation in use
     std::string normalizationSource; ///< "file metadata", "timm default (...)", "given", ...
+    bool recurrent = false;          ///< RingFormer or UiT: runs any number of applications
+    bool extendable = false;         ///< a static-encoding UiT: takes the 'extend' policy
 };
 
 /// Statistics of one stored tensor.
@@ -116,8 +131,11 @@ public:
     ~ModelSession();
 
     const ModelFacts& facts() const;
-    /// Forward pass of one image (any size, gray or colour), traced.
-    ImageAnalysis analyse(const cv::Mat& image) const;
+    /// What this model runs for `choice`: a ViT or OWF at most its layers; 'extend' only
+    /// for a static-encoding UiT (others repeat the last level); as trained for 0.
+    DepthChoice resolve(const DepthChoice& choice) const;
+    /// Forward pass of one image (any size, gray or colour), traced, at resolve(depth).
+    ImageAnalysis analyse(const cv::Mat& image, const DepthChoice& depth = {}) const;
     /// Every stored tensor, in state-dict order, with statistics (computed once, while the
     /// model is built on its worker thread).
     std::vector<ParameterStat> parameterStats() const;

@@ -56,9 +56,36 @@ bool Workspace::isLoading(int slot) const {
 
 int Workspace::maxApplications() const {
     int n = 0;
-    for (const Slot& s : slots_)
-        if (s.session) n = std::max(n, s.session->facts().applications);
+    for (int s : loadedSlots())
+        n = std::max(n, applicationsOf(s));
     return n;
+}
+
+int Workspace::applicationsOf(int slot) const {
+    const auto& session = slots_[size_t(slot)].session;
+    if (!session) return 0;
+    const DepthChoice run = session->resolve(depth_);
+    return run.applications > 0 ? run.applications : session->facts().applications;
+}
+
+QString Workspace::depthNote(int slot, int application) const {
+    const auto& session = slots_[size_t(slot)].session;
+    if (!session || !session->facts().recurrent || application < session->facts().applications)
+        return {};
+    return tr("beyond trained %1, %2")
+        .arg(session->facts().applications)
+        .arg(QString::fromStdString(session->resolve(depth_).policy));
+}
+
+void Workspace::setDepth(const DepthChoice& depth) {
+    if (depth == depth_) return;
+    depth_ = depth;
+    // Analyses at the old depth are dropped, and late ones with them.
+    for (Slot& s : slots_)
+        if (s.session) ++s.generation;
+    cache_.clear();
+    if (application_ >= maxApplications()) setApplication(std::max(0, maxApplications() - 1));
+    Q_EMIT depthChanged();
 }
 
 void Workspace::startLoad(int slot, const QString& path, std::function<LoadOutcome()> work) {
@@ -238,14 +265,15 @@ const ImageAnalysis* Workspace::analysis(int slot, int image) {
     if (!model(slot) || image < 0 || image >= imageCount()) return nullptr;
     const quint64 k = AnalysisCache::key(slot, image);
     if (const ImageAnalysis* cached = cache_.find(slot, image)) return cached;
-    if (!pending_.contains(k)) compute(slot, image);
+    if (pending_.value(k, -1) != slots_[size_t(slot)].generation) compute(slot, image);
     return nullptr;
 }
 
 void Workspace::compute(int slot, int image) {
     const quint64 k = AnalysisCache::key(slot, image);
-    pending_.insert(k, true);
     const int generation = slots_[size_t(slot)].generation, images = imageGeneration_;
+    pending_.insert(k, generation);
+    const DepthChoice depth = depth_;
     std::shared_ptr<const ModelSession> session = slots_[size_t(slot)].session;
     std::shared_ptr<const cv::Mat> pixels = images_[size_t(image)].pixels;
     std::shared_ptr<std::atomic<int>> wanted = wantedImage_;
@@ -263,7 +291,8 @@ void Workspace::compute(int slot, int image) {
             [this, watcher, slot, image, k, generation, images, name] {
                 watcher->deleteLater();
                 if (images != imageGeneration_) return; // the images were cleared meanwhile
-                pending_.remove(k);
+                // A request of an older model or depth leaves a newer one's pending mark.
+                if (pending_.value(k, -1) == generation) pending_.remove(k);
                 if (slots_[size_t(slot)].generation != generation || image >= imageCount()) return;
                 const Outcome r = watcher->result();
                 if (r.superseded) {
@@ -276,10 +305,11 @@ void Workspace::compute(int slot, int image) {
                     Q_EMIT problem(name + ": " + r.error);
                 }
             });
-    watcher->setFuture(QtConcurrent::run([session, pixels, wanted, image, forScreen]() -> Outcome {
+    watcher->setFuture(QtConcurrent::run([session, pixels, wanted, image, forScreen,
+                                          depth]() -> Outcome {
         if (forScreen && wanted->load() != image) return {nullptr, {}, true};
         try {
-            return {std::make_shared<ImageAnalysis>(session->analyse(*pixels)), {}, false};
+            return {std::make_shared<ImageAnalysis>(session->analyse(*pixels, depth)), {}, false};
         } catch (const std::exception& e) {
             return {nullptr, QString::fromStdString(e.what()), false};
         }

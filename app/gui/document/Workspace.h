@@ -15,7 +15,6 @@
 
 #include <atomic>
 #include <functional>
-#include <optional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -61,8 +60,20 @@ public:
     /// that must keep them alive.
     std::vector<std::shared_ptr<const ModelSession>>
     loadedModels(QStringList* labels = nullptr) const;
-    /// Largest number of applications among the loaded models.
+    /// Largest number of applications among the loaded models (at the chosen depth).
     int maxApplications() const;
+
+    // Depth
+    /// The applications every per-image analysis and every study runs, and the policy beyond
+    /// the trained depth: one choice for the whole window.
+    const DepthChoice& depth() const { return depth_; }
+    /// Changes the depth: cached analyses are dropped and computed again on demand.
+    void setDepth(const DepthChoice& depth);
+    /// What the model in `slot` runs at the chosen depth (0: none loaded).
+    int applicationsOf(int slot) const;
+    /// "beyond the trained 6, cycle" when application `application` (0-based) of `slot` lies
+    /// past the trained depth, else "".
+    QString depthNote(int slot, int application) const;
 
     // Images
     /// Reads images on the calling thread (unreadable ones are reported through problem());
@@ -111,6 +122,7 @@ Q_SIGNALS:
     void headChanged(int head);
     void queryChanged(int token);
     void rolloutChanged(bool on);
+    void depthChanged();
     void analysisReady(int slot, int image);
     void problem(const QString& message);
 
@@ -144,13 +156,14 @@ private:
     std::vector<Slot> slots_;
     std::vector<WorkspaceImage> images_;
     AnalysisCache cache_;
-    QHash<quint64, bool> pending_;
+    QHash<quint64, int> pending_; ///< analyses running, with the slot generation asked for
     int imageGeneration_ = 0; ///< bumps in clearImages(), so late images and analyses are dropped
     /// The image on screen, as the analysis workers see it: a request for another image that
     /// has not started yet is dropped (latest request wins).
     std::shared_ptr<std::atomic<int>> wantedImage_ = std::make_shared<std::atomic<int>>(-1);
     int currentImage_ = -1, application_ = 0, head_ = kHeadMean, query_ = 0;
     bool rollout_ = false;
+    DepthChoice depth_;
 };
 
 } // namespace ringscope::gui

@@ -22,6 +22,8 @@ std::vector<analysis::StudyModel> studyModels(const Workspace& ws, Sessions& kee
             *m.model, m.metadata.inputSpec(), Workspace::slotName(filled[int(i)]).toStdString(),
             labels[int(i)].toStdString(), keep[i]->facts().path));
         out.back().input = m.metadata.inputJson();
+        const DepthChoice depth = keep[i]->resolve(ws.depth());
+        out.back().setDepth(depth.applications, parseDepthPolicy(depth.policy));
     }
     return out;
 }

@@ -25,6 +25,7 @@ struct DataSettings;
 struct MadStudy;
 struct CkaStudy;
 struct LevelsStudy;
+struct DepthStudy;
 } // namespace ringscope::analysis
 
 namespace ringscope::gui {
@@ -44,7 +45,8 @@ void takeUnlessCancelled(std::shared_ptr<const Record>& shown,
 }
 
 /// The loaded models of `workspace` as the models of a study: the slot letter as the role,
-/// "A: RingFormer" as the label. `keep` receives the sessions the study points into.
+/// "A: RingFormer" as the label, run at the workspace's depth. `keep` receives the sessions
+/// the study points into.
 std::vector<analysis::StudyModel> studyModels(const Workspace& workspace, Sessions& keep);
 
 /// Class probabilities of each model for each image (the workspace holds decoded images).

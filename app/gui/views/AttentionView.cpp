@@ -10,6 +10,7 @@
 #include "views/AttentionView.h"
 
 #include "document/Workspace.h"
+#include "views/ApplicationSlider.h"
 
 #include "AttentionOverlay.h"
 
@@ -57,6 +58,7 @@ AttentionView::AttentionView(Workspace& workspace, QWidget* parent)
     });
     connect(&ws_, &Workspace::currentImageChanged, this, &AttentionView::refresh);
     connect(&ws_, &Workspace::applicationChanged, this, &AttentionView::refresh);
+    connect(&ws_, &Workspace::depthChanged, this, &AttentionView::refresh);
     connect(&ws_, &Workspace::headChanged, this, &AttentionView::refresh);
     connect(&ws_, &Workspace::queryChanged, this, &AttentionView::refresh);
     connect(&ws_, &Workspace::analysisReady, this, &AttentionView::refresh);
@@ -74,12 +76,7 @@ QWidget* AttentionView::buildControls() {
     playButton_->setIcon(style()->standardIcon(QStyle::SP_MediaPlay));
     playButton_->setToolTip(tr("Play / pause the applications (Space)"));
     connect(playButton_, &QToolButton::clicked, this, &AttentionView::togglePlay);
-    slider_ = new QSlider(Qt::Horizontal, bar);
-    slider_->setMinimum(0);
-    slider_->setToolTip(tr("Application: layer or iteration (Left / Right)"));
-    connect(slider_, &QSlider::valueChanged, &ws_, &Workspace::setApplication);
-    applicationLabel_ = new QLabel(bar);
-    applicationLabel_->setMinimumWidth(110);
+    slider_ = new ApplicationSlider(ws_, bar);
     headBox_ = new QComboBox(bar);
     headBox_->setToolTip(tr("Heads: fused, one head, or all heads as a grid"));
     connect(headBox_, &QComboBox::activated, this,
@@ -119,12 +116,15 @@ QWidget* AttentionView::buildControls() {
     alphaSlider_->setValue(settings.value("attention/alpha", 60).toInt());
     colormapBox_->setCurrentText(settings.value("attention/colormap", "viridis").toString());
     sharedScaleBox_->setChecked(settings.value("attention/sharedScale", true).toBool());
-    for (QWidget* w : std::initializer_list<QWidget*>{playButton_, slider_, applicationLabel_,
-                                                      headBox_, clsButton_, queryLabel_,
-                                                      rolloutBox_, new QLabel(tr("Alpha"), bar),
-                                                      alphaSlider_, colormapBox_, sharedScaleBox_})
+    for (QWidget* w : std::initializer_list<QWidget*>{
+             playButton_, slider_, headBox_, clsButton_, queryLabel_, rolloutBox_,
+             new QLabel(tr("Alpha"), bar), alphaSlider_, colormapBox_, sharedScaleBox_})
         row->addWidget(w, w == slider_ ? 1 : 0);
     return bar;
+}
+
+QSlider& AttentionView::applicationSlider() {
+    return slider_->slider();
 }
 
 void AttentionView::updateHeadChoices() {
@@ -160,16 +160,6 @@ void AttentionView::refresh() {
 }
 
 void AttentionView::syncControls() {
-    const QSignalBlocker block(slider_);
-    slider_->setMaximum(std::max(0, ws_.maxApplications() - 1));
-    slider_->setValue(ws_.application());
-    const int a = ws_.application() + 1;
-    QStringList names;
-    for (int s : ws_.loadedSlots())
-        names << QString::fromStdString(ws_.model(s)->facts().applicationName);
-    names.removeDuplicates();
-    applicationLabel_->setText(
-        QString("%1 %2 / %3").arg(names.join(" / ")).arg(a).arg(ws_.maxApplications()));
     headBox_->setCurrentIndex(std::max(0, headBox_->findData(ws_.head())));
     queryLabel_->setText(ws_.query() == 0 ? tr("query: CLS")
                                           : tr("query: patch %1").arg(ws_.query()));
@@ -197,8 +187,11 @@ void AttentionView::rebuild() {
         const int q = std::min(r->token(ws_.query()), r->tokens - 1);
         const int highlight =
             ws_.query() > 0 ? std::min(ws_.query() - 1, r->grid * r->grid - 1) : -1;
-        const QString app =
-            QString("%1 %2").arg(QString::fromStdString(f.applicationName)).arg(a + 1);
+        const QString beyond = ws_.depthNote(s, a);
+        const QString app = QString("%1 %2%3")
+                                .arg(QString::fromStdString(f.applicationName))
+                                .arg(a + 1)
+                                .arg(beyond.isEmpty() ? QString() : " (" + beyond + ")");
         if (ws_.rollout()) {
             panels.push_back(
                 {picture, r->rolloutMap(a, q), r->grid, who + ", rollout to " + app, highlight});
@@ -265,12 +258,14 @@ void AttentionView::writeNumbers(AnalysisOutput& out) {
                   torch::tensor(shown, torch::kFloat64).reshape({r->grid, r->grid}),
                   {{"row", false}, {"col", false}}, "the map shown for " + m.label);
     }
-    out.results()["attention"] = {{"image", ws_.image(image).path.toStdString()},
-                                  {"application", ws_.application() + 1},
-                                  {"head", ws_.head()},
-                                  {"query", ws_.query()},
-                                  {"fusion", analysis::fusionName(fusion)},
-                                  {"rollout", ws_.rollout()}};
+    out.results()["attention"] = {
+        {"image", ws_.image(image).path.toStdString()},
+        {"application", ws_.application() + 1},
+        {"head", ws_.head()},
+        {"query", ws_.query()},
+        {"fusion", analysis::fusionName(fusion)},
+        {"rollout", ws_.rollout()},
+        {"depth", {{"applications", ws_.depth().applications}, {"extend", ws_.depth().policy}}}};
 }
 
 } // namespace ringscope::gui

@@ -22,6 +22,7 @@ class AttentionOverlay;
 
 namespace ringscope::gui {
 
+class ApplicationSlider;
 class Workspace;
 
 class AttentionView : public QWidget, public ExportableView {
@@ -34,7 +35,8 @@ public:
     void writeNumbers(AnalysisOutput& out) override;
 
     plots::AttentionOverlay& overlay() { return *overlay_; }
-    QSlider& applicationSlider() { return *slider_; }
+    QSlider& applicationSlider();
+    ApplicationSlider& applicationControl() { return *slider_; }
     bool playing() const { return timer_.isActive(); }
 
 public Q_SLOTS:
@@ -51,8 +53,7 @@ private:
 
     Workspace& ws_;
     plots::AttentionOverlay* overlay_;
-    QSlider* slider_;
-    QLabel* applicationLabel_;
+    ApplicationSlider* slider_;
     QToolButton* playButton_;
     QComboBox* headBox_;
     QPushButton* clsButton_;

@@ -23,11 +23,13 @@ QString writeBundle(const Workspace& ws, const std::vector<ExportableView*>& vie
         for (int i = 0; i < ws.imageCount(); ++i)
             images.push_back(ws.image(i).path.toStdString());
         out.manifest()["images"] = images;
-        out.manifest()["settings"] = {{"current_image", ws.currentImage()},
-                                      {"application", ws.application() + 1},
-                                      {"head", ws.head()},
-                                      {"query", ws.query()},
-                                      {"rollout", ws.rollout()}};
+        out.manifest()["settings"] = {
+            {"current_image", ws.currentImage()},
+            {"application", ws.application() + 1},
+            {"head", ws.head()},
+            {"query", ws.query()},
+            {"rollout", ws.rollout()},
+            {"depth", {{"applications", ws.depth().applications}, {"extend", ws.depth().policy}}}};
         plots::ExportOptions o;
         for (ExportableView* view : views) {
             for (const auto& [stem, figure] : view->figures())

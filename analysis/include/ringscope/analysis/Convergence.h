@@ -34,6 +34,11 @@ struct ConvergenceMeasures {
     void append(const ConvergenceMeasures& more);
 };
 
+/// ||h_t - h_(t-1)|| / ||h_t|| per token after every application: [K, B, N] float64 from the
+/// embedded input h_0 [B, N, d] and the streams h_1..h_K.
+torch::Tensor tokenLatentSteps(const torch::Tensor& embedded,
+                               const std::vector<torch::Tensor>& hidden);
+
 /// The measures of one batch from its residual streams h_0..h_K ([B, N, d] each) and the
 /// class-lens logits after each application ([B, classes] each).
 ConvergenceMeasures convergenceOf(const torch::Tensor& embedded,

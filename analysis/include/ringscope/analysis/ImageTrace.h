@@ -17,6 +17,7 @@ struct ImageTrace {
     torch::Tensor probabilities; ///< [classes] float64, softmax of the logits
     torch::Tensor attention;     ///< [A, H, N, N] float32 softmax maps (token 0: CLS)
     torch::Tensor lens;          ///< [A, classes] float64 class-lens probabilities
+    torch::Tensor latentStep;    ///< [A, N] float64 ||h_t - h_(t-1)|| / ||h_t|| per token
 };
 
 /// Runs `image` (any size, gray or colour; preprocessed for `spec`) through `model`, traced.
