@@ -1,7 +1,5 @@
 #include "BarPlot.h"
 
-#include <QToolTip>
-
 #include <algorithm>
 #include <cmath>
 
@@ -80,15 +78,6 @@ QString BarPlot::hoverText(const QPoint& pos) const {
                 .arg(values_[s][i], 0, 'g', 6);
     }
     return {};
-}
-
-void BarPlot::mouseMoveEvent(QMouseEvent* event) {
-    QCustomPlot::mouseMoveEvent(event);
-    const QString text = hoverText(event->pos());
-    if (text.isEmpty())
-        QToolTip::hideText();
-    else
-        QToolTip::showText(event->globalPosition().toPoint(), text, this);
 }
 
 } // namespace ringscope::plots

@@ -22,10 +22,7 @@ public:
     void clearStacks();
     int stackCount() const { return int(stacks_.size()); }
     /// The text shown on hover at a widget position ("" away from the bars).
-    QString hoverText(const QPoint& pos) const;
-
-protected:
-    void mouseMoveEvent(QMouseEvent* event) override;
+    QString hoverText(const QPoint& pos) const override;
 
 private:
     void fit();

@@ -1,7 +1,5 @@
 #include "DepthScatterPlot.h"
 
-#include <QToolTip>
-
 #include <cmath>
 #include <limits>
 
@@ -98,15 +96,6 @@ QString DepthScatterPlot::hoverText(const QPoint& pos) const {
         .arg(hit->application + 1)
         .arg(hit->head + 1)
         .arg(hit->value, 0, 'g', 8);
-}
-
-void DepthScatterPlot::mouseMoveEvent(QMouseEvent* event) {
-    PlotBase::mouseMoveEvent(event);
-    const QString text = hoverText(event->pos());
-    if (text.isEmpty())
-        QToolTip::hideText();
-    else
-        QToolTip::showText(event->globalPosition().toPoint(), text, this);
 }
 
 } // namespace ringscope::plots

@@ -24,10 +24,7 @@ public:
     static QColor defaultColor(int index);
 
     /// The hover text for a widget position: the nearest point within 8 pixels, or "".
-    QString hoverText(const QPoint& pos) const;
-
-protected:
-    void mouseMoveEvent(QMouseEvent* event) override;
+    QString hoverText(const QPoint& pos) const override;
 
 private:
     struct Point {

@@ -1,7 +1,5 @@
 #include "HeatmapPlot.h"
 
-#include <QToolTip>
-
 #include <algorithm>
 #include <cmath>
 
@@ -117,14 +115,9 @@ QString HeatmapPlot::hoverText(const QPoint& pos) const {
 }
 
 void HeatmapPlot::mouseMoveEvent(QMouseEvent* event) {
-    PlotBase::mouseMoveEvent(event);
+    PlotBase::mouseMoveEvent(event); // the tool tip
     int r = 0, c = 0;
-    if (cellAt(event->pos(), r, c)) {
-        QToolTip::showText(event->globalPosition().toPoint(), hoverText(event->pos()), this);
-        Q_EMIT cellHovered(r, c, value(r, c));
-    } else {
-        QToolTip::hideText();
-    }
+    if (cellAt(event->pos(), r, c)) Q_EMIT cellHovered(r, c, value(r, c));
 }
 
 } // namespace ringscope::plots

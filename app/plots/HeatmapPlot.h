@@ -30,7 +30,7 @@ public:
     int cols() const { return cols_; }
     double value(int row, int col) const { return values_[size_t(row * cols_ + col)]; }
     /// The text shown on hover at a widget position ("" outside the cells).
-    QString hoverText(const QPoint& pos) const;
+    QString hoverText(const QPoint& pos) const override;
 
 Q_SIGNALS:
     void cellHovered(int row, int col, double value);

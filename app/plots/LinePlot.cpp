@@ -1,7 +1,5 @@
 #include "LinePlot.h"
 
-#include <QToolTip>
-
 #include <cmath>
 
 namespace ringscope::plots {
@@ -165,15 +163,6 @@ QString LinePlot::hoverText(const QPoint& pos) const {
         }
     }
     return text;
-}
-
-void LinePlot::mouseMoveEvent(QMouseEvent* event) {
-    PlotBase::mouseMoveEvent(event);
-    const QString text = hoverText(event->pos());
-    if (text.isEmpty())
-        QToolTip::hideText();
-    else
-        QToolTip::showText(event->globalPosition().toPoint(), text, this);
 }
 
 } // namespace ringscope::plots

@@ -39,10 +39,7 @@ public:
     /// Fits the axes to the data.
     void fit();
 
-    QString hoverText(const QPoint& pos) const;
-
-protected:
-    void mouseMoveEvent(QMouseEvent* event) override;
+    QString hoverText(const QPoint& pos) const override;
 
 private:
     std::vector<QCPGraph*> lines_;

@@ -1,5 +1,7 @@
 #include "PlotBase.h"
 
+#include <QToolTip>
+
 namespace ringscope::plots {
 
 PlotBase::PlotBase(QWidget* parent) : QCustomPlot(parent) {
@@ -31,6 +33,19 @@ void PlotBase::drawFigure(QCPPainter& painter, const QSize& size) {
 
 void PlotBase::scheduleReplot() {
     replotTimer_.start();
+}
+
+QString PlotBase::hoverText(const QPoint&) const {
+    return {};
+}
+
+void PlotBase::mouseMoveEvent(QMouseEvent* event) {
+    QCustomPlot::mouseMoveEvent(event);
+    const QString text = hoverText(event->pos());
+    if (text.isEmpty())
+        QToolTip::hideText();
+    else
+        QToolTip::showText(event->globalPosition().toPoint(), text, this);
 }
 
 } // namespace ringscope::plots

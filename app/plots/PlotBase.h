@@ -22,8 +22,12 @@ public:
     void drawFigure(QCPPainter& painter, const QSize& size) override;
     /// Asks for a replot; several requests within one event-loop turn draw once.
     void scheduleReplot();
+    /// The text shown on hover at a widget position ("" for none).
+    virtual QString hoverText(const QPoint& pos) const;
 
 protected:
+    /// Shows hoverText() as a tool tip.
+    void mouseMoveEvent(QMouseEvent* event) override;
     QCPTextElement* title_;
 
 private:

@@ -44,10 +44,15 @@ Workspace::loadedModels(QStringList* labels) const {
     if (labels) labels->clear();
     for (int s : loadedSlots()) {
         out.push_back(model(s));
-        if (labels)
-            *labels << slotName(s) + ": " + QString::fromStdString(out.back()->facts().family);
+        if (labels) *labels << slotLabel(s);
     }
     return out;
+}
+
+QString Workspace::slotLabel(int slot) const {
+    const auto& session = slots_[size_t(slot)].session;
+    return session ? slotName(slot) + ": " + QString::fromStdString(session->facts().family)
+                   : slotName(slot);
 }
 
 bool Workspace::isLoading(int slot) const {
@@ -267,6 +272,15 @@ const ImageAnalysis* Workspace::analysis(int slot, int image) {
     if (const ImageAnalysis* cached = cache_.find(slot, image)) return cached;
     if (pending_.value(k, -1) != slots_[size_t(slot)].generation) compute(slot, image);
     return nullptr;
+}
+
+const ImageAnalysis* Workspace::currentAnalysis(int slot) {
+    return analysis(slot, currentImage_);
+}
+
+QImage Workspace::currentPreview() const {
+    return currentImage_ >= 0 && currentImage_ < imageCount() ? image(currentImage_).preview
+                                                              : QImage();
 }
 
 void Workspace::compute(int slot, int image) {

@@ -41,6 +41,8 @@ public:
     ~Workspace() override;
 
     static QString slotName(int slot) { return QString(QChar('A' + slot)); }
+    /// "A: RingFormer": the slot and its model's family ("A" when empty).
+    QString slotLabel(int slot) const;
 
     // Models
     std::shared_ptr<const ModelSession> model(int slot) const;
@@ -104,6 +106,10 @@ public:
     /// the user moves to another image is dropped (latest request wins); it is made again when
     /// the image comes back. Requests for other images always run.
     const ImageAnalysis* analysis(int slot, int image);
+    /// analysis() of the image on screen (null while computing or without an image).
+    const ImageAnalysis* currentAnalysis(int slot);
+    /// The image on screen as loaded (null image: none).
+    QImage currentPreview() const;
     /// The cache of analyses (bounded in bytes; see AnalysisCache).
     AnalysisCache& analysisCache() { return cache_; }
 

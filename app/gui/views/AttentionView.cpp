@@ -175,14 +175,13 @@ void AttentionView::rebuild() {
     int columns = 0;
     for (int s : ws_.loadedSlots()) {
         const ModelFacts& f = ws_.model(s)->facts();
-        const QString who =
-            QString("%1: %2").arg(Workspace::slotName(s), QString::fromStdString(f.family));
-        const ImageAnalysis* r = image >= 0 ? ws_.analysis(s, image) : nullptr;
-        const QImage picture = image >= 0 ? ws_.image(image).preview : QImage();
+        const QString who = ws_.slotLabel(s);
+        const ImageAnalysis* r = ws_.currentAnalysis(s);
         if (!r) {
-            panels.push_back({picture, {}, 0, who + tr(" (computing...)"), -1});
+            panels.push_back({ws_.currentPreview(), {}, 0, who + tr(" (computing...)"), -1});
             continue;
         }
+        const QImage picture = ws_.currentPreview();
         const int a = std::min(ws_.application(), r->applications - 1);
         const int q = std::min(r->token(ws_.query()), r->tokens - 1);
         const int highlight =
@@ -242,8 +241,7 @@ void AttentionView::writeNumbers(AnalysisOutput& out) {
         const LoadedModel& loaded = session.loaded();
         const analysis::StudyModel m = analysis::StudyModel::of(
             *loaded.model, loaded.metadata.inputSpec(), Workspace::slotName(s).toStdString(),
-            (Workspace::slotName(s) + ": ").toStdString() + session.facts().family,
-            session.facts().path);
+            ws_.slotLabel(s).toStdString(), session.facts().path);
         const torch::Tensor att =
             torch::tensor(r->attention).reshape({r->applications, r->heads, r->tokens, r->tokens});
         const int a = std::min(ws_.application(), r->applications - 1),

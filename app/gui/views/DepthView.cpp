@@ -228,14 +228,13 @@ void DepthView::showTokens() {
     const int image = ws_.currentImage();
     std::vector<plots::AttentionOverlay::Panel> panels;
     for (int s : ws_.loadedSlots()) {
-        const QString who =
-            Workspace::slotName(s) + ": " + QString::fromStdString(ws_.model(s)->facts().family);
-        const ImageAnalysis* r = image >= 0 ? ws_.analysis(s, image) : nullptr;
-        const QImage picture = image >= 0 ? ws_.image(image).preview : QImage();
+        const QString who = ws_.slotLabel(s);
+        const ImageAnalysis* r = ws_.currentAnalysis(s);
         if (!r) {
-            panels.push_back({picture, {}, 0, who + tr(" (computing...)"), -1});
+            panels.push_back({ws_.currentPreview(), {}, 0, who + tr(" (computing...)"), -1});
             continue;
         }
+        const QImage picture = ws_.currentPreview();
         const int a = std::min(ws_.application(), r->applications - 1);
         const QString beyond = ws_.depthNote(s, a);
         panels.push_back(
