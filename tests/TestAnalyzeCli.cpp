@@ -243,6 +243,13 @@ private Q_SLOTS:
                     dir_ + "/depth-vit"});
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.find("at most 3") != std::string::npos, r.err.c_str());
+        // Beside a RingFormer run for 5 iterations, the ViT runs its 3 layers.
+        r = runCli({"analyze", "cka", fixture("ringformer_tiny.bin"), fixture("vit_tiny.bin"),
+                    "--heads", "4", "--data", "npy:" + fixture("cka/cka_shared.input.npy"),
+                    "--iterations", "5", "--batch", "8", "--out", dir_ + "/depth-cka"});
+        QVERIFY2(r.exitCode == 0, r.err.c_str());
+        QVERIFY2(r.err.find("runs 3 applications") != std::string::npos, r.err.c_str());
+        QCOMPARE(loadNpy(dir_ + "/depth-cka/cka.npy").sizes().vec(), (std::vector<int64_t>{5, 3}));
     }
 
     /// analyze depth: the sweep of both models, the policies beyond T, the exits with a

@@ -294,8 +294,8 @@ private Q_SLOTS:
         QVERIFY2(r.exitCode == 0, r.err.c_str());
         const auto arrays = [](const std::string& file) {
             std::set<std::string> names;
-            for (const auto& [name, info] :
-                 nlohmann::json::parse(ringscope::test::readBytes(file))["arrays"].items())
+            const nlohmann::json results = nlohmann::json::parse(ringscope::test::readBytes(file));
+            for (const auto& [name, info] : results["arrays"].items())
                 if (name.rfind("latent_step_tokens", 0) != 0) names.insert(name);
             return names;
         };

@@ -40,7 +40,16 @@ std::vector<analysis::StudyModel> subjects(const CliArgs& args, std::vector<Mode
                                                i == 0 ? "A" : "B", keep[i].label, keep[i].path));
         out.back().input = keep[i].loaded.metadata.inputJson();
         if (!depthOptions) continue;
-        const ForwardOptions depth = depthFromArgs(args);
+        ForwardOptions depth = depthFromArgs(args);
+        // Beside another model, a ViT or OWF runs its layers when K is more (as in the app);
+        // alone, it refuses K > L.
+        const ModelConfig& c = keep[i].loaded.model->config();
+        if (args.positional().size() == 2 && !isRecurrent(c.family) &&
+            depth.applications > c.depth) {
+            std::cerr << "note: " << keep[i].label << " has " << c.depth << " layers: it runs "
+                      << c.depth << " applications\n";
+            depth.applications = c.depth;
+        }
         out.back().setDepth(depth.applications, depth.extend);
     }
     return out;
