@@ -304,6 +304,46 @@ private Q_SLOTS:
                  r.err.c_str());
     }
 
+    /// analyze attribution and faithfulness: the arrays the issue names, with their shapes.
+    void attributionAndFaithfulness() {
+        const std::string data = "npy:" + fixture("cka/cka_shared.input.npy");
+        std::string out = dir_ + "/attribution";
+        auto r = runCli({"analyze", "attribution", fixture("ringformer_tiny.bin"),
+                         fixture("vit_tiny.bin"), "--heads", "4", "--data", data, "--method", "gae",
+                         "--class", "2", "--batch", "6", "--out", out});
+        QVERIFY2(r.exitCode == 0, r.err.c_str());
+        checkBundle(out, "attribution");
+        const torch::Tensor map = loadNpy(out + "/attribution.npy");
+        QCOMPARE(map.scalar_type(), torch::kFloat32);
+        QCOMPARE(map.sizes().vec(), (std::vector<int64_t>{16, 16}));
+        QCOMPARE(loadNpy(out + "/attribution_per_application.npy").sizes().vec(),
+                 (std::vector<int64_t>{3, 16, 16}));
+        QVERIFY(loadNpy(out + "/attribution_target_b.npy").eq(2).all().item<bool>());
+        QCOMPARE(readJson(out + "/manifest.json")["analyses"]["attribution"]["method"]
+                     .get<std::string>(),
+                 std::string("gae"));
+        for (const char* f :
+             {"attribution.png", "attribution_b.svg", "attribution_per_application.pdf"})
+            QVERIFY2(std::filesystem::exists(out + "/" + f), f);
+
+        out = dir_ + "/faithfulness";
+        r = runCli({"analyze", "faithfulness", fixture("vit_tiny.bin"), "--heads", "4", "--data",
+                    data, "--steps", "4", "--limit", "6", "--out", out});
+        QVERIFY2(r.exitCode == 0, r.err.c_str());
+        checkBundle(out, "faithfulness");
+        QCOMPARE(loadNpy(out + "/deletion.npy").sizes().vec(), (std::vector<int64_t>{3, 5, 6}));
+        QCOMPARE(loadNpy(out + "/insertion_auc.npy").sizes().vec(), (std::vector<int64_t>{3, 6}));
+        const nlohmann::json methods =
+            readJson(out + "/faithfulness.json")["faithfulness"]["per_model"][0]["methods"];
+        QVERIFY(methods["gae"]["deletion_auc"].is_number());
+        QVERIFY(std::filesystem::exists(out + "/insertion.png"));
+
+        r = runCli({"analyze", "attribution", fixture("vit_tiny.bin"), "--heads", "4", "--data",
+                    data, "--class", "10", "--out", dir_ + "/attribution-bad"});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.find("has 10 classes") != std::string::npos, r.err.c_str());
+    }
+
     void badData() {
         // An empty folder, a folder with an unreadable image, a truncated IDX, the wrong input
         // shape.

@@ -197,4 +197,58 @@ std::shared_ptr<DepthStudy> studyDepth(std::vector<StudyModel> models, const Dat
     return s;
 }
 
+nlohmann::json AttributionStudy::settings() const {
+    nlohmann::json j = StudyRecord::settings();
+    j["method"] = attributionMethodName(method);
+    j["class"] = targetClass;
+    return j;
+}
+
+nlohmann::json FaithfulnessStudy::settings() const {
+    nlohmann::json j = StudyRecord::settings();
+    nlohmann::json methods = nlohmann::json::array();
+    for (AttributionMethod m : options.methods)
+        methods.push_back(attributionMethodName(m));
+    j["methods"] = methods;
+    j["steps"] = options.steps;
+    j["replacement"] = "the image's mean colour";
+    return j;
+}
+
+std::shared_ptr<AttributionStudy> studyAttribution(std::vector<StudyModel> models,
+                                                   const DataSettings& data,
+                                                   AttributionMethod method, int64_t targetClass,
+                                                   const RunControl& control) {
+    if (models.size() > 2) throw RingScopeError("attribution: at most two models");
+    const OpenedData opened(data);
+    auto s = begin<AttributionStudy>("attribution", std::move(models), data, opened);
+    s->method = method;
+    s->targetClass = targetClass;
+    eachModel(*s, control, [&](const StudyModel& m, const RunControl& part) {
+        AttributionRun r =
+            attributionOverData(m.modelInput(), opened.stream, method, targetClass, part);
+        takeReport(*s, r);
+        s->runs.push_back(std::move(r));
+    });
+    end(*s);
+    return s;
+}
+
+std::shared_ptr<FaithfulnessStudy> studyFaithfulness(std::vector<StudyModel> models,
+                                                     const DataSettings& data,
+                                                     const FaithfulnessOptions& options,
+                                                     const RunControl& control) {
+    if (models.size() > 2) throw RingScopeError("faithfulness: at most two models");
+    const OpenedData opened(data);
+    auto s = begin<FaithfulnessStudy>("faithfulness", std::move(models), data, opened);
+    s->options = options;
+    eachModel(*s, control, [&](const StudyModel& m, const RunControl& part) {
+        FaithfulnessRun r = faithfulnessOverData(m.modelInput(), opened.stream, options, part);
+        takeReport(*s, r);
+        s->runs.push_back(std::move(r));
+    });
+    end(*s);
+    return s;
+}
+
 } // namespace ringscope::analysis

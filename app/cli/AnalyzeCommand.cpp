@@ -70,7 +70,8 @@ plots::ExportOptions exportOptions(const CliArgs& args) {
 
 int analyzeCommand(const Args& raw, std::ostream& out) {
     if (raw.empty())
-        throw UsageError{"analyze needs a subject: attention, mad, cka, levels, lens or depth"};
+        throw UsageError{"analyze needs a subject: attention, mad, cka, levels, lens, depth, "
+                         "attribution or faithfulness"};
     const std::string what = raw[0];
     const Args rest(raw.begin() + 1, raw.end());
     ensureGuiApplication();
@@ -80,7 +81,10 @@ int analyzeCommand(const Args& raw, std::ostream& out) {
     if (what == "levels") return analyzeLevels(rest, out);
     if (what == "lens") return analyzeLens(rest, out);
     if (what == "depth") return analyzeDepth(rest, out);
-    throw UsageError{"unknown analysis '" + what + "' (attention, mad, cka, levels, lens, depth)"};
+    if (what == "attribution") return analyzeAttribution(rest, out);
+    if (what == "faithfulness") return analyzeFaithfulness(rest, out);
+    throw UsageError{"unknown analysis '" + what +
+                     "' (attention, mad, cka, levels, lens, depth, attribution, faithfulness)"};
 }
 
 } // namespace ringscope::cli

@@ -191,4 +191,50 @@ int analyzeDepth(const std::vector<std::string>& raw, std::ostream& out) {
     return finishStudy(*study, args, out);
 }
 
+int analyzeAttribution(const std::vector<std::string>& raw, std::ostream& out) {
+    CliArgs args(raw, with(kDataOptions, {"method", "class"}), {});
+    analysis::AttributionMethod method = analysis::AttributionMethod::Gae;
+    try {
+        method = analysis::parseAttributionMethod(args.value("method").value_or("gae"));
+    } catch (const std::invalid_argument& e) {
+        throw UsageError{e.what()};
+    }
+    const int64_t target = args.integerOr("class", -1);
+    if (args.value("class") && target < 0) throw UsageError{"--class must be a class index >= 0"};
+    std::vector<ModelArg> keep;
+    auto models = subjects(args, keep);
+    for (const analysis::StudyModel& m : models)
+        if (target >= m.model->config().classes)
+            throw UsageError{"--class " + std::to_string(target) + ": " + m.label + " has " +
+                             std::to_string(m.model->config().classes) + " classes"};
+    refuseBadOutput(args);
+    const auto study = analysis::studyAttribution(std::move(models), dataSettings(args), method,
+                                                  target, stderrProgress("attribution"));
+    return finishStudy(*study, args, out);
+}
+
+int analyzeFaithfulness(const std::vector<std::string>& raw, std::ostream& out) {
+    CliArgs args(raw, with(kDataOptions, {"methods", "steps"}), {});
+    analysis::FaithfulnessOptions o;
+    if (const auto list = args.value("methods")) {
+        o.methods.clear();
+        std::stringstream names(*list);
+        for (std::string name; std::getline(names, name, ',');) {
+            try {
+                o.methods.push_back(analysis::parseAttributionMethod(name));
+            } catch (const std::invalid_argument& e) {
+                throw UsageError{e.what()};
+            }
+        }
+    }
+    o.steps = args.integerOr("steps", o.steps);
+    if (o.steps < 1 || o.steps > 1000) throw UsageError{"--steps must lie in [1, 1000]"};
+    std::vector<ModelArg> keep;
+    auto models = subjects(args, keep);
+    refuseBadOutput(args);
+    const auto study = analysis::studyFaithfulness(std::move(models), dataSettings(args), o,
+                                                   stderrProgress("faithfulness"));
+    return finishStudy(*study, args, out);
+}
+
 } // namespace ringscope::cli

@@ -48,5 +48,7 @@ int analyzeCka(const std::vector<std::string>& args, std::ostream& out);
 int analyzeLevels(const std::vector<std::string>& args, std::ostream& out);
 int analyzeLens(const std::vector<std::string>& args, std::ostream& out);
 int analyzeDepth(const std::vector<std::string>& args, std::ostream& out);
+int analyzeAttribution(const std::vector<std::string>& args, std::ostream& out);
+int analyzeFaithfulness(const std::vector<std::string>& args, std::ostream& out);
 
 } // namespace ringscope::cli

@@ -106,6 +106,18 @@ const CommandHelp kCommands[] = {
       application the latent step, 1 - cos, entropy change and KL of the class lens; where
       each exit rule stops each image (defaults: Huginn's 0.03, 1e-3, 1e-3, 1e-3, 5), its
       histogram and the adaptive-compute curve; each head's Jensen-Shannon change.)"},
+    {"analyze attribution",
+     R"(analyze attribution CHECKPOINT [CHECKPOINT_B] --data SOURCE --out DIR
+        [--method gae|rollout|attention] [--class C] [--limit N] [--batch N]
+      Which patches the decision used, per image: GAE (gradient-weighted attention relevance
+      through every application, Chefer et al. 2021), attention rollout or raw attention,
+      for the predicted class or class C; and what each application contributes.)"},
+    {"analyze faithfulness",
+     R"(analyze faithfulness CHECKPOINT [CHECKPOINT_B] --data SOURCE --out DIR
+        [--methods attention,rollout,gae] [--steps K] [--limit N] [--batch N]
+      Deletion and insertion tests of each attribution method: the predicted class's
+      probability as the most relevant patches are replaced by the mean colour (or revealed on
+      a mean-colour image), in K steps; the area under each curve.)"},
     {"soak",
      R"(soak CHECKPOINT... [--data SOURCE] [--images N] [--cycles M] [--every K] [--tolerance MIB] [--out DIR]
       Classifies N images (default 10000, one at a time, traced) with every checkpoint, then
@@ -164,8 +176,8 @@ std::string commandHelpText(const std::string& name) {
     if (startsWith(name, "analyze"))
         text +=
             "\nWrites numbers (.npy, long-format .csv, .json), figures (.png, .svg, .pdf; --width\n"
-            "--height --dpi) and manifest.json into DIR. mad, cka, levels and lens also take\n"
-            "--iterations K [--extend repeat-last|cycle|extend] (run K applications).\n";
+            "--height --dpi) and manifest.json into DIR. mad, cka, levels, lens, attribution and\n"
+            "faithfulness also take --iterations K [--extend repeat-last|cycle|extend].\n";
     return text + "\n" + kFooter;
 }
 

@@ -37,6 +37,8 @@ void writeStudy(AnalysisOutput& out, const analysis::CkaStudy& study);
 void writeStudy(AnalysisOutput& out, const analysis::LevelsStudy& study);
 void writeStudy(AnalysisOutput& out, const analysis::LensStudy& study);
 void writeStudy(AnalysisOutput& out, const analysis::DepthStudy& study);
+void writeStudy(AnalysisOutput& out, const analysis::AttributionStudy& study);
+void writeStudy(AnalysisOutput& out, const analysis::FaithfulnessStudy& study);
 /// What every study writes (its settings in the manifest, its models and report in the
 /// results); returns the study's entry of the results for its own numbers.
 nlohmann::json& writeStudyRecord(AnalysisOutput& out, const analysis::StudyRecord& study);
@@ -62,6 +64,8 @@ std::vector<NamedFigure> studyFigures(const analysis::CkaStudy& study);
 std::vector<NamedFigure> studyFigures(const analysis::LevelsStudy& study);
 std::vector<NamedFigure> studyFigures(const analysis::LensStudy& study);
 std::vector<NamedFigure> studyFigures(const analysis::DepthStudy& study);
+std::vector<NamedFigure> studyFigures(const analysis::AttributionStudy& study);
+std::vector<NamedFigure> studyFigures(const analysis::FaithfulnessStudy& study);
 
 /// MAD per head by depth, every model on shared axes (figure "mad").
 void plotMad(plots::DepthScatterPlot& plot, const analysis::MadStudy& study);
@@ -110,6 +114,16 @@ void plotAdaptiveCompute(plots::LinePlot& plot, const analysis::DepthStudy& stud
 /// JS divergence per head and application ("head_js"); false for a single application.
 bool plotHeadStability(plots::HeatmapPlot& plot, const analysis::DepthStudy& study, size_t i,
                        size_t p);
+
+/// The relevance of model `i`'s patches averaged over images, on the patch grid
+/// ("attribution").
+void plotAttributionMean(plots::HeatmapPlot& plot, const analysis::AttributionStudy& study,
+                         size_t i);
+/// Relevance each application contributes, every model ("attribution_per_application").
+void plotAttributionPerApplication(plots::LinePlot& plot, const analysis::AttributionStudy& study);
+/// The mean deletion (or insertion) curve of every method and model ("deletion", "insertion").
+void plotFaithfulness(plots::LinePlot& plot, const analysis::FaithfulnessStudy& study,
+                      bool insertion);
 
 /// The values of a tensor as float64, flattened.
 std::vector<double> flatValues(const torch::Tensor& t);

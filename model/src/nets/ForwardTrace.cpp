@@ -8,6 +8,7 @@ void ForwardTrace::clear() {
     hidden.clear();
     levelSignals.clear();
     levelEncoding.clear();
+    attentionApplications = 0;
 }
 
 } // namespace ringscope

@@ -120,10 +120,14 @@ torch::Tensor VisionModel::attend(const torch::Tensor& qkvFlat, const ForwardOpt
     torch::Tensor q = qkv[0], k = qkv[1], v = qkv[2]; // [B, H, N, dh]
     torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)).div_(std::sqrt(double(dh)));
     torch::Tensor probs = torch::softmax(scores, -1);
-    if (trace && trace->onAttention)
-        trace->onAttention(probs.detach());
-    else if (trace)
-        trace->attention.push_back(probs.detach());
+    if (trace) {
+        if (trace->editAttention) probs = trace->editAttention(trace->attentionApplications, probs);
+        ++trace->attentionApplications;
+        if (trace->onAttention)
+            trace->onAttention(probs.detach());
+        else
+            trace->attention.push_back(trace->keepGraph ? probs : probs.detach());
+    }
     torch::Tensor context = torch::matmul(dropout(probs, options), v); // [B, H, N, dh]
     return context.transpose(1, 2).reshape({B, N, d});
 }
@@ -152,7 +156,8 @@ ForwardOutput VisionModel::forward(const torch::Tensor& images, const ForwardOpt
                 config_.imageSize, "], got ", images.sizes());
     applicationsFor(options); // refuses an impossible depth before any work
     torch::Tensor x = embed(images.to(torch::kFloat32), options);
-    if (trace) trace->embedded = x.detach();
+    if (trace && trace->keepGraph) x = x.detach().requires_grad_(true);
+    if (trace) trace->embedded = trace->keepGraph ? x : x.detach();
     return readout(encode(x, options, trace));
 }
 

@@ -7,6 +7,7 @@
 /// same writer (app/export/StudyExport.h), so both write the same files, arrays and axes.
 
 #include "ringscope/analysis/DataAnalysis.h"
+#include "ringscope/analysis/Faithfulness.h"
 #include "ringscope/analysis/LevelSignals.h"
 
 #include <nlohmann/json.hpp>
@@ -54,7 +55,8 @@ struct DataSettings {
 
 /// What every study records besides its numbers.
 struct StudyRecord {
-    std::string analysis; ///< "mad", "cka", "levels", "lens", "depth"
+    std::string
+        analysis; ///< "mad", "cka", "levels", "lens", "depth", "attribution", "faithfulness"
     DataSettings data;
     std::string dataDescription;
     std::vector<StudyModel> models; ///< model pointers cleared once the run ends
@@ -113,6 +115,19 @@ std::vector<ForwardOptions> depthRunsFor(const VisionModel& model, int64_t k,
 /// "trained" for a run within the trained depth, else the name of its policy.
 std::string depthRunLabel(const VisionModel& model, const ForwardOptions& run);
 
+struct AttributionStudy : StudyRecord {
+    AttributionMethod method = AttributionMethod::Gae;
+    int64_t targetClass = -1;         ///< -1: each image's predicted class
+    std::vector<AttributionRun> runs; ///< per model
+    nlohmann::json settings() const override;
+};
+
+struct FaithfulnessStudy : StudyRecord {
+    FaithfulnessOptions options;
+    std::vector<FaithfulnessRun> runs; ///< per model
+    nlohmann::json settings() const override;
+};
+
 /// MAD of every model over the same images (one progress bar over all models).
 std::shared_ptr<MadStudy> studyMad(std::vector<StudyModel> models, const DataSettings& data,
                                    MadVariant variant, const RunControl& control = {});
@@ -126,6 +141,15 @@ std::shared_ptr<LevelsStudy> studyLevels(std::vector<StudyModel> models, const D
 /// rules and the head stability, from one pass per model and policy.
 std::shared_ptr<DepthStudy> studyDepth(std::vector<StudyModel> models, const DataSettings& data,
                                        const DepthSettings& depth, const RunControl& control = {});
+/// The attribution of every image by every model.
+std::shared_ptr<AttributionStudy>
+studyAttribution(std::vector<StudyModel> models, const DataSettings& data, AttributionMethod method,
+                 int64_t targetClass = -1, const RunControl& control = {});
+/// The deletion and insertion tests of every method and model.
+std::shared_ptr<FaithfulnessStudy> studyFaithfulness(std::vector<StudyModel> models,
+                                                     const DataSettings& data,
+                                                     const FaithfulnessOptions& options,
+                                                     const RunControl& control = {});
 /// The class lens of every model.
 std::shared_ptr<LensStudy> studyLens(std::vector<StudyModel> models, const DataSettings& data,
                                      const RunControl& control = {});

@@ -29,6 +29,15 @@ struct ForwardTrace {
     /// When set, each application's maps P [B,H,N,N] are handed to this function instead of
     /// being kept in `attention` (an analysis of neighbouring applications keeps memory flat).
     std::function<void(const torch::Tensor&)> onAttention;
+    /// Attribution: keep the maps in `attention` inside the autograd graph (not detached) and
+    /// make `embedded` require grad, so that gradients reach every application's maps. The
+    /// caller runs the pass with grad mode on; off (the default), the pass builds no graph.
+    bool keepGraph = false;
+    /// Intervention: when set, application t's maps (0-based, after the softmax) are replaced
+    /// by what it returns before they weigh the values (finite-difference checks, ablations).
+    std::function<torch::Tensor(int64_t, const torch::Tensor&)> editAttention;
+    /// Attention applications seen so far in this pass (the index `editAttention` gets).
+    int64_t attentionApplications = 0;
     std::vector<torch::Tensor> hidden;          ///< residual stream after each application [B,N,d]
     std::vector<LevelSignalTrace> levelSignals; ///< RingFormer: one entry per level
     std::vector<torch::Tensor> levelEncoding;   ///< UiT: E_t [N,d] per level

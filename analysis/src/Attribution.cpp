@@ -1,0 +1,123 @@
+#include "ringscope/analysis/Attribution.h"
+
+#include "ringscope/analysis/AttentionMaps.h"
+#include "ringscope/model/nets/ForwardTrace.h"
+
+#include <torch/csrc/autograd/autograd.h>
+
+#include <stdexcept>
+
+namespace ringscope::analysis {
+
+std::string attributionMethodName(AttributionMethod method) {
+    switch (method) {
+    case AttributionMethod::Attention:
+        return "attention";
+    case AttributionMethod::Rollout:
+        return "rollout";
+    case AttributionMethod::Gae:
+        return "gae";
+    }
+    return "?";
+}
+
+AttributionMethod parseAttributionMethod(const std::string& name) {
+    for (AttributionMethod m :
+         {AttributionMethod::Attention, AttributionMethod::Rollout, AttributionMethod::Gae})
+        if (name == attributionMethodName(m)) return m;
+    throw std::invalid_argument("unknown attribution method '" + name +
+                                "' (attention, rollout, gae)");
+}
+
+torch::Tensor gaeRelevance(const std::vector<torch::Tensor>& maps,
+                           const std::vector<torch::Tensor>& gradients,
+                           std::vector<torch::Tensor>* contributions) {
+    if (maps.empty() || maps.size() != gradients.size())
+        throw std::invalid_argument("GAE needs one gradient per attention application");
+    const int64_t B = maps.front().size(0), N = maps.front().size(-1);
+    torch::Tensor r = torch::eye(N, torch::kFloat64).expand({B, N, N}).clone();
+    for (size_t t = 0; t < maps.size(); ++t) {
+        const torch::Tensor abar =
+            (gradients[t].to(torch::kFloat64) * maps[t].to(torch::kFloat64)).clamp_min(0.0).mean(1);
+        if (contributions) contributions->push_back(abar);
+        r = r + torch::matmul(abar, r);
+    }
+    return r;
+}
+
+torch::Tensor decisionRow(const torch::Tensor& matrix, int64_t prefix) {
+    const int64_t n = matrix.size(-1);
+    const torch::Tensor rows = prefix > 0 ? matrix.select(-2, 0) : matrix.mean(-2); // [..., N]
+    return rows.narrow(-1, prefix, n - prefix);
+}
+
+AttentionGradients attentionGradients(const VisionModel& model, const torch::Tensor& images,
+                                      int64_t targetClass, const ForwardOptions& forward) {
+    const int64_t classes = model.config().classes;
+    if (targetClass >= classes)
+        throw std::invalid_argument("class " + std::to_string(targetClass) +
+                                    " out of range: the "
+                                    "model has " +
+                                    std::to_string(classes) + " classes");
+    torch::AutoGradMode grad(true);
+    ForwardTrace trace;
+    trace.recordSignals = false;
+    trace.keepGraph = true;
+    AttentionGradients out;
+    out.logits = model.forward(images, forward, &trace).logits;
+    out.target = targetClass >= 0 ? torch::full({images.size(0)}, targetClass, torch::kInt64)
+                                  : out.logits.argmax(-1).detach();
+    // Each image's score y_c depends on its own tokens only, so the gradient of their sum
+    // gives every image its own gradient.
+    const torch::Tensor score = out.logits.gather(1, out.target.unsqueeze(1)).sum();
+    out.gradients = torch::autograd::grad({score}, trace.attention, {}, false, false, true);
+    for (size_t t = 0; t < trace.attention.size(); ++t) {
+        out.maps.push_back(trace.attention[t].detach());
+        if (!out.gradients[t].defined()) out.gradients[t] = torch::zeros_like(out.maps[t]);
+    }
+    out.logits = out.logits.detach();
+    return out;
+}
+
+Attribution attribute(const VisionModel& model, const torch::Tensor& images,
+                      AttributionMethod method, int64_t targetClass,
+                      const ForwardOptions& forward) {
+    const int64_t prefix = model.config().prefixTokens();
+    Attribution a;
+    std::vector<torch::Tensor> perApplication;
+    if (method == AttributionMethod::Gae) {
+        const AttentionGradients g = attentionGradients(model, images, targetClass, forward);
+        std::vector<torch::Tensor> contributions;
+        a.map = decisionRow(gaeRelevance(g.maps, g.gradients, &contributions), prefix);
+        for (const torch::Tensor& c : contributions)
+            perApplication.push_back(decisionRow(c, prefix));
+        a.target = g.target;
+        a.probabilities = torch::softmax(g.logits.to(torch::kFloat64), -1);
+    } else {
+        torch::NoGradGuard noGrad;
+        ForwardTrace trace;
+        trace.recordSignals = false;
+        const torch::Tensor logits = model.forward(images, forward, &trace).logits;
+        if (targetClass >= model.config().classes)
+            throw std::invalid_argument("class " + std::to_string(targetClass) + " out of range");
+        a.target = targetClass >= 0 ? torch::full({images.size(0)}, targetClass, torch::kInt64)
+                                    : logits.argmax(-1);
+        a.probabilities = torch::softmax(logits.to(torch::kFloat64), -1);
+        torch::Tensor joint; // the rollout up to t: R_t ... R_1
+        for (const torch::Tensor& maps : trace.attention) {
+            torch::Tensor m = maps.to(torch::kFloat64).mean(1);
+            if (method == AttributionMethod::Rollout) {
+                const torch::Tensor step = attentionRollout({maps}); // R_t
+                joint = joint.defined() ? torch::matmul(step, joint) : step;
+                m = joint;
+            }
+            perApplication.push_back(decisionRow(m, prefix));
+        }
+        a.map = perApplication.back();
+    }
+    a.map = a.map.to(torch::kFloat32).contiguous();
+    a.perApplication = torch::stack(perApplication).to(torch::kFloat32).contiguous();
+    return a;
+}
+
+} // namespace ringscope::analysis
