@@ -26,13 +26,18 @@ double maxDiff(const torch::Tensor& a, const torch::Tensor& b) {
     return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>();
 }
 
+/// A published-code fixture ("vit_tiny"), or a timm one ("timm:timm_vit_gap_tiny").
 LoadedModel fixture(const std::string& name) {
     LoadOptions o;
     o.heads = 4;
+    if (name.rfind("timm:", 0) == 0)
+        return loadModel(test::timmFixturesDir() + "/" + name.substr(5) + ".pth", o);
     return loadModel(test::fixturesDir() + "/" + name + ".bin", o);
 }
 
 torch::Tensor fixtureInput(const std::string& name) {
+    if (name.rfind("timm:", 0) == 0)
+        return loadNpy(test::timmFixturesDir() + "/" + name.substr(5) + ".input.npy");
     return loadNpy(test::fixturesDir() + "/" + name + ".input.npy");
 }
 
@@ -89,11 +94,12 @@ private Q_SLOTS:
     void gradientsMatchFiniteDifferences_data() {
         QTest::addColumn<QString>("name");
         for (const char* n :
-             {"vit_tiny", "owf_tiny", "uit_static_tiny", "uit_learnable_tiny", "ringformer_tiny"})
+             {"vit_tiny", "owf_tiny", "uit_static_tiny", "uit_learnable_tiny", "ringformer_tiny",
+              "timm:timm_vit_gap_tiny", "timm:timm_deit_distilled_tiny"})
             QTest::newRow(n) << n;
     }
     /// <dy_c/dA_t, V> against (y_c(A_t + eps V) - y_c(A_t - eps V)) / (2 eps), for the first
-    /// and the last application of every family.
+    /// and the last application of every family and of two timm ViTs (pooled, distilled).
     void gradientsMatchFiniteDifferences() {
         QFETCH(QString, name);
         const LoadedModel m = fixture(name.toStdString());

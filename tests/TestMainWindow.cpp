@@ -4,7 +4,9 @@
 #include "TestSupport.h"
 
 #include "ringscope/model/io/Npy.h"
+#include "ringscope/analysis/Attribution.h"
 #include "ringscope/analysis/Studies.h"
+#include "ringscope/model/data/ImageTensor.h"
 #include "ringscope/model/LoadedModel.h"
 #include "ringscope/model/checkpoint/Checkpoint.h"
 #include "ringscope/model/io/Sha256.h"
@@ -17,6 +19,7 @@
 #include "views/ApplicationSlider.h"
 #include "views/CkaView.h"
 #include "views/DepthView.h"
+#include "views/FaithfulnessView.h"
 #include "views/ClassifyView.h"
 #include "views/InspectorView.h"
 #include "views/LevelsView.h"
@@ -24,6 +27,7 @@
 #include "views/BundleExport.h"
 #include "views/TrainView.h"
 #include "HeatmapPlot.h"
+#include "LinePlot.h"
 #include "FigureExport.h"
 #include "MainWindow.h"
 #include "MessageBar.h"
@@ -305,6 +309,60 @@ private Q_SLOTS:
                                      ringscope::loadNpy(cliDir + "/" + stem + ".npy")),
                      stem);
         QVERIFY(QFile::exists(QString::fromStdString(dir + "/latent_step_tokens.npy")));
+    }
+
+    /// GAE in the attention view: the map of analysis::attribute on the image, the class
+    /// picker, what each application adds, the export under `analyze attribution`'s names;
+    /// the faithfulness view's export under `analyze faithfulness`'s.
+    void gaeAndFaithfulness() {
+        MainWindow w;
+        QVERIFY(openAndWait(w, 0, example()));
+        Workspace& ws = w.workspace();
+        QCOMPARE(ws.addImages({imageFile("bag.png")}), 1);
+        ws.setCurrentImage(0);
+        ws.setGae(true);
+        QTRY_VERIFY_WITH_TIMEOUT(ws.analysis(0, 0) && !ws.analysis(0, 0)->gae.empty(), 20000);
+        const ringscope::LoadedModel& loaded = ws.model(0)->loaded();
+        const torch::Tensor input =
+            ringscope::preprocessImage(ws.image(0).pixels->clone(), loaded.metadata.inputSpec())
+                .unsqueeze(0);
+        const auto expected = ringscope::analysis::attribute(
+            *loaded.model, input, ringscope::analysis::AttributionMethod::Gae);
+        const ImageAnalysis& r = *ws.analysis(0, 0);
+        QVERIFY(torch::allclose(torch::tensor(r.gae, torch::kFloat64),
+                                expected.map[0].to(torch::kFloat64), 1e-5, 1e-7));
+        QCOMPARE(r.gaeClass, int(expected.target[0].item<int64_t>()));
+        QCOMPARE(r.gaeContribution(1).size(), size_t(r.grid * r.grid));
+        QTRY_COMPARE_WITH_TIMEOUT(w.attentionView().overlay().panels().size(), size_t(2), 10000);
+        ws.setGaeClass(3);
+        QTRY_VERIFY_WITH_TIMEOUT(ws.analysis(0, 0) && ws.analysis(0, 0)->gaeClass == 3, 20000);
+        const std::string dir = ringscope::test::makeTempDir("gui") + "/gae";
+        QCOMPARE(writeBundle(ws, {&w.attentionView()}, QString::fromStdString(dir), "view"),
+                 QString());
+        QCOMPARE(ringscope::loadNpy(dir + "/attribution.npy").sizes().vec(),
+                 (std::vector<int64_t>{1, r.grid * r.grid}));
+
+        FaithfulnessView& view = w.faithfulnessView();
+        const QString images = imageFile("");
+        view.setDataSpec("folder:" + images);
+        view.setImageCount(4);
+        view.steps().setValue(3);
+        QSignalSpy done(&view.job(), &BackgroundJob::finished);
+        view.run();
+        QVERIFY(done.wait(60000));
+        QCOMPARE(view.result()->runs.at(0).deletion.sizes().vec(), (std::vector<int64_t>{3, 4, 4}));
+        QCOMPARE(view.deletion().seriesCount(), 3);
+        const std::string viewDir = ringscope::test::makeTempDir("gui") + "/faithfulness";
+        QCOMPARE(writeBundle(ws, {&view}, QString::fromStdString(viewDir), "view"), QString());
+        const std::string cliDir = ringscope::test::makeTempDir("gui") + "/faithfulness-cli";
+        const auto run = ringscope::test::runCli(
+            {"analyze", "faithfulness", example().toStdString(), "--data",
+             "folder:" + images.toStdString(), "--limit", "4", "--steps", "3", "--out", cliDir});
+        QVERIFY2(run.exitCode == 0, run.err.c_str());
+        for (const char* stem : {"deletion", "insertion_auc", "deletion_curve"})
+            QVERIFY2(torch::allclose(ringscope::loadNpy(viewDir + "/" + stem + ".npy"),
+                                     ringscope::loadNpy(cliDir + "/" + stem + ".npy"), 1e-5, 1e-7),
+                     stem);
     }
 
     /// Classify: one row per image, the models' top classes, the probabilities of the single

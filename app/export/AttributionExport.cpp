@@ -167,7 +167,7 @@ void plotFaithfulness(plots::LinePlot& plot, const FaithfulnessStudy& s, bool in
         for (size_t k = 0; k < run.methods.size(); ++k) {
             const torch::Tensor mean = curves[int64_t(k)].mean(1);
             const double auc = analysis::curveArea(curves[int64_t(k)]).mean().item<double>();
-            plot.addSeries(QString("%1 %2 (AUC %3)")
+            plot.addSeries(QString("%1, %2 (AUC %3)")
                                .arg(qs(s.models[i].label), methodLabel(run.methods[k]))
                                .arg(auc, 0, 'f', 3),
                            fractions(mean.size(0) - 1), flatValues(mean));

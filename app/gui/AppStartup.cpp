@@ -38,10 +38,11 @@ QString resourceDir() {
 void addStartupOptions(QCommandLineParser& parser) {
     parser.addOption({"empty", "Start without the bundled demo models and images."});
     parser.addOption({"view",
-                      "Show this view first: attention, levels, depth, cka, mad or classify "
-                      "(levels, depth, cka and mad also compute).",
+                      "Show this view first: attention, levels, depth, cka, mad, faithfulness or "
+                      "classify (levels, depth, cka, mad and faithfulness also compute).",
                       "VIEW", "attention"});
     parser.addOption({"image", "Select image N of the strip (1-based).", "N"});
+    parser.addOption({"gae", "Show GAE attribution in the attention view."});
     parser.addOption({"depth",
                       "Run K applications, beyond the trained depth by POLICY (repeat-last, "
                       "cycle or extend).",
@@ -57,6 +58,7 @@ void applyStartupOptions(MainWindow& window, const QCommandLineParser& parser, b
     window.showView(parser.value("view"));
     Workspace& ws = window.workspace();
     if (parser.isSet("image")) ws.setCurrentImage(parser.value("image").toInt() - 1);
+    if (parser.isSet("gae")) ws.setGae(true);
     if (parser.isSet("depth")) {
         const QStringList parts = parser.value("depth").split(':');
         ws.setDepth({std::max(0, parts[0].toInt()),

@@ -7,6 +7,7 @@
 #include "views/AttentionView.h"
 #include "views/CkaView.h"
 #include "views/DepthView.h"
+#include "views/FaithfulnessView.h"
 #include "views/TrainView.h"
 #include "views/InspectorView.h"
 #include "views/LevelsView.h"
@@ -78,6 +79,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), workspace_(new Wo
     depth_ = addView<DepthView>(tr("Depth"), "depth");
     cka_ = addView<CkaView>(tr("CKA"), "cka");
     mad_ = addView<MadView>(tr("MAD"), "mad");
+    faithfulness_ = addView<FaithfulnessView>(tr("Faithfulness"), "faithfulness");
     classify_ = addView<ClassifyView>(tr("Classify"), "classify");
     train_ = addView<TrainView>(tr("Train"), "train");
     connect(train_, &TrainView::trained, this, [this](const QString& file) {
@@ -175,7 +177,7 @@ void MainWindow::buildShortcuts() {
     add(QKeySequence(Qt::Key_Space), [this] { attention_->togglePlay(); });
     add(QKeySequence(Qt::Key_Escape), [this] {
         for (BackgroundJob* job : {&cka_->job(), &mad_->job(), &classify_->job(), &levels_->job(),
-                                   &depth_->job(), &train_->job()})
+                                   &depth_->job(), &faithfulness_->job(), &train_->job()})
             job->cancel();
     });
 }

@@ -17,6 +17,7 @@ namespace ringscope::gui {
 class AttentionView;
 class CkaView;
 class DepthView;
+class FaithfulnessView;
 class TrainView;
 class InspectorView;
 class LevelsView;
@@ -40,6 +41,7 @@ public:
     MadView& madView() { return *mad_; }
     LevelsView& levelsView() { return *levels_; }
     DepthView& depthView() { return *depth_; }
+    FaithfulnessView& faithfulnessView() { return *faithfulness_; }
     InspectorView& inspectorView() { return *inspector_; }
     TrainView& trainView() { return *train_; }
     ClassifyView& classifyView() { return *classify_; }
@@ -92,6 +94,7 @@ private:
     MadView* mad_;
     LevelsView* levels_;
     DepthView* depth_;
+    FaithfulnessView* faithfulness_;
     InspectorView* inspector_;
     TrainView* train_;
     ClassifyView* classify_;

@@ -11,6 +11,7 @@
 #include "views/ClassifyView.h"
 #include "views/CkaView.h"
 #include "views/DepthView.h"
+#include "views/FaithfulnessView.h"
 #include "views/LevelsView.h"
 #include "views/MadView.h"
 #include "views/TrainView.h"
@@ -88,11 +89,12 @@ void Diagnostics::takeScreenshot() {
         if (!window.grab().save(file)) std::cerr << "cannot write " << file.toStdString() << "\n";
         QApplication::quit();
     };
-    BackgroundJob* job = view == "cka"      ? &window.ckaView().job()
-                         : view == "mad"    ? &window.madView().job()
-                         : view == "levels" ? &window.levelsView().job()
-                         : view == "depth"  ? &window.depthView().job()
-                                            : nullptr;
+    BackgroundJob* job = view == "cka"            ? &window.ckaView().job()
+                         : view == "mad"          ? &window.madView().job()
+                         : view == "levels"       ? &window.levelsView().job()
+                         : view == "depth"        ? &window.depthView().job()
+                         : view == "faithfulness" ? &window.faithfulnessView().job()
+                                                  : nullptr;
     if (view == "classify" && window.classifyView().job().running())
         job = &window.classifyView().job();
     if (view == "train") {
@@ -120,6 +122,8 @@ void Diagnostics::takeScreenshot() {
         window.levelsView().run();
     else if (view == "depth")
         window.depthView().run();
+    else if (view == "faithfulness")
+        window.faithfulnessView().run();
 }
 
 } // namespace ringscope::gui

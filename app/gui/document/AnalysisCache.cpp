@@ -4,7 +4,9 @@ namespace ringscope::gui {
 
 size_t AnalysisCache::bytesOf(const ImageAnalysis& a) {
     return sizeof(ImageAnalysis) + a.attention.size() * sizeof(float) +
-           (a.probabilities.size() + a.lens.size() + a.latentStep.size()) * sizeof(double);
+           (a.probabilities.size() + a.lens.size() + a.latentStep.size() + a.gae.size() +
+            a.gaePerApplication.size()) *
+               sizeof(double);
 }
 
 const ImageAnalysis* AnalysisCache::find(int slot, int image) {

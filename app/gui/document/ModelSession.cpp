@@ -5,6 +5,7 @@
 #include "document/TensorStats.h"
 
 #include "ringscope/analysis/AttentionMaps.h"
+#include "ringscope/analysis/Attribution.h"
 #include "ringscope/analysis/ImageTrace.h"
 #include "ringscope/model/nets/ArchitectureInference.h"
 #include "ringscope/model/checkpoint/Checkpoint.h"
@@ -63,6 +64,12 @@ std::vector<double> ImageAnalysis::latentStepMap(int a) const {
     const auto first =
         latentStep.begin() + std::ptrdiff_t(size_t(a) * size_t(tokens) + size_t(prefix));
     return std::vector<double>(first, first + (tokens - prefix));
+}
+
+std::vector<double> ImageAnalysis::gaeContribution(int a) const {
+    const size_t patches = size_t(tokens - prefix);
+    const auto first = gaePerApplication.begin() + std::ptrdiff_t(size_t(a) * patches);
+    return std::vector<double>(first, first + std::ptrdiff_t(patches));
 }
 
 struct ModelSession::Impl {
@@ -220,16 +227,22 @@ DepthChoice ModelSession::resolve(const DepthChoice& choice) const {
     return out;
 }
 
-ImageAnalysis ModelSession::analyse(const cv::Mat& image, const DepthChoice& depth) const {
+ImageAnalysis ModelSession::analyse(const cv::Mat& image, const AnalysisRequest& request) const {
     const LoadedModel& m = d_->loaded;
-    const DepthChoice run = resolve(depth);
+    const DepthChoice run = resolve(request.depth);
     ForwardOptions forward;
     forward.applications = run.applications;
     forward.extend = parseDepthPolicy(run.policy);
     analysis::ImageTrace t;
+    analysis::Attribution gae;
     {
         std::lock_guard<std::mutex> lock(d_->forwardMutex);
         t = analysis::traceImage(*m.model, m.metadata.inputSpec(), image, forward);
+        if (request.gae)
+            gae = analysis::attribute(
+                *m.model, preprocessImage(image, m.metadata.inputSpec()).unsqueeze(0),
+                analysis::AttributionMethod::Gae,
+                request.gaeClass < int(m.model->config().classes) ? request.gaeClass : -1, forward);
     }
     ImageAnalysis r;
     r.applications = int(t.attention.size(0));
@@ -243,6 +256,11 @@ ImageAnalysis ModelSession::analyse(const cv::Mat& image, const DepthChoice& dep
     r.probabilities = toVector(t.probabilities);
     r.lens = toVector(t.lens);
     r.latentStep = toVector(t.latentStep);
+    if (gae.map.defined()) {
+        r.gae = toVector(gae.map[0]);
+        r.gaePerApplication = toVector(gae.perApplication.select(1, 0));
+        r.gaeClass = int(gae.target[0].item<int64_t>());
+    }
     return r;
 }
 

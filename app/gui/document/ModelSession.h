@@ -28,6 +28,10 @@ struct ImageAnalysis {
     std::vector<double> probabilities; ///< [classes]
     std::vector<double> lens;          ///< [A][classes] class-lens probabilities
     std::vector<double> latentStep;    ///< [A][N] ||h_t - h_(t-1)|| / ||h_t|| per token
+    /// GAE relevance of every patch [P] and what each application contributes [A][P], for
+    /// class `gaeClass` (empty unless asked for).
+    std::vector<double> gae, gaePerApplication;
+    int gaeClass = -1;
 
     float at(int a, int h, int q, int k) const {
         return attention[((size_t(a) * heads + h) * tokens + q) * tokens + k];
@@ -35,6 +39,8 @@ struct ImageAnalysis {
     /// The token of the workspace's query (0: the class token, k > 0: patch k - 1) in this
     /// model's sequence; -1 for the class token of a model without one.
     int token(int query) const { return query == 0 ? (prefix > 0 ? 0 : -1) : query - 1 + prefix; }
+    /// The GAE contribution of application `a` over the patches (grid*grid values).
+    std::vector<double> gaeContribution(int a) const;
     /// Query token q's attention over the patch grid (grid*grid values) for head h, or fused
     /// over heads (h < 0: -1 mean, -2 max, -3 min); q = -1: the mean over all query tokens.
     std::vector<double> queryMap(int a, int h, int q) const;
@@ -53,6 +59,13 @@ struct DepthChoice {
     bool operator==(const DepthChoice& o) const {
         return applications == o.applications && policy == o.policy;
     }
+};
+
+/// What a per-image analysis computes besides the traced pass.
+struct AnalysisRequest {
+    DepthChoice depth;
+    bool gae = false;  ///< also the GAE attribution (one more forward and backward pass)
+    int gaeClass = -1; ///< the class GAE explains (-1: the predicted one)
 };
 
 /// Facts about a model for labels and the inspector.
@@ -134,8 +147,9 @@ public:
     /// What this model runs for `choice`: a ViT or OWF at most its layers; 'extend' only
     /// for a static-encoding UiT (others repeat the last level); as trained for 0.
     DepthChoice resolve(const DepthChoice& choice) const;
-    /// Forward pass of one image (any size, gray or colour), traced, at resolve(depth).
-    ImageAnalysis analyse(const cv::Mat& image, const DepthChoice& depth = {}) const;
+    /// Forward pass of one image (any size, gray or colour), traced, at resolve(depth), and
+    /// what else `request` asks for.
+    ImageAnalysis analyse(const cv::Mat& image, const AnalysisRequest& request = {}) const;
     /// Every stored tensor, in state-dict order, with statistics (computed once, while the
     /// model is built on its worker thread).
     std::vector<ParameterStat> parameterStats() const;

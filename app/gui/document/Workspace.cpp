@@ -85,12 +85,30 @@ QString Workspace::depthNote(int slot, int application) const {
 void Workspace::setDepth(const DepthChoice& depth) {
     if (depth == depth_) return;
     depth_ = depth;
-    // Analyses at the old depth are dropped, and late ones with them.
-    for (Slot& s : slots_)
-        if (s.session) ++s.generation;
-    cache_.clear();
+    invalidateAnalyses();
     if (application_ >= maxApplications()) setApplication(std::max(0, maxApplications() - 1));
     Q_EMIT depthChanged();
+}
+
+void Workspace::invalidateAnalyses() {
+    for (Slot& s : slots_)
+        if (s.session) ++s.generation; // late results of the old request are dropped
+    cache_.clear();
+}
+
+void Workspace::setGae(bool on) {
+    if (on == gae_) return;
+    gae_ = on;
+    if (on) invalidateAnalyses(); // the cached ones have no GAE
+    Q_EMIT gaeChanged();
+}
+
+void Workspace::setGaeClass(int cls) {
+    cls = std::max(-1, cls);
+    if (cls == gaeClass_) return;
+    gaeClass_ = cls;
+    if (gae_) invalidateAnalyses();
+    Q_EMIT gaeChanged();
 }
 
 void Workspace::startLoad(int slot, const QString& path, std::function<LoadOutcome()> work) {
@@ -287,7 +305,7 @@ void Workspace::compute(int slot, int image) {
     const quint64 k = AnalysisCache::key(slot, image);
     const int generation = slots_[size_t(slot)].generation, images = imageGeneration_;
     pending_.insert(k, generation);
-    const DepthChoice depth = depth_;
+    const AnalysisRequest request{depth_, gae_, gaeClass_};
     std::shared_ptr<const ModelSession> session = slots_[size_t(slot)].session;
     std::shared_ptr<const cv::Mat> pixels = images_[size_t(image)].pixels;
     std::shared_ptr<std::atomic<int>> wanted = wantedImage_;
@@ -320,10 +338,10 @@ void Workspace::compute(int slot, int image) {
                 }
             });
     watcher->setFuture(QtConcurrent::run([session, pixels, wanted, image, forScreen,
-                                          depth]() -> Outcome {
+                                          request]() -> Outcome {
         if (forScreen && wanted->load() != image) return {nullptr, {}, true};
         try {
-            return {std::make_shared<ImageAnalysis>(session->analyse(*pixels, depth)), {}, false};
+            return {std::make_shared<ImageAnalysis>(session->analyse(*pixels, request)), {}, false};
         } catch (const std::exception& e) {
             return {nullptr, QString::fromStdString(e.what()), false};
         }

@@ -71,6 +71,12 @@ public:
     const DepthChoice& depth() const { return depth_; }
     /// Changes the depth: cached analyses are dropped and computed again on demand.
     void setDepth(const DepthChoice& depth);
+    /// Whether the per-image analyses also compute GAE, and for which class (-1: predicted).
+    bool gae() const { return gae_; }
+    int gaeClass() const { return gaeClass_; }
+    /// Turning GAE on, or changing its class while on, computes the analyses again.
+    void setGae(bool on);
+    void setGaeClass(int cls);
     /// What the model in `slot` runs at the chosen depth (0: none loaded).
     int applicationsOf(int slot) const;
     /// "beyond the trained 6, cycle" when application `application` (0-based) of `slot` lies
@@ -129,6 +135,7 @@ Q_SIGNALS:
     void queryChanged(int token);
     void rolloutChanged(bool on);
     void depthChanged();
+    void gaeChanged();
     void analysisReady(int slot, int image);
     void problem(const QString& message);
 
@@ -170,6 +177,10 @@ private:
     int currentImage_ = -1, application_ = 0, head_ = kHeadMean, query_ = 0;
     bool rollout_ = false;
     DepthChoice depth_;
+    bool gae_ = false;
+    int gaeClass_ = -1;
+    /// Drops every analysis (and the late ones): what they compute has changed.
+    void invalidateAnalyses();
 };
 
 } // namespace ringscope::gui

@@ -26,6 +26,7 @@ struct MadStudy;
 struct CkaStudy;
 struct LevelsStudy;
 struct DepthStudy;
+struct FaithfulnessStudy;
 } // namespace ringscope::analysis
 
 namespace ringscope::gui {

@@ -59,6 +59,7 @@ AttentionView::AttentionView(Workspace& workspace, QWidget* parent)
     connect(&ws_, &Workspace::currentImageChanged, this, &AttentionView::refresh);
     connect(&ws_, &Workspace::applicationChanged, this, &AttentionView::refresh);
     connect(&ws_, &Workspace::depthChanged, this, &AttentionView::refresh);
+    connect(&ws_, &Workspace::gaeChanged, this, &AttentionView::refresh);
     connect(&ws_, &Workspace::headChanged, this, &AttentionView::refresh);
     connect(&ws_, &Workspace::queryChanged, this, &AttentionView::refresh);
     connect(&ws_, &Workspace::analysisReady, this, &AttentionView::refresh);
@@ -88,7 +89,22 @@ QWidget* AttentionView::buildControls() {
     queryLabel_ = new QLabel(bar);
     rolloutBox_ = new QCheckBox(tr("Rollout"), bar);
     rolloutBox_->setToolTip(tr("Attention rollout over the applications up to the selected one"));
-    connect(rolloutBox_, &QCheckBox::toggled, &ws_, &Workspace::setRollout);
+    connect(rolloutBox_, &QCheckBox::toggled, &ws_, [this](bool on) {
+        if (on) ws_.setGae(false);
+        ws_.setRollout(on);
+    });
+    gaeBox_ = new QCheckBox(tr("GAE"), bar);
+    gaeBox_->setToolTip(tr("Gradient-weighted attention relevance of the decision (Chefer et al. "
+                           "2021) through every application, and what the selected application "
+                           "adds"));
+    connect(gaeBox_, &QCheckBox::toggled, &ws_, [this](bool on) {
+        if (on) ws_.setRollout(false);
+        ws_.setGae(on);
+    });
+    classBox_ = new QComboBox(bar);
+    classBox_->setToolTip(tr("The class GAE explains"));
+    connect(classBox_, &QComboBox::activated, this,
+            [this](int i) { ws_.setGaeClass(classBox_->itemData(i).toInt()); });
     alphaSlider_ = new QSlider(Qt::Horizontal, bar);
     alphaSlider_->setRange(0, 100);
     alphaSlider_->setValue(60);
@@ -117,8 +133,8 @@ QWidget* AttentionView::buildControls() {
     colormapBox_->setCurrentText(settings.value("attention/colormap", "viridis").toString());
     sharedScaleBox_->setChecked(settings.value("attention/sharedScale", true).toBool());
     for (QWidget* w : std::initializer_list<QWidget*>{
-             playButton_, slider_, headBox_, clsButton_, queryLabel_, rolloutBox_,
-             new QLabel(tr("Alpha"), bar), alphaSlider_, colormapBox_, sharedScaleBox_})
+             playButton_, slider_, headBox_, clsButton_, queryLabel_, rolloutBox_, gaeBox_,
+             classBox_, new QLabel(tr("Alpha"), bar), alphaSlider_, colormapBox_, sharedScaleBox_})
         row->addWidget(w, w == slider_ ? 1 : 0);
     return bar;
 }
@@ -127,7 +143,23 @@ QSlider& AttentionView::applicationSlider() {
     return slider_->slider();
 }
 
+void AttentionView::updateClassChoices() {
+    const QSignalBlocker block(classBox_);
+    classBox_->clear();
+    classBox_->addItem(tr("predicted class"), -1);
+    const QList<int> filled = ws_.loadedSlots();
+    if (filled.isEmpty()) return;
+    const ModelFacts& f = ws_.model(filled.front())->facts();
+    for (int c = 0; c < f.classes; ++c)
+        classBox_->addItem(
+            c < int(f.classNames.size())
+                ? QString("%1: %2").arg(c).arg(QString::fromStdString(f.classNames[size_t(c)]))
+                : QString::number(c),
+            c);
+}
+
 void AttentionView::updateHeadChoices() {
+    updateClassChoices();
     int heads = 0;
     for (int s : ws_.loadedSlots())
         heads = std::max(heads, ws_.model(s)->facts().heads);
@@ -163,8 +195,11 @@ void AttentionView::syncControls() {
     headBox_->setCurrentIndex(std::max(0, headBox_->findData(ws_.head())));
     queryLabel_->setText(ws_.query() == 0 ? tr("query: CLS")
                                           : tr("query: patch %1").arg(ws_.query()));
-    const QSignalBlocker blockRollout(rolloutBox_);
+    const QSignalBlocker blockRollout(rolloutBox_), blockGae(gaeBox_), blockClass(classBox_);
     rolloutBox_->setChecked(ws_.rollout());
+    gaeBox_->setChecked(ws_.gae());
+    classBox_->setEnabled(ws_.gae());
+    classBox_->setCurrentIndex(std::max(0, classBox_->findData(ws_.gaeClass())));
 }
 
 void AttentionView::rebuild() {
@@ -191,7 +226,20 @@ void AttentionView::rebuild() {
                                 .arg(QString::fromStdString(f.applicationName))
                                 .arg(a + 1)
                                 .arg(beyond.isEmpty() ? QString() : " (" + beyond + ")");
-        if (ws_.rollout()) {
+        if (ws_.gae()) {
+            // GAE explains the decision: the class token's row, whatever the query.
+            if (r->gae.empty()) {
+                panels.push_back({picture, {}, 0, who + tr(" (computing GAE...)"), -1});
+                continue;
+            }
+            const QString cls = QString::fromStdString(r->gaeClass < int(f.classNames.size())
+                                                           ? f.classNames[size_t(r->gaeClass)]
+                                                           : std::to_string(r->gaeClass));
+            panels.push_back({picture, r->gae, r->grid, tr("%1, GAE for %2").arg(who, cls), -1});
+            panels.push_back({picture, r->gaeContribution(a), r->grid,
+                              tr("%1, what %2 adds").arg(who, app), -1});
+            columns = 2;
+        } else if (ws_.rollout()) {
             panels.push_back(
                 {picture, r->rolloutMap(a, q), r->grid, who + ", rollout to " + app, highlight});
         } else if (ws_.head() == kAllHeads) {
@@ -249,9 +297,25 @@ void AttentionView::writeNumbers(AnalysisOutput& out) {
         // The query's maps (a model without a class token: its first patch for "CLS").
         writeImageAttention(out, m, att, topClasses(r->probabilities, 5, loaded.metadata),
                             std::max(q, 0), fusion);
+        if (!r->gae.empty()) {
+            // The names and shapes of `ringscope-cli analyze attribution` (one image).
+            const int64_t P = int64_t(r->gae.size());
+            out.array(m.stem("attribution"),
+                      torch::tensor(r->gae, torch::kFloat64).view({1, P}).to(torch::kFloat32),
+                      {{"image", false}, {"patch", false}},
+                      "GAE relevance of every patch for class " + std::to_string(r->gaeClass));
+            out.array(m.stem("attribution_per_application"),
+                      torch::tensor(r->gaePerApplication, torch::kFloat64)
+                          .view({r->applications, 1, P})
+                          .to(torch::kFloat32),
+                      {{m.axis}, {"image", false}, {"patch", false}},
+                      "what each application contributes (the decision row of Abar_t)");
+            out.results()[m.stem("attribution_class")] = r->gaeClass;
+        }
         const std::vector<double> shown =
-            ws_.rollout() ? r->rolloutMap(a, q)
-                          : r->queryMap(a, std::max(ws_.head(), int(kHeadMean)), q);
+            ws_.gae() && !r->gae.empty() ? r->gae
+            : ws_.rollout()              ? r->rolloutMap(a, q)
+                                         : r->queryMap(a, std::max(ws_.head(), int(kHeadMean)), q);
         out.array(m.stem("shown_map"),
                   torch::tensor(shown, torch::kFloat64).reshape({r->grid, r->grid}),
                   {{"row", false}, {"col", false}}, "the map shown for " + m.label);

@@ -50,6 +50,8 @@ private:
     void rebuild();
     void syncControls();
     void updateHeadChoices();
+    /// The class picker of GAE: the predicted class, then the first model's classes.
+    void updateClassChoices();
 
     Workspace& ws_;
     plots::AttentionOverlay* overlay_;
@@ -59,6 +61,8 @@ private:
     QPushButton* clsButton_;
     QLabel* queryLabel_;
     QCheckBox* rolloutBox_;
+    QCheckBox* gaeBox_;
+    QComboBox* classBox_;
     QSlider* alphaSlider_;
     QComboBox* colormapBox_;
     QCheckBox* sharedScaleBox_;
