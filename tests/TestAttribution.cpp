@@ -26,18 +26,21 @@ double maxDiff(const torch::Tensor& a, const torch::Tensor& b) {
     return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>();
 }
 
-/// A published-code fixture ("vit_tiny"), or a timm one ("timm:timm_vit_gap_tiny").
+/// A published-code fixture ("vit_tiny"), a timm one ("timm:timm_vit_gap_tiny") or the
+/// Hugging Face folder ("hf:hf_vit_tiny").
 LoadedModel fixture(const std::string& name) {
     LoadOptions o;
     o.heads = 4;
+    if (name == "hf:hf_vit_tiny") return loadModel(test::timmFixturesDir() + "/hf_vit_tiny", o);
     if (name.rfind("timm:", 0) == 0)
         return loadModel(test::timmFixturesDir() + "/" + name.substr(5) + ".pth", o);
     return loadModel(test::fixturesDir() + "/" + name + ".bin", o);
 }
 
 torch::Tensor fixtureInput(const std::string& name) {
-    if (name.rfind("timm:", 0) == 0)
-        return loadNpy(test::timmFixturesDir() + "/" + name.substr(5) + ".input.npy");
+    if (name.rfind("timm:", 0) == 0 || name.rfind("hf:", 0) == 0)
+        return loadNpy(test::timmFixturesDir() + "/" + name.substr(name.find(':') + 1) +
+                       ".input.npy");
     return loadNpy(test::fixturesDir() + "/" + name + ".input.npy");
 }
 
@@ -95,11 +98,12 @@ private Q_SLOTS:
         QTest::addColumn<QString>("name");
         for (const char* n :
              {"vit_tiny", "owf_tiny", "uit_static_tiny", "uit_learnable_tiny", "ringformer_tiny",
-              "timm:timm_vit_gap_tiny", "timm:timm_deit_distilled_tiny"})
+              "timm:timm_vit_gap_tiny", "timm:timm_deit_distilled_tiny", "hf:hf_vit_tiny"})
             QTest::newRow(n) << n;
     }
     /// <dy_c/dA_t, V> against (y_c(A_t + eps V) - y_c(A_t - eps V)) / (2 eps), for the first
-    /// and the last application of every family and of two timm ViTs (pooled, distilled).
+    /// and the last application of every family, two timm ViTs (pooled, distilled) and a
+    /// Hugging Face ViT.
     void gradientsMatchFiniteDifferences() {
         QFETCH(QString, name);
         const LoadedModel m = fixture(name.toStdString());

@@ -334,13 +334,15 @@ private Q_SLOTS:
         QCOMPARE(r.gaeClass, int(expected.target[0].item<int64_t>()));
         QCOMPARE(r.gaeContribution(1).size(), size_t(r.grid * r.grid));
         QTRY_COMPARE_WITH_TIMEOUT(w.attentionView().overlay().panels().size(), size_t(2), 10000);
+        const int patches =
+            r.grid * r.grid; // `r` lives in the cache, which the class change empties
         ws.setGaeClass(3);
         QTRY_VERIFY_WITH_TIMEOUT(ws.analysis(0, 0) && ws.analysis(0, 0)->gaeClass == 3, 20000);
         const std::string dir = ringscope::test::makeTempDir("gui") + "/gae";
         QCOMPARE(writeBundle(ws, {&w.attentionView()}, QString::fromStdString(dir), "view"),
                  QString());
         QCOMPARE(ringscope::loadNpy(dir + "/attribution.npy").sizes().vec(),
-                 (std::vector<int64_t>{1, r.grid * r.grid}));
+                 (std::vector<int64_t>{1, patches}));
 
         FaithfulnessView& view = w.faithfulnessView();
         const QString images = imageFile("");

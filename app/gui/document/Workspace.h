@@ -110,7 +110,8 @@ public:
     /// The analysis of `image` by the model in `slot`, or null while it is being computed
     /// (analysisReady follows). A request for the image on screen that has not started when
     /// the user moves to another image is dropped (latest request wins); it is made again when
-    /// the image comes back. Requests for other images always run.
+    /// the image comes back. Requests for other images always run. The pointer is valid until
+    /// the cache changes: use it at once (the depth or GAE choice empties the cache).
     const ImageAnalysis* analysis(int slot, int image);
     /// analysis() of the image on screen (null while computing or without an image).
     const ImageAnalysis* currentAnalysis(int slot);
