@@ -5,6 +5,7 @@
 #include "ringscope/model/core/Error.h"
 #include "ringscope/model/nets/ModelFactory.h"
 #include "ringscope/model/nets/ParameterLayout.h"
+#include "ringscope/model/nets/StepCost.h"
 
 #include <QtTest>
 
@@ -126,6 +127,31 @@ private Q_SLOTS:
         QVERIFY(!torch::equal(w.at(q), other->weights().at(q)));
         // Default Linear init bound 1/sqrt(fan_in).
         QVERIFY(w.at(q).abs().max().item<double>() <= 1.0 / std::sqrt(32.0));
+    }
+
+    /// The bench configuration's step (image 28, patch 4, d 192, 4 heads, MLP 768, depth 6,
+    /// batch 64), counted by hand: per layer q|k|v 707,788,800, scores and context
+    /// 61,440,000 each, output 235,929,600, fc1 and fc2 943,718,400 each; embedding
+    /// 57,802,752; head 245,760. Training: every product twice more, but the images need no
+    /// gradient. RingFormer adds 28 B N d r per level: x B^T (6), the block-diagonal A as the
+    /// dense product the code runs (18), and F (4).
+    void stepCostCountsTheBenchStep() {
+        ModelConfig c;
+        c.family = Family::ViT;
+        c.imageSize = 28;
+        c.patch = 4;
+        c.hidden = 192;
+        c.heads = 4;
+        c.mlp = 768;
+        c.depth = 6;
+        c.rank = 12;
+        c.channels = 3;
+        c.classes = 10;
+        const double forward = 6.0 * 2954035200.0 + 57802752.0 + 245760.0;
+        QCOMPARE(totalFlops(stepGemms(c, 64, false)), forward);
+        QCOMPARE(totalFlops(stepGemms(c, 64, true)), 3.0 * forward - 57802752.0);
+        c.family = Family::RingFormer;
+        QCOMPARE(totalFlops(stepGemms(c, 64, false)), forward + 6.0 * 28.0 * 64 * 50 * 192 * 12);
     }
 
     void uitStaticTableFormula() {

@@ -2,6 +2,7 @@
 #include "Commands.h"
 
 #include "ringscope/model/nets/ModelFactory.h"
+#include "ringscope/model/nets/StepCost.h"
 #include "ringscope/model/core/Runtime.h"
 
 #include <torch/nn/utils/clip_grad.h>
@@ -19,6 +20,28 @@ double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
     const size_t n = v.size();
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/// Milliseconds the step's products take at the rate libtorch's sgemm reaches on each of
+/// their shapes on this machine (median of a few timed calls per distinct shape).
+double gemmLimitMs(const std::vector<GemmShape>& gemms) {
+    torch::NoGradGuard noGrad;
+    double ms = 0.0;
+    for (const GemmShape& g : gemms) {
+        const torch::Tensor a = torch::randn({g.batch, g.m, g.k}),
+                            b = torch::randn({g.batch, g.k, g.n});
+        torch::matmul(a, b); // warm-up
+        std::vector<double> times;
+        for (int i = 0; i < 5; ++i) {
+            const auto t0 = std::chrono::steady_clock::now();
+            torch::matmul(a, b);
+            times.push_back(
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                    .count());
+        }
+        ms += median(times) * double(g.count);
+    }
+    return ms;
 }
 
 } // namespace
@@ -74,11 +97,19 @@ int benchCommand(const Args& raw, std::ostream& out) {
                 .count());
     }
     const double med = median(ms);
+    // How close the step runs to the machine's GEMM rate on the step's own products.
+    const std::vector<GemmShape> gemms = stepGemms(c, batch, train);
+    const double gflop = totalFlops(gemms) / 1e9, limitMs = gemmLimitMs(gemms);
     nlohmann::json j{{"family", familyName(c.family)},
                      {"mode", train ? "train" : "inference"},
                      {"ms_per_step", med},
                      {"ms_min", *std::min_element(ms.begin(), ms.end())},
                      {"images_per_s", 1000.0 * double(batch) / med},
+                     {"gflop_per_step", gflop},
+                     {"gflops_per_s", gflop / (med / 1000.0)},
+                     {"gemm_limit_ms", limitMs},
+                     {"gemm_gflops_per_s", gflop / (limitMs / 1000.0)},
+                     {"efficiency", limitMs / med},
                      {"params", model->parameterCount()},
                      {"batch", batch},
                      {"steps", steps},
