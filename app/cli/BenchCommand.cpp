@@ -5,6 +5,7 @@
 #include "ringscope/model/nets/StepCost.h"
 #include "ringscope/model/core/Runtime.h"
 
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adam.h>
 #include <torch/types.h>
@@ -49,7 +50,7 @@ double gemmLimitMs(const std::vector<GemmShape>& gemms) {
 int benchCommand(const Args& raw, std::ostream& out) {
     CliArgs args(raw,
                  {"family", "encoding", "image-size", "patch", "hidden", "heads", "mlp", "depth",
-                  "rank", "channels", "classes", "batch", "threads", "steps", "warmup"},
+                  "rank", "channels", "classes", "batch", "threads", "steps", "warmup", "profile"},
                  {"train"});
     const ModelConfig c = modelConfigFromArgs(args, {});
     const int64_t batch = args.requireInteger("batch");
@@ -95,6 +96,11 @@ int benchCommand(const Args& raw, std::ostream& out) {
         ms.push_back(
             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
                 .count());
+    }
+    if (const auto trace = args.value("profile")) {
+        // One more step under libtorch's profiler, as a Chrome trace (chrome://tracing).
+        torch::autograd::profiler::RecordProfile profile(*trace);
+        step();
     }
     const double med = median(ms);
     // How close the step runs to the machine's GEMM rate on the step's own products.

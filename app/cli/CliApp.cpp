@@ -63,8 +63,10 @@ const CommandHelp kCommands[] = {
       Writes the model as safetensors or as a RingScope checkpoint (PyTorch zip format).)"},
     {"bench", R"(bench --family vit|owf|uit|ringformer --image-size S --patch P --hidden D --heads H
         --mlp M --depth T [--rank R] [--channels C] [--classes K] --batch B [--train]
-        [--threads N] [--steps N]
-      Median milliseconds per inference (or training) step, as one JSON line.)"},
+        [--threads N] [--steps N] [--profile TRACE.json]
+      Median milliseconds per inference (or training) step, the step's GFLOP and how close
+      it runs to this machine's sgemm rate on the step's own products, as one JSON line;
+      --profile writes one more step as a Chrome trace.)"},
     {"bench-analysis",
      R"(bench-analysis mad|cka CHECKPOINT --data SOURCE [--limit N] [--batch B] [--threads N]
       Seconds, images/s and peak resident memory of MAD or CKA (A x A) over a data source.)"},
