@@ -29,12 +29,14 @@
 #include "HeatmapPlot.h"
 #include "LinePlot.h"
 #include "FigureExport.h"
+#include "AppStartup.h"
 #include "MainWindow.h"
 #include "MessageBar.h"
 #include "document/FileInspection.h"
 #include "document/Workspace.h"
 
 #include <QComboBox>
+#include <QCommandLineParser>
 #include <QLineEdit>
 #include <QPushButton>
 #include <QDir>
@@ -365,6 +367,22 @@ private Q_SLOTS:
             QVERIFY2(torch::allclose(ringscope::loadNpy(viewDir + "/" + stem + ".npy"),
                                      ringscope::loadNpy(cliDir + "/" + stem + ".npy"), 1e-5, 1e-7),
                      stem);
+    }
+
+    /// Checkpoints named on the command line take slots A and B (`ringscope --benchmark A B`
+    /// measures them), in order, instead of the demo models.
+    void namedCheckpointsTakeTheSlots() {
+        const QString vit = QString::fromStdString(ringscope::test::sourceDir()) +
+                            "/resources/models/vit.ringscope.pt";
+        QCommandLineParser parser;
+        addStartupOptions(parser);
+        parser.process(QStringList{"ringscope", vit, example()});
+        MainWindow w;
+        QSignalSpy loaded(&w.workspace(), &Workspace::modelChanged);
+        applyStartupOptions(w, parser, true);
+        QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 2, 20000);
+        QCOMPARE(QString::fromStdString(w.workspace().model(0)->facts().path), vit);
+        QCOMPARE(QString::fromStdString(w.workspace().model(1)->facts().path), example());
     }
 
     /// Classify: one row per image, the models' top classes, the probabilities of the single

@@ -13,6 +13,8 @@
 #include <QFileInfo>
 #include <QIcon>
 
+#include <algorithm>
+
 namespace ringscope::gui {
 
 void setApplicationIdentity() {
@@ -53,7 +55,10 @@ void addStartupOptions(QCommandLineParser& parser) {
 }
 
 void applyStartupOptions(MainWindow& window, const QCommandLineParser& parser, bool openDefaults) {
-    if (openDefaults && !parser.isSet("empty")) window.openDefaults(resourceDir());
+    // Checkpoints named on the command line take slots A and B instead of the demo models.
+    const QStringList files = parser.positionalArguments();
+    const bool models = std::none_of(files.begin(), files.end(), &MainWindow::isCheckpoint);
+    if (openDefaults && !parser.isSet("empty")) window.openDefaults(resourceDir(), models);
     window.openFiles(parser.positionalArguments());
     window.showView(parser.value("view"));
     Workspace& ws = window.workspace();

@@ -51,14 +51,6 @@ namespace {
 
 const QStringList kCheckpointSuffixes = {"pt", "pth", "bin", "ckpt", "safetensors"};
 
-/// A checkpoint file, or a Hugging Face model folder.
-bool isCheckpoint(const QString& path) {
-    if (QFileInfo(path).isDir())
-        return QFileInfo::exists(path + "/model.safetensors") ||
-               QFileInfo::exists(path + "/pytorch_model.bin");
-    return kCheckpointSuffixes.contains(QFileInfo(path).suffix().toLower());
-}
-
 QStringList imagesIn(const QString& dir) {
     QStringList out;
     for (const QFileInfo& f : QDir(dir).entryInfoList(
@@ -200,6 +192,13 @@ void MainWindow::openCheckpoint(int slot, const QString& path) {
         3000);
 }
 
+bool MainWindow::isCheckpoint(const QString& path) {
+    if (QFileInfo(path).isDir())
+        return QFileInfo::exists(path + "/model.safetensors") ||
+               QFileInfo::exists(path + "/pytorch_model.bin");
+    return kCheckpointSuffixes.contains(QFileInfo(path).suffix().toLower());
+}
+
 int MainWindow::openFiles(const QStringList& paths) {
     int taken = 0;
     QStringList images;
@@ -224,12 +223,12 @@ int MainWindow::openFiles(const QStringList& paths) {
     return taken;
 }
 
-void MainWindow::openDefaults(const QString& resourceDir) {
+void MainWindow::openDefaults(const QString& resourceDir, bool models) {
     resourceDir_ = resourceDir;
     refreshDemoMenu();
-    const QStringList models = {"ringformer", "vit"};
-    for (int s = 0; s < models.size(); ++s) {
-        const QString path = resourceDir + "/models/" + models[s] + ".ringscope.pt";
+    const QStringList demo = {"ringformer", "vit"};
+    for (int s = 0; models && s < demo.size(); ++s) {
+        const QString path = resourceDir + "/models/" + demo[s] + ".ringscope.pt";
         if (QFileInfo::exists(path)) workspace_->openModel(s, path);
     }
     workspace_->loadImages(imagesIn(resourceDir + "/images"));

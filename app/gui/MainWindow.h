@@ -49,8 +49,10 @@ public:
     /// Opens files as a drop would: checkpoints into the first free slot (else B), images into
     /// the strip. Returns how many files were taken.
     int openFiles(const QStringList& paths);
-    /// Loads the bundled demo models and images (the first launch).
-    void openDefaults(const QString& resourceDir);
+    /// Loads the bundled demo images and, with `models`, the demo models (the first launch).
+    void openDefaults(const QString& resourceDir, bool models = true);
+    /// A checkpoint file or a Hugging Face model folder (what openFiles() opens as a model).
+    static bool isCheckpoint(const QString& path);
     /// The folder the demo models and images were opened from (empty when none was).
     const QString& resourceDir() const { return resourceDir_; }
     /// Brings a view to the front by name ("attention", "cka").

@@ -12,6 +12,7 @@
 
 #include <QApplication>
 #include <QFileInfo>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSlider>
@@ -27,7 +28,7 @@ AppBenchmark::AppBenchmark(MainWindow& window, QElapsedTimer sinceStart, QObject
     : QObject(parent), window_(window), start_(sinceStart) {
     connect(&window_.attentionView().overlay(), &plots::AttentionOverlay::mapsPainted, this,
             [this] {
-                // Both demo models' maps on screen.
+                // Both models' maps on screen (the demo models or the ones named).
                 const auto& panels = window_.attentionView().overlay().panels();
                 const bool all =
                     panels.size() >= 2 && std::all_of(panels.begin(), panels.end(),
@@ -62,7 +63,15 @@ void AppBenchmark::scrub() {
     connect(&cka.job(), &BackgroundJob::finished, this, [this, timer, median, worst] {
         const double ckaSeconds = double(timer->nsecsElapsed()) / 1e9;
         delete timer;
-        addImages(QJsonObject{{"launch_to_first_maps_ms", launchMs_},
+        QJsonArray models; // which checkpoints the figures are for
+        for (int s : window_.workspace().loadedSlots())
+            models.append(
+                window_.workspace().slotLabel(s) + " (" +
+                QFileInfo(QString::fromStdString(window_.workspace().model(s)->facts().path))
+                    .fileName() +
+                ")");
+        addImages(QJsonObject{{"models", models},
+                              {"launch_to_first_maps_ms", launchMs_},
                               {"scrub_repaint_median_ms", median},
                               {"scrub_repaint_max_ms", worst},
                               {"cka_500_images_s", ckaSeconds},

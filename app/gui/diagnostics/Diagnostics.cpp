@@ -33,7 +33,8 @@ void Diagnostics::addOptions(QCommandLineParser& parser) {
         {"delay", "Milliseconds before --screenshot (default 3000).", "DELAY", "3000"});
     parser.addOption(
         {"benchmark",
-         "Print launch, scrubbing and CKA timings on the demo models as JSON and quit."});
+         "Print launch, scrubbing and CKA timings as JSON and quit: on the demo models, or on "
+         "the checkpoints named (ringscope --benchmark A.pt B.pt)."});
     parser.addOption({"benchmark-open",
                       "Open FILE into slot A of an empty window; print the time, peak memory and "
                       "longest GUI-thread stall as JSON and quit.",
