@@ -5,6 +5,7 @@
 
 #include <torch/csrc/autograd/autograd.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace ringscope::analysis {
@@ -86,13 +87,27 @@ Attribution attribute(const VisionModel& model, const torch::Tensor& images,
     Attribution a;
     std::vector<torch::Tensor> perApplication;
     if (method == AttributionMethod::Gae) {
-        const AttentionGradients g = attentionGradients(model, images, targetClass, forward);
-        std::vector<torch::Tensor> contributions;
-        a.map = decisionRow(gaeRelevance(g.maps, g.gradients, &contributions), prefix);
-        for (const torch::Tensor& c : contributions)
-            perApplication.push_back(decisionRow(c, prefix));
-        a.target = g.target;
-        a.probabilities = torch::softmax(g.logits.to(torch::kFloat64), -1);
+        // The graph of a pass holds every activation: a few images at a time keep its memory
+        // bounded whatever the batch (the images are independent, the result is the same).
+        std::vector<torch::Tensor> maps, targets, probabilities;
+        std::vector<std::vector<torch::Tensor>> rows;
+        for (int64_t start = 0; start < images.size(0); start += kGaeImagesPerPass) {
+            const int64_t n = std::min(kGaeImagesPerPass, images.size(0) - start);
+            const AttentionGradients g =
+                attentionGradients(model, images.narrow(0, start, n), targetClass, forward);
+            std::vector<torch::Tensor> contributions;
+            maps.push_back(decisionRow(gaeRelevance(g.maps, g.gradients, &contributions), prefix));
+            rows.resize(contributions.size());
+            for (size_t t = 0; t < contributions.size(); ++t)
+                rows[t].push_back(decisionRow(contributions[t], prefix));
+            targets.push_back(g.target);
+            probabilities.push_back(torch::softmax(g.logits.to(torch::kFloat64), -1));
+        }
+        a.map = torch::cat(maps);
+        for (const auto& r : rows)
+            perApplication.push_back(torch::cat(r));
+        a.target = torch::cat(targets);
+        a.probabilities = torch::cat(probabilities);
     } else {
         torch::NoGradGuard noGrad;
         ForwardTrace trace;

@@ -55,8 +55,7 @@ void FaithfulnessView::run() {
     if (job_.running() || ws_.loadedSlots().isEmpty()) return;
     auto keep = std::make_shared<Sessions>();
     auto models = studyModels(ws_, *keep);
-    analysis::DataSettings data = bar_->settings();
-    data.batch = 16; // a GAE pass keeps its graph: smaller batches bound the memory
+    const analysis::DataSettings data = bar_->settings();
     analysis::FaithfulnessOptions options;
     options.steps = stepsBox_->value();
     pending_ = std::make_shared<std::shared_ptr<const analysis::FaithfulnessStudy>>();

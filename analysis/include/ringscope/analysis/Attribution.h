@@ -43,11 +43,15 @@ struct Attribution {
     torch::Tensor probabilities;  ///< [B, classes] float64
 };
 
+/// Images per GAE pass: the graph keeps every activation, so a batch runs in passes of this
+/// many images (memory bounded whatever the batch size).
+inline constexpr int64_t kGaeImagesPerPass = 8;
+
 /// Attribution of `images` [B, C, S, S] to `targetClass` (-1: each image's predicted class).
 /// Attention: the decision row of the last application's maps, heads averaged; rollout: that
-/// row of attentionRollout; GAE: one forward and one backward pass with grad on (the images
-/// of a batch do not interact, so one backward pass serves them all). Throws
-/// std::invalid_argument for a class out of range.
+/// row of attentionRollout; GAE: a forward and a backward pass with grad on per
+/// kGaeImagesPerPass images (the images of a pass do not interact, so one backward pass
+/// serves them all). Throws std::invalid_argument for a class out of range.
 Attribution attribute(const VisionModel& model, const torch::Tensor& images,
                       AttributionMethod method, int64_t targetClass = -1,
                       const ForwardOptions& forward = {});
