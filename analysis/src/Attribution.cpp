@@ -10,6 +10,25 @@
 
 namespace ringscope::analysis {
 
+namespace {
+
+/// Refuses a class the model does not have (before any work).
+void checkClass(const VisionModel& model, int64_t targetClass) {
+    const int64_t classes = model.config().classes;
+    if (targetClass >= classes)
+        throw std::invalid_argument("class " + std::to_string(targetClass) +
+                                    " out of range: the model has " + std::to_string(classes) +
+                                    " classes");
+}
+
+/// The class explained per image: `targetClass`, or each image's prediction for -1.
+torch::Tensor explainedClass(const torch::Tensor& logits, int64_t targetClass) {
+    return targetClass >= 0 ? torch::full({logits.size(0)}, targetClass, torch::kInt64)
+                            : logits.argmax(-1);
+}
+
+} // namespace
+
 std::string attributionMethodName(AttributionMethod method) {
     switch (method) {
     case AttributionMethod::Attention:
@@ -54,20 +73,14 @@ torch::Tensor decisionRow(const torch::Tensor& matrix, int64_t prefix) {
 
 AttentionGradients attentionGradients(const VisionModel& model, const torch::Tensor& images,
                                       int64_t targetClass, const ForwardOptions& forward) {
-    const int64_t classes = model.config().classes;
-    if (targetClass >= classes)
-        throw std::invalid_argument("class " + std::to_string(targetClass) +
-                                    " out of range: the "
-                                    "model has " +
-                                    std::to_string(classes) + " classes");
+    checkClass(model, targetClass);
     torch::AutoGradMode grad(true);
     ForwardTrace trace;
     trace.recordSignals = false;
     trace.keepGraph = true;
     AttentionGradients out;
     out.logits = model.forward(images, forward, &trace).logits;
-    out.target = targetClass >= 0 ? torch::full({images.size(0)}, targetClass, torch::kInt64)
-                                  : out.logits.argmax(-1).detach();
+    out.target = explainedClass(out.logits.detach(), targetClass);
     // Each image's score y_c depends on its own tokens only, so the gradient of their sum
     // gives every image its own gradient.
     const torch::Tensor score = out.logits.gather(1, out.target.unsqueeze(1)).sum();
@@ -83,6 +96,7 @@ AttentionGradients attentionGradients(const VisionModel& model, const torch::Ten
 Attribution attribute(const VisionModel& model, const torch::Tensor& images,
                       AttributionMethod method, int64_t targetClass,
                       const ForwardOptions& forward) {
+    checkClass(model, targetClass);
     const int64_t prefix = model.config().prefixTokens();
     Attribution a;
     std::vector<torch::Tensor> perApplication;
@@ -113,10 +127,7 @@ Attribution attribute(const VisionModel& model, const torch::Tensor& images,
         ForwardTrace trace;
         trace.recordSignals = false;
         const torch::Tensor logits = model.forward(images, forward, &trace).logits;
-        if (targetClass >= model.config().classes)
-            throw std::invalid_argument("class " + std::to_string(targetClass) + " out of range");
-        a.target = targetClass >= 0 ? torch::full({images.size(0)}, targetClass, torch::kInt64)
-                                    : logits.argmax(-1);
+        a.target = explainedClass(logits, targetClass);
         a.probabilities = torch::softmax(logits.to(torch::kFloat64), -1);
         torch::Tensor joint; // the rollout up to t: R_t ... R_1
         for (const torch::Tensor& maps : trace.attention) {

@@ -41,28 +41,16 @@ template <class Prepare, class Fn>
 void streamTraced(const BatchStream& data, const std::vector<ModelInput>& models, RunReport& report,
                   const RunControl& control, Prepare&& prepare, Fn&& fn) {
     torch::NoGradGuard noGrad;
-    for (int64_t i = 0; i < data.batches(); ++i) {
-        if (control.cancelled()) {
-            report.cancelled = true;
-            return;
-        }
+    // The first model's batch drives the loop; the others read the same examples.
+    forEachBatch(data, models.front().spec, report, control, [&](int64_t i, const Batch& first) {
         std::vector<ForwardTrace> traces(models.size());
-        Batch first;
         for (size_t m = 0; m < models.size(); ++m) {
-            Batch b = data.batch(i, models[m].spec);
             prepare(traces[m]);
-            if (b.images.size(0) > 0)
-                models[m].model->forward(b.images, models[m].forward, &traces[m]);
-            if (m == 0) first = std::move(b);
+            models[m].model->forward(m == 0 ? first.images : data.batch(i, models[m].spec).images,
+                                     models[m].forward, &traces[m]);
         }
-        report.skipped.insert(report.skipped.end(), first.skipped.begin(), first.skipped.end());
-        if (first.images.size(0) > 0) {
-            fn(first, traces);
-            report.examples += first.images.size(0);
-        }
-        if (control.progress)
-            control.progress(std::min(data.total(), (i + 1) * data.batchSize()), data.total());
-    }
+        fn(first, traces);
+    });
 }
 
 /// streamTraced() with the level signals recorded or not.
@@ -105,6 +93,24 @@ Batch BatchStream::batch(int64_t i, const InputSpec& spec) const {
     std::vector<int64_t> idx(static_cast<size_t>(count));
     std::iota(idx.begin(), idx.end(), start);
     return makeBatch(*source_.dataset, idx, spec);
+}
+
+void forEachBatch(const BatchStream& data, const InputSpec& spec, RunReport& report,
+                  const RunControl& control, const std::function<void(int64_t, const Batch&)>& fn) {
+    for (int64_t i = 0; i < data.batches(); ++i) {
+        if (control.cancelled()) {
+            report.cancelled = true;
+            return;
+        }
+        const Batch b = data.batch(i, spec);
+        report.skipped.insert(report.skipped.end(), b.skipped.begin(), b.skipped.end());
+        if (b.images.size(0) > 0) {
+            fn(i, b);
+            report.examples += b.images.size(0);
+        }
+        if (control.progress)
+            control.progress(std::min(data.total(), (i + 1) * data.batchSize()), data.total());
+    }
 }
 
 MadRun madOverData(const ModelInput& model, const BatchStream& data, MadVariant variant,

@@ -6,26 +6,6 @@ namespace ringscope::analysis {
 
 namespace {
 
-/// Runs `fn(batch)` over the batches of `data` for `model`, with progress and cancel.
-template <class Fn>
-void eachBatch(const ModelInput& model, const BatchStream& data, RunReport& report,
-               const RunControl& control, Fn&& fn) {
-    for (int64_t i = 0; i < data.batches(); ++i) {
-        if (control.cancelled()) {
-            report.cancelled = true;
-            return;
-        }
-        const Batch b = data.batch(i, model.spec);
-        report.skipped.insert(report.skipped.end(), b.skipped.begin(), b.skipped.end());
-        if (b.images.size(0) > 0) {
-            fn(b);
-            report.examples += b.images.size(0);
-        }
-        if (control.progress)
-            control.progress(std::min(data.total(), (i + 1) * data.batchSize()), data.total());
-    }
-}
-
 torch::Tensor catOrEmpty(const std::vector<torch::Tensor>& parts, int64_t dim) {
     return parts.empty() ? torch::Tensor() : torch::cat(parts, dim);
 }
@@ -37,7 +17,7 @@ AttributionRun attributionOverData(const ModelInput& model, const BatchStream& d
                                    const RunControl& control) {
     AttributionRun run;
     std::vector<torch::Tensor> maps, perApp, targets, probs, labels;
-    eachBatch(model, data, run, control, [&](const Batch& b) {
+    forEachBatch(data, model.spec, run, control, [&](int64_t, const Batch& b) {
         const Attribution a = attribute(*model.model, b.images, method, targetClass, model.forward);
         maps.push_back(a.map);
         perApp.push_back(a.perApplication);
@@ -89,7 +69,7 @@ FaithfulnessRun faithfulnessOverData(const ModelInput& model, const BatchStream&
     run.methods = options.methods;
     std::vector<std::vector<torch::Tensor>> del(options.methods.size()),
         ins(options.methods.size());
-    eachBatch(model, data, run, control, [&](const Batch& b) {
+    forEachBatch(data, model.spec, run, control, [&](int64_t, const Batch& b) {
         for (size_t m = 0; m < options.methods.size(); ++m) {
             const Attribution a =
                 attribute(*model.model, b.images, options.methods[m], -1, model.forward);

@@ -26,6 +26,21 @@ std::set<std::string> with(std::set<std::string> s, std::initializer_list<std::s
     return s;
 }
 
+/// The comma-separated names of --`option`, each parsed by `parse` (empty when not given);
+/// a name `parse` refuses is a usage error.
+template <class Parse> auto listOption(const CliArgs& args, const char* option, Parse parse) {
+    std::vector<decltype(parse(std::string()))> out;
+    std::stringstream names(args.value(option).value_or(""));
+    for (std::string name; std::getline(names, name, ',');) {
+        try {
+            out.push_back(parse(name));
+        } catch (const std::exception& e) {
+            throw UsageError{e.what()};
+        }
+    }
+    return out;
+}
+
 /// CHECKPOINT and the optional CHECKPOINT_B, loaded, as the models of a study (run at the
 /// depth of --iterations and --extend when `depthOptions`).
 std::vector<analysis::StudyModel> subjects(const CliArgs& args, std::vector<ModelArg>& keep,
@@ -148,16 +163,7 @@ analysis::DepthSettings depthSettings(const CliArgs& args) {
     d.maxApplications = args.integerOr("max-iterations", 0);
     if (args.value("max-iterations") && (d.maxApplications <= 0 || d.maxApplications > 4096))
         throw UsageError{"--max-iterations must lie in [1, 4096]"};
-    if (const auto list = args.value("extend")) {
-        std::stringstream names(*list);
-        for (std::string name; std::getline(names, name, ',');) {
-            try {
-                d.policies.push_back(parseDepthPolicy(name));
-            } catch (const RingScopeError& e) {
-                throw UsageError{e.what()};
-            }
-        }
-    }
+    d.policies = listOption(args, "extend", parseDepthPolicy);
     const auto positive = [&](const char* option, double& value) {
         if (const auto v = args.number(option)) {
             if (!(*v > 0.0)) throw UsageError{std::string("--") + option + " must be positive"};
@@ -216,17 +222,8 @@ int analyzeAttribution(const std::vector<std::string>& raw, std::ostream& out) {
 int analyzeFaithfulness(const std::vector<std::string>& raw, std::ostream& out) {
     CliArgs args(raw, with(kDataOptions, {"methods", "steps"}), {});
     analysis::FaithfulnessOptions o;
-    if (const auto list = args.value("methods")) {
-        o.methods.clear();
-        std::stringstream names(*list);
-        for (std::string name; std::getline(names, name, ',');) {
-            try {
-                o.methods.push_back(analysis::parseAttributionMethod(name));
-            } catch (const std::invalid_argument& e) {
-                throw UsageError{e.what()};
-            }
-        }
-    }
+    if (args.value("methods"))
+        o.methods = listOption(args, "methods", analysis::parseAttributionMethod);
     o.steps = args.integerOr("steps", o.steps);
     if (o.steps < 1 || o.steps > 1000) throw UsageError{"--steps must lie in [1, 1000]"};
     std::vector<ModelArg> keep;

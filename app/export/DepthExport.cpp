@@ -61,9 +61,14 @@ void writeModelRuns(AnalysisOutput& out, const DepthStudy& s, size_t i, nlohmann
     const StudyModel& m = s.models[i];
     const std::vector<DepthRun>& runs = s.runs[i];
     const Axis policy = policyAxis(runs), depth{m.axis}, rule = ruleAxis();
+    std::vector<analysis::DepthCurves> sweep; // once per run, for every array below
+    for (const DepthRun& r : runs)
+        sweep.push_back(analysis::depthCurves(r.measures));
     const auto curves = [&](auto field) {
-        return perRun(runs,
-                      [&](const DepthRun& r) { return field(analysis::depthCurves(r.measures)); });
+        std::vector<torch::Tensor> rows;
+        for (const analysis::DepthCurves& c : sweep)
+            rows.push_back(field(c));
+        return torch::stack(rows);
     };
     out.array(m.stem("depth_accuracy"), curves([](const auto& c) { return c.accuracy; }),
               {policy, depth}, "accuracy of the output after K applications [policy, K]");
@@ -102,9 +107,10 @@ void writeModelRuns(AnalysisOutput& out, const DepthStudy& s, size_t i, nlohmann
                depth,
                {"image", false}},
               "the per-image measures the exit rules read [policy, measure, t, image]");
-    std::vector<torch::Tensor> exitDepth, histogram;
+    std::vector<torch::Tensor> exitDepth, histogram, settling;
     nlohmann::json runResults = nlohmann::json::array();
-    for (const DepthRun& r : runs) {
+    for (size_t p = 0; p < runs.size(); ++p) {
+        const DepthRun& r = runs[p];
         std::vector<torch::Tensor> depths, hist;
         nlohmann::json exits = nlohmann::json::object();
         for (ExitRule e : analysis::kExitRules) {
@@ -118,13 +124,12 @@ void writeModelRuns(AnalysisOutput& out, const DepthStudy& s, size_t i, nlohmann
         }
         exitDepth.push_back(torch::stack(depths));
         histogram.push_back(torch::stack(hist));
-        const analysis::DepthCurves c = analysis::depthCurves(r.measures);
+        settling.push_back(analysis::headSettling(r.headJs, s.depth.headThreshold));
         runResults.push_back({{"policy", r.policy},
                               {"applications", r.applications},
-                              {"accuracy", flatValues(c.accuracy)},
+                              {"accuracy", flatValues(sweep[p].accuracy)},
                               {"exits", exits},
-                              {"head_settling", flatValues(analysis::headSettling(
-                                                    r.headJs, s.depth.headThreshold))}});
+                              {"head_settling", flatValues(settling.back())}});
     }
     out.array(m.stem("exit_depth"), torch::stack(exitDepth), {policy, rule, {"image", false}},
               "the application at which each rule stops each image (K: never fired)");
@@ -146,12 +151,7 @@ void writeModelRuns(AnalysisOutput& out, const DepthStudy& s, size_t i, nlohmann
               {policy, {m.axis, true, 1}, {"head"}},
               "Jensen-Shannon divergence (nats) between a head's attention at t and t-1, mean "
               "over queries and images");
-    out.array(m.stem("head_settling"),
-              perRun(runs,
-                     [&](const DepthRun& r) {
-                         return analysis::headSettling(r.headJs, s.depth.headThreshold);
-                     }),
-              {policy, {"head"}},
+    out.array(m.stem("head_settling"), torch::stack(settling), {policy, {"head"}},
               "the application after which the head's JS stays below the threshold (-1: still "
               "changing at K)");
     results.push_back({{"model", m.label},
@@ -235,8 +235,8 @@ void plotConvergence(plots::LinePlot& plot, const DepthStudy& s, size_t i, size_
                        QString("trained depth %1").arg(s.models[i].trained));
 }
 
-void plotExitHistogram(plots::BarPlot& plot, const DepthStudy& s, size_t i, size_t p,
-                       ExitRule rule) {
+analysis::ExitOutcome plotExitHistogram(plots::BarPlot& plot, const DepthStudy& s, size_t i,
+                                        size_t p, ExitRule rule) {
     plot.clearStacks();
     const double threshold = s.depth.exits.of(rule);
     const analysis::ExitOutcome o = analysis::exitOutcome(s.runs[i][p].measures, rule, threshold);
@@ -251,6 +251,7 @@ void plotExitHistogram(plots::BarPlot& plot, const DepthStudy& s, size_t i, size
     plot.addStack("wrong", flatValues(h.select(1, 1)));
     if (h.select(1, 2).sum().item<double>() > 0)
         plot.addStack("unlabelled", flatValues(h.select(1, 2)));
+    return o;
 }
 
 void plotAdaptiveCompute(plots::LinePlot& plot, const DepthStudy& s, size_t i, size_t p) {

@@ -105,9 +105,10 @@ size_t depthRunIndex(const analysis::DepthStudy& study, size_t i, const std::str
 void plotConvergence(plots::LinePlot& plot, const analysis::DepthStudy& study, size_t i, size_t p);
 /// "exit at kl < 0.001", "exit when the argmax holds for 5 applications".
 QString exitRuleText(analysis::ExitRule rule, double threshold);
-/// Where `rule` with its threshold stops the images, right and wrong apart ("exit_RULE").
-void plotExitHistogram(plots::BarPlot& plot, const analysis::DepthStudy& study, size_t i, size_t p,
-                       analysis::ExitRule rule);
+/// Where `rule` with its threshold stops the images, right and wrong apart ("exit_RULE");
+/// returns the outcome drawn.
+analysis::ExitOutcome plotExitHistogram(plots::BarPlot& plot, const analysis::DepthStudy& study,
+                                        size_t i, size_t p, analysis::ExitRule rule);
 /// Accuracy against mean applications used, one curve per rule ("adaptive_compute").
 void plotAdaptiveCompute(plots::LinePlot& plot, const analysis::DepthStudy& study, size_t i,
                          size_t p);

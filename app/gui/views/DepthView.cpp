@@ -186,9 +186,7 @@ void DepthView::showResult() {
         plotConvergence(*convergence_, *result_, model, run);
         convergence_->setTitle(tr("Convergence of %1").arg(who));
         convergence_->setLegendCorner(Qt::AlignTop | Qt::AlignRight); // above the curves here
-        plotExitHistogram(*exits_, *result_, model, run, rule);
-        const analysis::ExitOutcome o = analysis::exitOutcome(result_->runs[model][run].measures,
-                                                              rule, result_->depth.exits.of(rule));
+        const analysis::ExitOutcome o = plotExitHistogram(*exits_, *result_, model, run, rule);
         exits_->setTitle(tr("%1: exit at %2, mean %3")
                              .arg(who, exitRuleText(rule, result_->depth.exits.of(rule)))
                              .arg(o.meanApplications, 0, 'f', 2));

@@ -1,6 +1,7 @@
 #include <torch/types.h>
 
 #include "AnalysisOutput.h"
+#include "ExportSupport.h"
 #include "StudyExport.h"
 #include "ringscope/analysis/Studies.h"
 
@@ -27,13 +28,6 @@ namespace ringscope::gui {
 namespace {
 
 const char* kSignals[4] = {"Q", "K", "V", "F"};
-
-std::vector<double> count(int64_t n) {
-    std::vector<double> x;
-    for (int64_t i = 1; i <= n; ++i)
-        x.push_back(double(i));
-    return x;
-}
 
 } // namespace
 
@@ -132,7 +126,8 @@ void LevelsView::showResult() {
         const torch::Tensor sv = r.lowRank[size_t(ring)]->singularValues[signal]; // [T, r]
         singular_->setTitle(tr("%1: singular values, %2").arg(label, sig));
         for (int64_t t = 0; t < sv.size(0); ++t)
-            singular_->addSeries(tr("level %1").arg(t + 1), count(sv.size(1)), flatValues(sv[t]));
+            singular_->addSeries(tr("level %1").arg(t + 1), exportsupport::range1(sv.size(1)),
+                                 flatValues(sv[t]));
     } else if (encodings) {
         plotEncodings(*ratios_, *result_);
         ratios_->setTitle(tr("Level encodings"));

@@ -60,6 +60,13 @@ struct MadRun : RunReport {
     torch::Tensor mad; ///< [A, examples, H] float64
 };
 
+/// Hands every non-empty batch of `data` (preprocessed for `spec`) and its index to `fn`, in
+/// order: stops when `control` is cancelled (report.cancelled), lists unreadable images in
+/// report.skipped, counts report.examples and reports progress. The loop every run over data
+/// shares.
+void forEachBatch(const BatchStream& data, const InputSpec& spec, RunReport& report,
+                  const RunControl& control, const std::function<void(int64_t, const Batch&)>& fn);
+
 /// MAD of every application, image and head.
 MadRun madOverData(const ModelInput& model, const BatchStream& data,
                    MadVariant variant = MadVariant::Published, const RunControl& control = {});
