@@ -8,6 +8,7 @@
 #include "ringscope/analysis/Studies.h"
 #include "ringscope/model/data/ImageTensor.h"
 #include "ringscope/model/LoadedModel.h"
+#include "ringscope/model/core/Runtime.h"
 #include "ringscope/model/checkpoint/Checkpoint.h"
 #include "ringscope/model/io/Sha256.h"
 
@@ -98,6 +99,10 @@ class TestMainWindow : public QObject {
 
 private Q_SLOTS:
     void initTestCase() {
+        // All cores, as the app's main() and ringscope-cli set them: the views' numbers are
+        // compared with the CLI's, and a reduction split over another thread count rounds
+        // differently (an exit depth at a threshold, or a tie in a patch ranking, can flip).
+        ringscope::configureThreads();
         QCoreApplication::setOrganizationName("RingScopeTest");
         QCoreApplication::setApplicationName("TestMainWindow");
     }
