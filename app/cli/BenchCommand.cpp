@@ -1,6 +1,7 @@
 #include "CommandSupport.h"
 #include "Commands.h"
 
+#include "ringscope/model/nets/FastOps.h"
 #include "ringscope/model/nets/ModelFactory.h"
 #include "ringscope/model/nets/StepCost.h"
 #include "ringscope/model/core/Runtime.h"
@@ -23,19 +24,22 @@ double median(std::vector<double> v) {
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-/// Milliseconds the step's products take at the rate libtorch's sgemm reaches on each of
-/// their shapes on this machine (median of a few timed calls per distinct shape).
+/// Milliseconds the step's products take at the rate sgemm reaches on each of their shapes on
+/// this machine (median of a few timed calls per distinct shape). Batched shapes (attention)
+/// run one sgemm per slice over the threads (batchedGemm), as the fused attention does: what
+/// torch::matmul reaches there is dispatch overhead, not the machine's limit.
 double gemmLimitMs(const std::vector<GemmShape>& gemms) {
     torch::NoGradGuard noGrad;
     double ms = 0.0;
     for (const GemmShape& g : gemms) {
         const torch::Tensor a = torch::randn({g.batch, g.m, g.k}),
                             b = torch::randn({g.batch, g.k, g.n});
-        torch::matmul(a, b); // warm-up
+        auto product = [&] { return g.batch > 1 ? batchedGemm(a, b) : torch::matmul(a, b); };
+        product(); // warm-up
         std::vector<double> times;
         for (int i = 0; i < 5; ++i) {
             const auto t0 = std::chrono::steady_clock::now();
-            torch::matmul(a, b);
+            product();
             times.push_back(
                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
                     .count());

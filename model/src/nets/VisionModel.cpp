@@ -115,21 +115,32 @@ torch::Tensor VisionModel::attention(const torch::Tensor& u, const std::string& 
 torch::Tensor VisionModel::attend(const torch::Tensor& qkvFlat, const ForwardOptions& options,
                                   ForwardTrace* trace) const {
     const int64_t B = qkvFlat.size(0), N = qkvFlat.size(1), d = config_.hidden, H = config_.heads;
+    const bool probsDropout = options.train && config_.dropout > 0.0;
+    const bool mapsInGraph = trace && (trace->keepGraph || trace->editAttention);
+    if (!probsDropout && !mapsInGraph && fusedAttentionRuns(qkvFlat)) {
+        AttentionOutput out = fusedAttention(qkvFlat, H);
+        recordAttention(trace, out.probs);
+        return out.context;
+    }
     const int64_t dh = d / H;
     const torch::Tensor qkv = qkvFlat.view({B, N, 3, H, dh}).permute({2, 0, 3, 1, 4});
     torch::Tensor q = qkv[0], k = qkv[1], v = qkv[2]; // [B, H, N, dh]
     torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)).div_(std::sqrt(double(dh)));
     torch::Tensor probs = torch::softmax(scores, -1);
-    if (trace) {
-        if (trace->editAttention) probs = trace->editAttention(trace->attentionApplications, probs);
-        ++trace->attentionApplications;
-        if (trace->onAttention)
-            trace->onAttention(probs.detach());
-        else
-            trace->attention.push_back(trace->keepGraph ? probs : probs.detach());
-    }
+    if (trace && trace->editAttention)
+        probs = trace->editAttention(trace->attentionApplications, probs);
+    recordAttention(trace, probs);
     torch::Tensor context = torch::matmul(dropout(probs, options), v); // [B, H, N, dh]
     return context.transpose(1, 2).reshape({B, N, d});
+}
+
+void VisionModel::recordAttention(ForwardTrace* trace, const torch::Tensor& probs) {
+    if (!trace) return;
+    ++trace->attentionApplications;
+    if (trace->onAttention)
+        trace->onAttention(probs.detach());
+    else
+        trace->attention.push_back(trace->keepGraph ? probs : probs.detach());
 }
 
 void VisionModel::recordHidden(ForwardTrace* trace, const torch::Tensor& x) {

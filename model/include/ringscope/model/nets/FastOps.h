@@ -1,8 +1,9 @@
 #pragma once
 /// @file FastOps.h
-/// Element-wise operations that Debian's libtorch runs without SIMD (it dispatches to the
-/// baseline CPU kernels), rewritten as plain loops the compiler vectorises. Same functions,
-/// same autograd behaviour as the torch ops they replace (first derivatives).
+/// Operations this libtorch runs far from the machine's limit, rewritten: element-wise ops
+/// Debian's libtorch runs without SIMD (plain loops the compiler vectorises), and multi-head
+/// attention, whose batched products libtorch 1.13 splits into one dispatched call per slice.
+/// Same functions, same autograd behaviour as the torch ops they replace (first derivatives).
 
 #include <torch/types.h>
 
@@ -11,5 +12,27 @@ namespace ringscope {
 /// Exact (erf) GELU, x * Phi(x), with autograd. Float32 tensors use the vectorised kernel
 /// (|error| < 1e-6 relative to the float64 value); other dtypes fall back to torch::gelu.
 torch::Tensor fastGelu(const torch::Tensor& x);
+
+/// What fusedAttention returns.
+struct AttentionOutput {
+    torch::Tensor context; ///< [B, N, d], heads concatenated; differentiable in qkv
+    torch::Tensor probs;   ///< [B, H, N, N] softmax maps; not differentiable (detached)
+};
+
+/// Whether fusedAttention can run `qkv` here: a float32 CPU tensor [B, N, 3d] in a build with
+/// BLAS (otherwise compute attention with torch's ops).
+bool fusedAttentionRuns(const torch::Tensor& qkv);
+
+/// Multi-head softmax attention of a fused projection qkv [B, N, 3d] (q, then k, then v, each
+/// `heads` heads of d / heads channels): P = softmax(q k^T / sqrt(dh)) per head and context
+/// P v, one pass per (image, head) slice spread over the threads, with its own backward
+/// (gradient into qkv only). Results equal torch's composite to float rounding.
+AttentionOutput fusedAttention(const torch::Tensor& qkv, int64_t heads);
+
+/// a [b, m, k] x b [b, k, n] -> [b, m, n] (float32, CPU): one sgemm per slice, slices spread
+/// over the threads, as fusedAttention does its products (torch::matmul elsewhere); `b` may be
+/// a transposed view, read without a copy (Gram matrices X X^T). The benchmark's measure of
+/// what sgemm reaches on attention's shapes.
+torch::Tensor batchedGemm(const torch::Tensor& a, const torch::Tensor& b);
 
 } // namespace ringscope

@@ -101,7 +101,9 @@ protected:
                             const torch::Tensor& qkvSignal, const ForwardOptions& options,
                             ForwardTrace* trace, torch::Tensor* qkvBase = nullptr) const;
     /// Multi-head softmax attention of projected q, k, v ([B, N, 3d], q then k then v):
-    /// the context [B, N, d] before the output projection. Records the maps in `trace`.
+    /// the context [B, N, d] before the output projection. Records the maps in `trace`. Runs
+    /// the fused kernel (FastOps.h) unless the maps must stay in the autograd graph
+    /// (attribution, edits) or dropout applies to them.
     torch::Tensor attend(const torch::Tensor& qkv, const ForwardOptions& options,
                          ForwardTrace* trace) const;
     /// fc2(GELU(fc1(z))) of the MLP under `prefix`.
@@ -111,6 +113,8 @@ protected:
     torch::Tensor norm(const torch::Tensor& x, const std::string& prefix, double eps) const;
     /// Dropout when training.
     torch::Tensor dropout(const torch::Tensor& x, const ForwardOptions& options) const;
+    /// Hands an application's maps to the trace (onAttention or `attention`), counting it.
+    static void recordAttention(ForwardTrace* trace, const torch::Tensor& probs);
     /// Appends the residual stream after an application to the trace.
     static void recordHidden(ForwardTrace* trace, const torch::Tensor& x);
 

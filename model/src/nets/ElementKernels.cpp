@@ -1,0 +1,72 @@
+// Element-wise loops. Compiled with -O3 -ffast-math -fopenmp-simd where the compiler supports it
+// (see model/CMakeLists.txt): on glibc the erf/exp calls then use libmvec's SIMD variants;
+// elsewhere the loops stay scalar and correct. Nothing else may live in this file.
+#include "nets/ElementKernels.h"
+
+#include <cmath>
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define RINGSCOPE_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define RINGSCOPE_CLONES
+#endif
+
+namespace ringscope::kernels {
+
+namespace {
+constexpr float kInvSqrt2 = 0.70710678118654752440f;
+constexpr float kInvSqrt2Pi = 0.39894228040143267794f;
+} // namespace
+
+RINGSCOPE_CLONES void geluForward(const float* __restrict x, float* __restrict y, int64_t n) {
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i)
+        y[i] = 0.5f * x[i] * (1.0f + erff(x[i] * kInvSqrt2));
+}
+
+RINGSCOPE_CLONES void geluBackward(const float* __restrict x, const float* __restrict g,
+                                   float* __restrict gx, int64_t n) {
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i) {
+        const float v = x[i];
+        const float cdf = 0.5f * (1.0f + erff(v * kInvSqrt2));
+        const float pdf = expf(-0.5f * v * v) * kInvSqrt2Pi;
+        gx[i] = g[i] * (cdf + v * pdf);
+    }
+}
+
+RINGSCOPE_CLONES void softmaxRows(float* __restrict x, int64_t rows, int64_t cols) {
+    for (int64_t r = 0; r < rows; ++r) {
+        float* row = x + r * cols;
+        float top = row[0];
+        for (int64_t j = 1; j < cols; ++j)
+            top = row[j] > top ? row[j] : top;
+        float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+        for (int64_t j = 0; j < cols; ++j) {
+            row[j] = expf(row[j] - top);
+            sum += row[j];
+        }
+        const float inv = 1.0f / sum;
+#pragma omp simd
+        for (int64_t j = 0; j < cols; ++j)
+            row[j] *= inv;
+    }
+}
+
+RINGSCOPE_CLONES void softmaxBackwardRows(const float* __restrict p, float* __restrict g,
+                                          int64_t rows, int64_t cols) {
+    for (int64_t r = 0; r < rows; ++r) {
+        const float* pr = p + r * cols;
+        float* gr = g + r * cols;
+        float dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
+        for (int64_t j = 0; j < cols; ++j)
+            dot += pr[j] * gr[j];
+#pragma omp simd
+        for (int64_t j = 0; j < cols; ++j)
+            gr[j] = pr[j] * (gr[j] - dot);
+    }
+}
+
+} // namespace ringscope::kernels

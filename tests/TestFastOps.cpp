@@ -1,0 +1,184 @@
+// The rewritten operations of FastOps.h against the torch ops they replace: values, gradients,
+// determinism, and the model paths that use them (fused attention vs torch's composite).
+#include "TestSupport.h"
+
+#include "ringscope/model/core/Runtime.h"
+#include "ringscope/model/nets/FastOps.h"
+#include "ringscope/model/nets/ModelFactory.h"
+
+#include <QtTest>
+
+#include <torch/types.h>
+
+#include <cmath>
+
+using namespace ringscope;
+
+namespace {
+
+/// torch's composite attention, as VisionModel computed it before the fused kernel.
+AttentionOutput referenceAttention(const torch::Tensor& qkv, int64_t heads) {
+    const int64_t B = qkv.size(0), N = qkv.size(1), d = qkv.size(2) / 3, dh = d / heads;
+    const torch::Tensor parts = qkv.view({B, N, 3, heads, dh}).permute({2, 0, 3, 1, 4});
+    torch::Tensor scores = torch::matmul(parts[0], parts[1].transpose(-2, -1)) / std::sqrt(dh);
+    torch::Tensor probs = torch::softmax(scores, -1);
+    torch::Tensor context = torch::matmul(probs, parts[2]).transpose(1, 2).reshape({B, N, d});
+    return {context, probs};
+}
+
+double maxAbs(const torch::Tensor& a, const torch::Tensor& b) {
+    return (a - b).abs().max().item<double>();
+}
+
+ModelConfig config(Family family) {
+    ModelConfig c;
+    c.family = family;
+    c.encoding = family == Family::UiT ? LevelEncoding::Static : LevelEncoding::None;
+    c.imageSize = 20;
+    c.patch = 4;
+    c.hidden = 48;
+    c.heads = 3;
+    c.mlp = 96;
+    c.depth = 3;
+    c.rank = 4;
+    c.classes = 7;
+    return c;
+}
+
+} // namespace
+
+class TestFastOps : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase() { configureThreads(0); }
+
+    void geluMatchesTorch() {
+        torch::manual_seed(1);
+        torch::Tensor x = (torch::randn({4097}) * 4).requires_grad_(true);
+        torch::Tensor ref = x.detach().clone().requires_grad_(true);
+        torch::Tensor g = torch::randn({4097});
+        torch::Tensor y = fastGelu(x), yr = torch::gelu(ref);
+        QVERIFY(maxAbs(y, yr) < 2e-6);
+        y.backward(g);
+        yr.backward(g);
+        QVERIFY(maxAbs(x.grad(), ref.grad()) < 2e-6);
+    }
+
+    void attentionMatchesTorch_data() {
+        QTest::addColumn<int>("batch");
+        QTest::addColumn<int>("tokens");
+        QTest::addColumn<int>("heads");
+        QTest::addColumn<int>("headDim");
+        QTest::newRow("bench shape") << 8 << 50 << 4 << 48;
+        QTest::newRow("one image, one head") << 1 << 17 << 1 << 16;
+        QTest::newRow("odd sizes") << 3 << 5 << 3 << 7;
+        QTest::newRow("one token") << 2 << 1 << 2 << 4;
+        QTest::newRow("S/16 tokens") << 1 << 197 << 6 << 64;
+    }
+    void attentionMatchesTorch() {
+        QFETCH(int, batch);
+        QFETCH(int, tokens);
+        QFETCH(int, heads);
+        QFETCH(int, headDim);
+        if (!fusedAttentionRuns(torch::zeros({1, 1, 3}))) QSKIP("this build has no BLAS");
+        torch::manual_seed(2);
+        const int64_t d = int64_t(heads) * headDim;
+        torch::Tensor qkv = (torch::randn({batch, tokens, 3 * d}) * 2).requires_grad_(true);
+        torch::Tensor ref = qkv.detach().clone().requires_grad_(true);
+        AttentionOutput out = fusedAttention(qkv, heads);
+        AttentionOutput want = referenceAttention(ref, heads);
+        QCOMPARE(out.probs.sizes().vec(), want.probs.sizes().vec());
+        QCOMPARE(out.context.sizes().vec(), want.context.sizes().vec());
+        QVERIFY(!out.probs.requires_grad());
+        QVERIFY2(maxAbs(out.probs, want.probs) < 1e-5,
+                 qPrintable(QString::number(maxAbs(out.probs, want.probs))));
+        QVERIFY2(maxAbs(out.context, want.context) < 1e-5,
+                 qPrintable(QString::number(maxAbs(out.context, want.context))));
+        // Every row of every map sums to one.
+        QVERIFY(maxAbs(out.probs.sum(-1), torch::ones({batch, heads, tokens})) < 1e-5);
+
+        torch::Tensor g = torch::randn({batch, tokens, d});
+        out.context.backward(g);
+        want.context.backward(g);
+        const double scale = ref.grad().abs().max().item<double>();
+        QVERIFY2(maxAbs(qkv.grad(), ref.grad()) < 1e-5 * std::max(1.0, scale),
+                 qPrintable(QString::number(maxAbs(qkv.grad(), ref.grad()))));
+    }
+
+    void attentionReadsStridedInput() {
+        if (!fusedAttentionRuns(torch::zeros({1, 1, 3}))) QSKIP("this build has no BLAS");
+        torch::manual_seed(3);
+        // A transposed (non-contiguous) qkv gives the same result as its contiguous copy.
+        torch::Tensor t = torch::randn({10, 2, 24}).transpose(0, 1);
+        QVERIFY(!t.is_contiguous());
+        AttentionOutput a = fusedAttention(t, 2), b = fusedAttention(t.contiguous(), 2);
+        QVERIFY(torch::equal(a.context, b.context));
+        QVERIFY(torch::equal(a.probs, b.probs));
+    }
+
+    void attentionIsDeterministic() {
+        if (!fusedAttentionRuns(torch::zeros({1, 1, 3}))) QSKIP("this build has no BLAS");
+        torch::manual_seed(4);
+        torch::Tensor x = torch::randn({16, 50, 3 * 192});
+        auto run = [&] {
+            torch::Tensor qkv = x.clone().requires_grad_(true);
+            AttentionOutput out = fusedAttention(qkv, 4);
+            out.context.pow(2).sum().backward();
+            return std::make_pair(out.context.detach(), qkv.grad());
+        };
+        auto [c1, g1] = run();
+        auto [c2, g2] = run();
+        QVERIFY(torch::equal(c1, c2));
+        QVERIFY(torch::equal(g1, g2));
+    }
+
+    void attentionRefusesBadHeads() {
+        if (!fusedAttentionRuns(torch::zeros({1, 1, 3}))) QSKIP("this build has no BLAS");
+        QVERIFY_THROWS_EXCEPTION(c10::Error, fusedAttention(torch::zeros({1, 4, 3 * 10}), 4));
+        QVERIFY(!fusedAttentionRuns(torch::zeros({1, 4, 12}, torch::kFloat64)));
+    }
+
+    void batchedGemmMatchesMatmul() {
+        torch::manual_seed(7);
+        torch::Tensor a = torch::randn({9, 13, 6}), b = torch::randn({9, 6, 11});
+        QVERIFY(maxAbs(batchedGemm(a, b), torch::matmul(a, b)) < 1e-5);
+        // Transposed views are read as the matrices they show.
+        torch::Tensor bt = torch::randn({9, 11, 6}).transpose(1, 2);
+        QVERIFY(maxAbs(batchedGemm(a, bt), torch::matmul(a, bt)) < 1e-5);
+    }
+
+    // The models' fused path (plain trace) and their torch path (taken when an edit may change
+    // the maps; here the identity) record the same maps and give the same logits and input
+    // gradients.
+    void modelPathsAgree_data() {
+        QTest::addColumn<int>("family");
+        QTest::newRow("vit") << int(Family::ViT);
+        QTest::newRow("owf") << int(Family::OWF);
+        QTest::newRow("uit") << int(Family::UiT);
+        QTest::newRow("ringformer") << int(Family::RingFormer);
+    }
+    void modelPathsAgree() {
+        QFETCH(int, family);
+        auto model = createModel(config(Family(family)), 5);
+        torch::manual_seed(6);
+        torch::Tensor images = torch::randn({3, 3, 20, 20});
+        ForwardTrace fused;
+        torch::Tensor inFused = images.clone().requires_grad_(true);
+        ForwardOutput a = model->forward(inFused, {}, &fused);
+        a.logits.sum().backward();
+        ForwardTrace graph;
+        graph.editAttention = [](int64_t, const torch::Tensor& p) { return p; };
+        torch::Tensor inGraph = images.clone().requires_grad_(true);
+        ForwardOutput b = model->forward(inGraph, {}, &graph);
+        b.logits.sum().backward();
+        QCOMPARE(fused.attention.size(), graph.attention.size());
+        for (size_t t = 0; t < fused.attention.size(); ++t)
+            QVERIFY(maxAbs(fused.attention[t], graph.attention[t]) < 1e-6);
+        QVERIFY(maxAbs(a.logits, b.logits) < 1e-5);
+        QVERIFY(maxAbs(inFused.grad(), inGraph.grad()) < 1e-5);
+    }
+};
+
+QTEST_APPLESS_MAIN(TestFastOps)
+#include "TestFastOps.moc"
