@@ -1,5 +1,7 @@
 #include "ringscope/analysis/LevelSignals.h"
 
+#include "ringscope/model/nets/FastOps.h"
+
 #include <stdexcept>
 
 namespace ringscope::analysis {
@@ -12,15 +14,23 @@ torch::Tensor f64(const torch::Tensor& t) {
     return t.to(torch::kFloat64);
 }
 
-/// Per-token norms [B, N] of [B, N, d].
+// The measures reduce the float32 activations as the model computed them and widen only the
+// sums (float64 accumulation): a float64 copy of every tensor cost more than the forward pass,
+// and gave no precision the activations have.
+
+/// Per-token norms [B, N] of [B, N, d], as float64.
 torch::Tensor tokenNorms(const torch::Tensor& t) {
-    return f64(t).norm(2, -1);
+    return f64(t.norm(2, -1));
 }
 
-/// Per-image cosine [B] between two [B, N, d] tensors flattened over tokens.
-torch::Tensor imageCosine(const torch::Tensor& a, const torch::Tensor& b) {
-    const torch::Tensor x = f64(a).flatten(1), y = f64(b).flatten(1);
-    return (x * y).sum(1) / (x.norm(2, 1) * y.norm(2, 1)).clamp_min(1e-300);
+/// Per-image dot products [B] of two [B, ...] tensors flattened, summed in float64.
+torch::Tensor imageDots(const torch::Tensor& a, const torch::Tensor& b) {
+    return (a * b).flatten(1).sum(1, false, torch::kFloat64);
+}
+
+/// Per-image norms [B] of a [B, ...] tensor flattened, summed in float64.
+torch::Tensor imageNorms(const torch::Tensor& t) {
+    return t.flatten(1).square().sum(1, false, torch::kFloat64).sqrt();
 }
 
 } // namespace
@@ -80,13 +90,17 @@ RingSignals ringSignals(const ForwardTrace& trace) {
             const torch::Tensor sn = tokenNorms(sig);
             n.push_back(sn);
             r.push_back(sn / tokenNorms(base).clamp_min(1e-300));
-            flat.push_back(f64(sig).flatten(1)); // [B, N*d]
+            flat.push_back(sig); // [B, N, d]
         }
         norms.push_back(torch::stack(n));
         ratios.push_back(torch::stack(r));
-        const torch::Tensor all = torch::stack(flat); // [T, B, F]
-        const torch::Tensor unit = all / all.norm(2, -1, true).clamp_min(1e-300);
-        cosines.push_back(torch::einsum("tbf,ubf->tub", {unit, unit})); // [T, T, B]
+        // Per image, the Gram matrix of its T signals, then cosines (a zero signal: 0).
+        const torch::Tensor stacked = torch::stack(flat, 1); // [B, T, N, d]
+        const torch::Tensor all = stacked.view({stacked.size(0), stacked.size(1), -1});
+        const torch::Tensor gram = f64(batchedGemm(all, all.transpose(1, 2))); // [B, T, T]
+        const torch::Tensor inv = 1.0 / gram.diagonal(0, 1, 2).sqrt().clamp_min(1e-300);
+        const torch::Tensor cos = gram * inv.unsqueeze(2) * inv.unsqueeze(1);
+        cosines.push_back(cos.permute({1, 2, 0})); // [T, T, B]
     }
     return {torch::stack(norms), torch::stack(ratios), torch::stack(cosines)};
 }
@@ -110,13 +124,13 @@ DepthDynamics depthDynamics(const ForwardTrace& trace) {
     if (trace.hidden.empty() || !trace.embedded.defined())
         throw std::invalid_argument("the trace holds no hidden states");
     std::vector<torch::Tensor> rel, cos;
-    torch::Tensor prev = f64(trace.embedded);
+    torch::Tensor prev = trace.embedded, prevNorm = imageNorms(prev);
     for (const auto& h : trace.hidden) {
-        const torch::Tensor cur = f64(h);
-        rel.push_back((cur - prev).flatten(1).norm(2, 1) /
-                      prev.flatten(1).norm(2, 1).clamp_min(1e-300));
-        cos.push_back(imageCosine(cur, prev));
-        prev = cur;
+        const torch::Tensor norm = imageNorms(h);
+        rel.push_back(imageNorms(h - prev) / prevNorm.clamp_min(1e-300));
+        cos.push_back(imageDots(h, prev) / (norm * prevNorm).clamp_min(1e-300));
+        prev = h;
+        prevNorm = norm;
     }
     return {torch::stack(rel), torch::stack(cos)};
 }

@@ -68,8 +68,11 @@ const CommandHelp kCommands[] = {
       it runs to this machine's sgemm rate on the step's own products, as one JSON line;
       --profile writes one more step as a Chrome trace.)"},
     {"bench-analysis",
-     R"(bench-analysis mad|cka CHECKPOINT --data SOURCE [--limit N] [--batch B] [--threads N]
-      Seconds, images/s and peak resident memory of MAD or CKA (A x A) over a data source.)"},
+     R"(bench-analysis inference|mad|cka|levels|all CHECKPOINT --data SOURCE [--limit N] [--batch B]
+        [--threads N]
+      Seconds, images/s and peak resident memory of a plain inference pass, MAD, CKA (A x A)
+      or the level analysis over a data source; `all` runs each in turn and gives every
+      analysis's cost relative to the inference pass.)"},
     {"train",
      R"(train [--family F] [model options as in bench] --data SOURCE [--val SOURCE | --holdout N]
         [--epochs E] [--batch B] [--lr L] [--warmup-epochs W] [--weight-decay X] [--adamw]
