@@ -26,30 +26,36 @@ torch::Tensor RingFormerModel::level(const torch::Tensor& x, int64_t t,
                     w(kEnc + "ATTN_lev_embed_V_02")[t]}); // [3r, d]
     torch::Tensor a =
         torch::block_diag({w(kEnc + "ATTN_lev_embed_Q_01")[t], w(kEnc + "ATTN_lev_embed_K_01")[t],
-                           w(kEnc + "ATTN_lev_embed_V_01")[t]});      // [3r, 3d]
-    torch::Tensor signal = torch::matmul(torch::matmul(x, b.t()), a); // [B, N, 3d]
-
-    const bool recordSignals = trace && trace->recordSignals;
-    torch::Tensor qkvBase;
-    torch::Tensor u = norm(x, kEnc + "ATTN_layer_norms." + ts, 1e-5);
-    torch::Tensor x1 = x + attention(u, kEnc + "layers.0.attn", signal, options, trace,
-                                     recordSignals ? &qkvBase : nullptr);
-    torch::Tensor sF = torch::matmul(torch::matmul(x1, w(kEnc + "lev_embed_FF_02")[t].t()),
-                                     w(kEnc + "lev_embed_FF_01")[t]);
-    torch::Tensor z = norm(x1 + sF, kEnc + "FF_layer_norms." + ts, 1e-5);
-    if (recordSignals) {
-        LevelSignalTrace s;
-        torch::Tensor sig = signal.detach();
-        s.q = sig.narrow(-1, 0, d);
-        s.k = sig.narrow(-1, d, d);
-        s.v = sig.narrow(-1, 2 * d, d);
-        s.f = sF.detach();
-        s.baseQ = qkvBase.narrow(-1, 0, d);
-        s.baseK = qkvBase.narrow(-1, d, d);
-        s.baseV = qkvBase.narrow(-1, 2 * d, d);
-        s.baseF = x1.detach();
-        trace->levelSignals.push_back(std::move(s));
+                           w(kEnc + "ATTN_lev_embed_V_01")[t]}); // [3r, 3d]
+    const torch::Tensor xb = torch::matmul(x, b.t());            // [B, N, 3r]
+    const torch::Tensor u = norm(x, kEnc + "ATTN_layer_norms." + ts, 1e-5);
+    const torch::Tensor bF = w(kEnc + "lev_embed_FF_02")[t], aF = w(kEnc + "lev_embed_FF_01")[t];
+    if (!(trace && trace->recordSignals)) {
+        // q|k|v = [u | x B^T] [W_qkv | A^T]^T + b: the signal rides in the projection's
+        // product instead of a thin product of its own and a sum.
+        const torch::Tensor x1 =
+            x + attentionWithExtraInput(u, kEnc + "layers.0.attn", xb, a.t(), options, trace);
+        const torch::Tensor sF = torch::matmul(torch::matmul(x1, bF.t()), aF);
+        const torch::Tensor z = norm(x1 + sF, kEnc + "FF_layer_norms." + ts, 1e-5);
+        return x1 + mlp(z, kEnc + "layers.0.ffn", options);
     }
+    const torch::Tensor signal = torch::matmul(xb, a); // [B, N, 3d]
+    torch::Tensor qkvBase;
+    const torch::Tensor x1 =
+        x + attention(u, kEnc + "layers.0.attn", signal, options, trace, &qkvBase);
+    const torch::Tensor sF = torch::matmul(torch::matmul(x1, bF.t()), aF);
+    const torch::Tensor z = norm(x1 + sF, kEnc + "FF_layer_norms." + ts, 1e-5);
+    LevelSignalTrace s;
+    const torch::Tensor sig = signal.detach();
+    s.q = sig.narrow(-1, 0, d);
+    s.k = sig.narrow(-1, d, d);
+    s.v = sig.narrow(-1, 2 * d, d);
+    s.f = sF.detach();
+    s.baseQ = qkvBase.narrow(-1, 0, d);
+    s.baseK = qkvBase.narrow(-1, d, d);
+    s.baseV = qkvBase.narrow(-1, 2 * d, d);
+    s.baseF = x1.detach();
+    trace->levelSignals.push_back(std::move(s));
     return x1 + mlp(z, kEnc + "layers.0.ffn", options);
 }
 

@@ -100,16 +100,36 @@ torch::Tensor VisionModel::mlp(const torch::Tensor& z, const std::string& prefix
 torch::Tensor VisionModel::attention(const torch::Tensor& u, const std::string& prefix,
                                      const torch::Tensor& qkvSignal, const ForwardOptions& options,
                                      ForwardTrace* trace, torch::Tensor* qkvBase) const {
-    // One product for q, k and v: [B*N, 3d].
-    torch::Tensor wqkv = torch::cat(
-        {w(prefix + ".query.weight"), w(prefix + ".key.weight"), w(prefix + ".value.weight")});
-    torch::Tensor bqkv =
-        torch::cat({w(prefix + ".query.bias"), w(prefix + ".key.bias"), w(prefix + ".value.bias")});
-    torch::Tensor qkv = linear(u, wqkv, bqkv);
+    torch::Tensor qkv = linear(u, qkvWeight(prefix), qkvBias(prefix)); // [B, N, 3d]
     if (qkvBase) *qkvBase = qkv.detach();
     if (qkvSignal.defined()) qkv = qkv + qkvSignal;
+    return attentionOutput(qkv, prefix, options, trace);
+}
+
+torch::Tensor
+VisionModel::attentionWithExtraInput(const torch::Tensor& u, const std::string& prefix,
+                                     const torch::Tensor& extra, const torch::Tensor& extraWeight,
+                                     const ForwardOptions& options, ForwardTrace* trace) const {
+    const torch::Tensor in = torch::cat({u, extra}, -1);
+    const torch::Tensor weight = torch::cat({qkvWeight(prefix), extraWeight}, 1);
+    return attentionOutput(linear(in, weight, qkvBias(prefix)), prefix, options, trace);
+}
+
+torch::Tensor VisionModel::attentionOutput(const torch::Tensor& qkv, const std::string& prefix,
+                                           const ForwardOptions& options,
+                                           ForwardTrace* trace) const {
     const torch::Tensor context = attend(qkv, options, trace);
     return dropout(linear(context, w(prefix + ".out.weight"), w(prefix + ".out.bias")), options);
+}
+
+torch::Tensor VisionModel::qkvWeight(const std::string& prefix) const {
+    return torch::cat(
+        {w(prefix + ".query.weight"), w(prefix + ".key.weight"), w(prefix + ".value.weight")});
+}
+
+torch::Tensor VisionModel::qkvBias(const std::string& prefix) const {
+    return torch::cat(
+        {w(prefix + ".query.bias"), w(prefix + ".key.bias"), w(prefix + ".value.bias")});
 }
 
 torch::Tensor VisionModel::attend(const torch::Tensor& qkvFlat, const ForwardOptions& options,

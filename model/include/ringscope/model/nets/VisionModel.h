@@ -100,6 +100,20 @@ protected:
     torch::Tensor attention(const torch::Tensor& u, const std::string& prefix,
                             const torch::Tensor& qkvSignal, const ForwardOptions& options,
                             ForwardTrace* trace, torch::Tensor* qkvBase = nullptr) const;
+    /// The same sub-block when the q|k|v projection also reads `extra` [B, N, e] through
+    /// `extraWeight` [3d, e]: qkv = [u | extra] [W_qkv | extraWeight]^T + b, one product
+    /// instead of a projection, a thin product and a sum.
+    torch::Tensor attentionWithExtraInput(const torch::Tensor& u, const std::string& prefix,
+                                          const torch::Tensor& extra,
+                                          const torch::Tensor& extraWeight,
+                                          const ForwardOptions& options, ForwardTrace* trace) const;
+    /// Attention of projected qkv [B, N, 3d] and the output projection under `prefix`.
+    torch::Tensor attentionOutput(const torch::Tensor& qkv, const std::string& prefix,
+                                  const ForwardOptions& options, ForwardTrace* trace) const;
+    /// W_query, W_key, W_value stacked [3d, d] under `prefix`.
+    torch::Tensor qkvWeight(const std::string& prefix) const;
+    /// Their biases stacked [3d].
+    torch::Tensor qkvBias(const std::string& prefix) const;
     /// Multi-head softmax attention of projected q, k, v ([B, N, 3d], q then k then v):
     /// the context [B, N, d] before the output projection. Records the maps in `trace`. Runs
     /// the fused kernel (FastOps.h) unless the maps must stay in the autograd graph
