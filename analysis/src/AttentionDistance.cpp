@@ -25,10 +25,15 @@ torch::Tensor meanAttentionDistance(const torch::Tensor& attention, int64_t patc
     if (prefix < 0 || grid < 1 || grid * grid != m)
         throw RingScopeError("attention maps do not cover a square patch grid after " +
                              std::to_string(prefix) + " prefix token(s)");
-    torch::Tensor p = attention.to(torch::kFloat64).narrow(2, prefix, m).narrow(3, prefix, m);
-    if (variant == MadVariant::Renormalised) p = p / p.sum(-1, true).clamp_min(1e-300);
-    torch::Tensor d = patchDistanceMatrix(grid, patch);
-    return (p * d).sum(-1).mean(-1); // [B, H]
+    torch::Tensor p = attention.narrow(2, prefix, m).narrow(3, prefix, m);
+    if (variant == MadVariant::Renormalised) {
+        p = p.to(torch::kFloat64);
+        p = p / p.sum(-1, true).clamp_min(1e-300);
+    }
+    // Each query's distance in the maps' precision (torch's sums are pairwise), the mean over
+    // queries in float64: a float64 copy of every map cost more than the forward pass.
+    const torch::Tensor d = patchDistanceMatrix(grid, patch).to(p.scalar_type());
+    return (p * d).sum(-1).to(torch::kFloat64).mean(-1); // [B, H]
 }
 
 } // namespace ringscope::analysis

@@ -14,23 +14,23 @@ torch::Tensor f64(const torch::Tensor& t) {
     return t.to(torch::kFloat64);
 }
 
-// The measures reduce the float32 activations as the model computed them and widen only the
-// sums (float64 accumulation): a float64 copy of every tensor cost more than the forward pass,
-// and gave no precision the activations have.
+// The measures reduce the float32 activations as the model computed them (torch's sums are
+// pairwise) and widen only the results: a float64 copy of every tensor cost more than the
+// forward pass, and gave no precision the activations have.
 
 /// Per-token norms [B, N] of [B, N, d], as float64.
 torch::Tensor tokenNorms(const torch::Tensor& t) {
     return f64(t.norm(2, -1));
 }
 
-/// Per-image dot products [B] of two [B, ...] tensors flattened, summed in float64.
+/// Per-image dot products [B] of two [B, ...] tensors flattened, as float64.
 torch::Tensor imageDots(const torch::Tensor& a, const torch::Tensor& b) {
-    return (a * b).flatten(1).sum(1, false, torch::kFloat64);
+    return f64((a * b).flatten(1).sum(1));
 }
 
-/// Per-image norms [B] of a [B, ...] tensor flattened, summed in float64.
+/// Per-image norms [B] of a [B, ...] tensor flattened, as float64.
 torch::Tensor imageNorms(const torch::Tensor& t) {
-    return t.flatten(1).square().sum(1, false, torch::kFloat64).sqrt();
+    return f64(t.flatten(1).norm(2, 1));
 }
 
 } // namespace
