@@ -15,6 +15,12 @@ double secondsSince(std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
+double medianOf(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const size_t n = v.size();
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
 /// Runs one measured pass of `what` over the data; returns the examples it covered.
 int64_t runPass(const std::string& what, const analysis::ModelInput& input,
                 const analysis::BatchStream& stream, const std::string& estimator) {
@@ -37,7 +43,7 @@ int64_t runPass(const std::string& what, const analysis::ModelInput& input,
 } // namespace
 
 int benchAnalysisCommand(const Args& raw, std::ostream& out) {
-    CliArgs args(raw, withModelOptions({"data", "limit", "batch", "threads", "estimator"}), {});
+    CliArgs args(raw, withModelOptions({"data", "limit", "batch", "threads", "estimator", "rounds"}), {});
     const std::string what = positionalAt(args, 0, "inference|mad|cka|levels|all");
     const std::vector<std::string> known = {"inference", "mad", "cka", "levels"};
     if (what != "all" && std::find(known.begin(), known.end(), what) == known.end())
@@ -59,22 +65,32 @@ int benchAnalysisCommand(const Args& raw, std::ostream& out) {
         const Batch first = stream.batch(0, input.spec);
         if (first.images.size(0) > 0) input.model->forward(first.images, input.forward);
     }
+    // Passes alternate round by round, so that a slow spell of the machine hits all of them.
+    const int64_t rounds = std::max<int64_t>(1, args.integerOr("rounds", 1));
+    std::vector<std::vector<double>> seconds(passes.size());
+    std::vector<int64_t> examples(passes.size(), 0);
+    for (int64_t r = 0; r < rounds; ++r) {
+        for (size_t i = 0; i < passes.size(); ++i) {
+            t0 = std::chrono::steady_clock::now();
+            examples[i] = runPass(passes[i], input, stream, estimator);
+            seconds[i].push_back(secondsSince(t0));
+        }
+    }
     double inferenceSeconds = 0.0;
-    for (const std::string& pass : passes) {
-        t0 = std::chrono::steady_clock::now();
-        const int64_t examples = runPass(pass, input, stream, estimator);
-        const double seconds = secondsSince(t0);
-        if (pass == "inference") inferenceSeconds = seconds;
-        nlohmann::json j{{"analysis", pass},
+    for (size_t i = 0; i < passes.size(); ++i) {
+        const double median = medianOf(seconds[i]);
+        if (passes[i] == "inference") inferenceSeconds = median;
+        nlohmann::json j{{"analysis", passes[i]},
                          {"model", model.model->config().summary()},
-                         {"images", examples},
-                         {"seconds", seconds},
-                         {"images_per_s", double(examples) / seconds},
+                         {"images", examples[i]},
+                         {"seconds", median},
+                         {"rounds", rounds},
+                         {"images_per_s", double(examples[i]) / median},
                          {"data_load_seconds", loadSeconds},
                          {"peak_rss_mb", peakResidentMemoryMiB()},
                          {"threads", threads}};
-        if (inferenceSeconds > 0.0 && pass != "inference")
-            j["cost_vs_inference"] = seconds / inferenceSeconds;
+        if (inferenceSeconds > 0.0 && passes[i] != "inference")
+            j["cost_vs_inference"] = median / inferenceSeconds;
         out << j.dump() << "\n";
     }
     return 0;

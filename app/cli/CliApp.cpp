@@ -69,10 +69,10 @@ const CommandHelp kCommands[] = {
       --profile writes one more step as a Chrome trace.)"},
     {"bench-analysis",
      R"(bench-analysis inference|mad|cka|levels|all CHECKPOINT --data SOURCE [--limit N] [--batch B]
-        [--threads N]
-      Seconds, images/s and peak resident memory of a plain inference pass, MAD, CKA (A x A)
-      or the level analysis over a data source; `all` runs each in turn and gives every
-      analysis's cost relative to the inference pass.)"},
+        [--threads N] [--rounds R]
+      Seconds (median of R rounds), images/s and peak resident memory of a plain inference
+      pass, MAD, CKA (A x A) or the level analysis over a data source; `all` alternates the
+      four and gives every analysis's cost relative to the inference pass.)"},
     {"train",
      R"(train [--family F] [model options as in bench] --data SOURCE [--val SOURCE | --holdout N]
         [--epochs E] [--batch B] [--lr L] [--warmup-epochs W] [--weight-decay X] [--adamw]
