@@ -9,6 +9,8 @@
 
 #include <QtTest>
 
+#include <sstream>
+
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <torch/types.h>
@@ -340,6 +342,34 @@ private Q_SLOTS:
         QVERIFY(j["ms_per_step"].get<double>() > 0);
         QVERIFY(j["params"].get<int64_t>() > 0);
         QCOMPARE(j["mode"].get<std::string>(), std::string("train"));
+    }
+
+    /// bench-analysis all: one line per pass over the same images, each analysis with its cost
+    /// relative to the plain inference pass (median of the rounds).
+    void benchAnalysisAll() {
+        const std::string models = test::sourceDir() + "/resources/models/";
+        auto r = runCli({"bench-analysis", "all", models + "ringformer.ringscope.pt", "--data",
+                         "folder:" + test::sourceDir() + "/resources/images", "--rounds", "2"});
+        QVERIFY2(r.exitCode == 0, r.err.c_str());
+        std::istringstream lines(r.out);
+        std::vector<nlohmann::json> passes;
+        for (std::string line; std::getline(lines, line);)
+            passes.push_back(nlohmann::json::parse(line));
+        QCOMPARE(passes.size(), size_t(4));
+        const std::vector<std::string> names = {"inference", "mad", "cka", "levels"};
+        const double inference = passes[0]["seconds"].get<double>();
+        for (size_t i = 0; i < passes.size(); ++i) {
+            QCOMPARE(passes[i]["analysis"].get<std::string>(), names[i]);
+            QCOMPARE(passes[i]["images"].get<int>(), 10); // resources/images
+            QCOMPARE(passes[i]["rounds"].get<int>(), 2);
+            QCOMPARE(passes[i].contains("cost_vs_inference"), i > 0);
+            if (i > 0)
+                QVERIFY(std::abs(passes[i]["cost_vs_inference"].get<double>() -
+                                 passes[i]["seconds"].get<double>() / inference) < 1e-9);
+        }
+        expectFailure({"bench-analysis", "everything", models + "vit.ringscope.pt", "--data",
+                       "folder:" + test::sourceDir() + "/resources/images"},
+                      "inference, mad, cka, levels or all");
     }
 
     /// soak: the curve has a sample every --every images and cycles, the bundled demo models agree

@@ -15,12 +15,6 @@ double secondsSince(std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-double medianOf(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    const size_t n = v.size();
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 /// Runs one measured pass of `what` over the data; returns the examples it covered.
 int64_t runPass(const std::string& what, const analysis::ModelInput& input,
                 const analysis::BatchStream& stream, const std::string& estimator) {
@@ -43,7 +37,8 @@ int64_t runPass(const std::string& what, const analysis::ModelInput& input,
 } // namespace
 
 int benchAnalysisCommand(const Args& raw, std::ostream& out) {
-    CliArgs args(raw, withModelOptions({"data", "limit", "batch", "threads", "estimator", "rounds"}), {});
+    CliArgs args(
+        raw, withModelOptions({"data", "limit", "batch", "threads", "estimator", "rounds"}), {});
     const std::string what = positionalAt(args, 0, "inference|mad|cka|levels|all");
     const std::vector<std::string> known = {"inference", "mad", "cka", "levels"};
     if (what != "all" && std::find(known.begin(), known.end(), what) == known.end())
@@ -78,19 +73,19 @@ int benchAnalysisCommand(const Args& raw, std::ostream& out) {
     }
     double inferenceSeconds = 0.0;
     for (size_t i = 0; i < passes.size(); ++i) {
-        const double median = medianOf(seconds[i]);
-        if (passes[i] == "inference") inferenceSeconds = median;
+        const double mid = median(seconds[i]);
+        if (passes[i] == "inference") inferenceSeconds = mid;
         nlohmann::json j{{"analysis", passes[i]},
                          {"model", model.model->config().summary()},
                          {"images", examples[i]},
-                         {"seconds", median},
+                         {"seconds", mid},
                          {"rounds", rounds},
-                         {"images_per_s", double(examples[i]) / median},
+                         {"images_per_s", double(examples[i]) / mid},
                          {"data_load_seconds", loadSeconds},
                          {"peak_rss_mb", peakResidentMemoryMiB()},
                          {"threads", threads}};
         if (inferenceSeconds > 0.0 && passes[i] != "inference")
-            j["cost_vs_inference"] = median / inferenceSeconds;
+            j["cost_vs_inference"] = mid / inferenceSeconds;
         out << j.dump() << "\n";
     }
     return 0;

@@ -18,12 +18,6 @@ namespace ringscope::cli {
 
 namespace {
 
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    const size_t n = v.size();
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 /// Milliseconds the step's products take at the rate sgemm reaches on each of their shapes on
 /// this machine (median of a few timed calls per distinct shape). Batched shapes (attention)
 /// run one sgemm per slice over the threads (batchedGemm), as the fused attention does: what

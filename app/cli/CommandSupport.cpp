@@ -2,6 +2,7 @@
 
 #include "ringscope/model/core/Error.h"
 
+#include <algorithm>
 #include <sstream>
 
 namespace ringscope::cli {
@@ -80,6 +81,12 @@ LoadedModel loadModelFromArgs(const std::string& path, const CliArgs& args) {
 std::string positionalAt(const CliArgs& args, size_t index, const std::string& what) {
     if (args.positional().size() <= index) throw UsageError{"missing " + what};
     return args.positional()[index];
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const size_t n = v.size();
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 } // namespace ringscope::cli

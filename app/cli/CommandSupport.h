@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace ringscope::cli {
 
@@ -34,5 +35,8 @@ std::string positionalAt(const CliArgs& args, size_t index, const std::string& w
 /// from `args` come from `defaults` when it is given, else they are required (except rank,
 /// channels, classes and dropout). Throws UsageError.
 ModelConfig modelConfigFromArgs(const CliArgs& args, const std::optional<ModelConfig>& defaults);
+
+/// Median of timings (the mean of the middle two for an even count); `v` must not be empty.
+double median(std::vector<double> v);
 
 } // namespace ringscope::cli
