@@ -75,32 +75,60 @@ LowRankSummary lowRankSummary(const VisionModel& model) {
     return s;
 }
 
+namespace {
+
+/// The measures of one signal X over the levels, from its low-rank factors: s_t = L_t A_t with
+/// L_t [B, N, r] and A_t [r, d], so <s_t, s_u> = sum of (L_t^T L_u) * (A_t A_u^T) and
+/// ||s_t[n]||^2 = L_t[n] A_t A_t^T L_t[n]^T: r x r products (float64) instead of [B, N, d] ones.
+struct SignalMeasures {
+    torch::Tensor norms;  ///< [T, B, N]
+    torch::Tensor cosine; ///< [T, T, B]
+};
+
+SignalMeasures lowRankMeasures(const std::vector<torch::Tensor>& lows,
+                               const std::vector<torch::Tensor>& factors) {
+    const int64_t T = int64_t(lows.size()), B = lows[0].size(0), N = lows[0].size(1),
+                  r = lows[0].size(2);
+    const torch::Tensor L32 = torch::stack(lows, 2);            // [B, N, T, r]
+    const torch::Tensor stackedA = f64(torch::cat(factors, 0)); // [T r, d]
+    const torch::Tensor M = stackedA.mm(stackedA.t());          // [T r, T r]
+    // Per image, L^T L over its tokens: one sgemm per image over the threads (sums of N terms).
+    const torch::Tensor flat = L32.reshape({B, N, T * r});
+    const torch::Tensor perImage = f64(batchedGemm(flat.transpose(1, 2), flat)); // [B, Tr, Tr]
+    const torch::Tensor gram = (perImage * M).view({B, T, r, T, r}).sum(std::vector<int64_t>{2, 4});
+    const torch::Tensor inv = 1.0 / gram.diagonal(0, 1, 2).clamp_min(0.0).sqrt().clamp_min(1e-300);
+    const torch::Tensor cosine = gram * inv.unsqueeze(2) * inv.unsqueeze(1); // [B, T, T]
+    // Per token: L_t[n] M_tt L_t[n]^T for every level at once (M's diagonal blocks), as T
+    // products [B N, r] x [r, r].
+    const torch::Tensor blocks =
+        M.view({T, r, T, r}).diagonal(0, 0, 2).permute({2, 0, 1}); // [T, r, r]
+    const torch::Tensor byLevel = L32.permute({2, 0, 1, 3}).reshape({T, B * N, r});
+    const torch::Tensor quad =
+        f64((batchedGemm(byLevel, blocks.to(torch::kFloat32)) * byLevel).sum(-1).view({T, B, N}));
+    return {quad.clamp_min(0.0).sqrt(), cosine.permute({1, 2, 0})};
+}
+
+} // namespace
+
 RingSignals ringSignals(const ForwardTrace& trace) {
     if (trace.levelSignals.empty())
         throw std::invalid_argument("the trace holds no RingFormer level signals");
     std::vector<torch::Tensor> norms, ratios, cosines;
     for (int s = 0; s < 4; ++s) {
-        std::vector<torch::Tensor> n, r, flat;
+        std::vector<torch::Tensor> baseNorms, lows, factors;
         for (const LevelSignalTrace& l : trace.levelSignals) {
-            const torch::Tensor& sig = s == 0 ? l.q : s == 1 ? l.k : s == 2 ? l.v : l.f;
             const torch::Tensor& base = s == 0   ? l.baseQ
                                         : s == 1 ? l.baseK
                                         : s == 2 ? l.baseV
                                                  : l.baseF;
-            const torch::Tensor sn = tokenNorms(sig);
-            n.push_back(sn);
-            r.push_back(sn / tokenNorms(base).clamp_min(1e-300));
-            flat.push_back(sig); // [B, N, d]
+            baseNorms.push_back(tokenNorms(base).clamp_min(1e-300));
+            lows.push_back(s == 0 ? l.lowQ : s == 1 ? l.lowK : s == 2 ? l.lowV : l.lowF);
+            factors.push_back(s == 0 ? l.aQ : s == 1 ? l.aK : s == 2 ? l.aV : l.aF);
         }
-        norms.push_back(torch::stack(n));
-        ratios.push_back(torch::stack(r));
-        // Per image, the Gram matrix of its T signals, then cosines (a zero signal: 0).
-        const torch::Tensor stacked = torch::stack(flat, 1); // [B, T, N, d]
-        const torch::Tensor all = stacked.view({stacked.size(0), stacked.size(1), -1});
-        const torch::Tensor gram = f64(batchedGemm(all, all.transpose(1, 2))); // [B, T, T]
-        const torch::Tensor inv = 1.0 / gram.diagonal(0, 1, 2).sqrt().clamp_min(1e-300);
-        const torch::Tensor cos = gram * inv.unsqueeze(2) * inv.unsqueeze(1);
-        cosines.push_back(cos.permute({1, 2, 0})); // [T, T, B]
+        const SignalMeasures m = lowRankMeasures(lows, factors);
+        norms.push_back(m.norms);
+        ratios.push_back(m.norms / torch::stack(baseNorms));
+        cosines.push_back(m.cosine);
     }
     return {torch::stack(norms), torch::stack(ratios), torch::stack(cosines)};
 }

@@ -43,8 +43,10 @@ torch::Tensor RingFormerModel::level(const torch::Tensor& x, int64_t t,
     torch::Tensor qkvBase;
     const torch::Tensor x1 =
         x + attention(u, kEnc + "layers.0.attn", signal, options, trace, &qkvBase);
-    const torch::Tensor sF = torch::matmul(torch::matmul(x1, bF.t()), aF);
+    const torch::Tensor lowF = torch::matmul(x1, bF.t());
+    const torch::Tensor sF = torch::matmul(lowF, aF);
     const torch::Tensor z = norm(x1 + sF, kEnc + "FF_layer_norms." + ts, 1e-5);
+    const int64_t r = config().rank;
     LevelSignalTrace s;
     const torch::Tensor sig = signal.detach();
     s.q = sig.narrow(-1, 0, d);
@@ -55,6 +57,15 @@ torch::Tensor RingFormerModel::level(const torch::Tensor& x, int64_t t,
     s.baseK = qkvBase.narrow(-1, d, d);
     s.baseV = qkvBase.narrow(-1, 2 * d, d);
     s.baseF = x1.detach();
+    const torch::Tensor low = xb.detach();
+    s.lowQ = low.narrow(-1, 0, r);
+    s.lowK = low.narrow(-1, r, r);
+    s.lowV = low.narrow(-1, 2 * r, r);
+    s.lowF = lowF.detach();
+    s.aQ = w(kEnc + "ATTN_lev_embed_Q_01")[t].detach();
+    s.aK = w(kEnc + "ATTN_lev_embed_K_01")[t].detach();
+    s.aV = w(kEnc + "ATTN_lev_embed_V_01")[t].detach();
+    s.aF = aF.detach();
     trace->levelSignals.push_back(std::move(s));
     return x1 + mlp(z, kEnc + "layers.0.ffn", options);
 }

@@ -16,6 +16,10 @@ struct LevelSignalTrace {
     torch::Tensor f;                   ///< s_F = signal_F(x1)
     torch::Tensor baseQ, baseK, baseV; ///< Linear_X(u), the terms s_Q/s_K/s_V are added to
     torch::Tensor baseF;               ///< x1, the term s_F is added to
+    /// The signals' low-rank factors, s_X = lowX aX: lowX = x B_X^T [B, N, r] (x1 for F) and
+    /// aX = A_X [r, d]. Inner products of signals need only these (r << d).
+    torch::Tensor lowQ, lowK, lowV, lowF;
+    torch::Tensor aQ, aK, aV, aF;
 };
 
 /// Per-application record of a forward pass ("application" = one layer of ViT/OWF, one
