@@ -134,7 +134,7 @@ private Q_SLOTS:
     /// 61,440,000 each, output 235,929,600, fc1 and fc2 943,718,400 each; embedding
     /// 57,802,752; head 245,760. Training: every product twice more, but the images need no
     /// gradient. RingFormer adds 28 B N d r per level: x B^T (6), the block-diagonal A as the
-    /// dense product the code runs (18), and F (4).
+    /// dense columns the code runs inside the q|k|v product (18), and F (4).
     void stepCostCountsTheBenchStep() {
         ModelConfig c;
         c.family = Family::ViT;

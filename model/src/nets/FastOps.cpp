@@ -62,9 +62,15 @@ kernels::AttentionShape attentionShape(const torch::Tensor& qkv, int64_t heads) 
     return s;
 }
 
-/// Grain of the slice loops: about 2^16 multiply-adds per task, at least one slice.
+/// Grain of a loop over independent products of `macs` multiply-adds each: about 2^16
+/// multiply-adds per task, at least one product.
+int64_t productGrain(int64_t macs) {
+    return std::max<int64_t>(1, 65536 / std::max<int64_t>(1, macs));
+}
+
+/// Grain of the attention slice loops (one slice: N x N x dh per product).
 int64_t sliceGrain(const kernels::AttentionShape& s) {
-    return std::max<int64_t>(1, 65536 / std::max<int64_t>(1, s.tokens * s.tokens * s.headDim));
+    return productGrain(s.tokens * s.tokens * s.headDim);
 }
 
 AttentionOutput attentionForward(const torch::Tensor& qkv, int64_t heads) {
@@ -149,8 +155,7 @@ torch::Tensor batchedGemm(const torch::Tensor& a, const torch::Tensor& b) {
     const float* px = x.data_ptr<float>();
     const float* py = y.data_ptr<float>();
     float* pc = c.data_ptr<float>();
-    const int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(1, m * n * k));
-    at::parallel_for(0, count, grain, [&](int64_t begin, int64_t end) {
+    at::parallel_for(0, count, productGrain(m * n * k), [&](int64_t begin, int64_t end) {
         for (int64_t i = begin; i < end; ++i)
             kernels::gemmRowMajor(false, transB, m, n, k, 1.0f, px + i * m * k, k, py + i * k * n,
                                   transB ? k : n, pc + i * m * n, n);

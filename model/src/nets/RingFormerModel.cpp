@@ -24,10 +24,11 @@ torch::Tensor RingFormerModel::level(const torch::Tensor& x, int64_t t,
     torch::Tensor b =
         torch::cat({w(kEnc + "ATTN_lev_embed_Q_02")[t], w(kEnc + "ATTN_lev_embed_K_02")[t],
                     w(kEnc + "ATTN_lev_embed_V_02")[t]}); // [3r, d]
-    torch::Tensor a =
-        torch::block_diag({w(kEnc + "ATTN_lev_embed_Q_01")[t], w(kEnc + "ATTN_lev_embed_K_01")[t],
-                           w(kEnc + "ATTN_lev_embed_V_01")[t]}); // [3r, 3d]
-    const torch::Tensor xb = torch::matmul(x, b.t());            // [B, N, 3r]
+    const torch::Tensor aQ = w(kEnc + "ATTN_lev_embed_Q_01")[t],
+                        aK = w(kEnc + "ATTN_lev_embed_K_01")[t],
+                        aV = w(kEnc + "ATTN_lev_embed_V_01")[t];
+    torch::Tensor a = torch::block_diag({aQ, aK, aV}); // [3r, 3d]
+    const torch::Tensor xb = torch::matmul(x, b.t());  // [B, N, 3r]
     const torch::Tensor u = norm(x, kEnc + "ATTN_layer_norms." + ts, 1e-5);
     const torch::Tensor bF = w(kEnc + "lev_embed_FF_02")[t], aF = w(kEnc + "lev_embed_FF_01")[t];
     if (!(trace && trace->recordSignals)) {
@@ -62,9 +63,9 @@ torch::Tensor RingFormerModel::level(const torch::Tensor& x, int64_t t,
     s.lowK = low.narrow(-1, r, r);
     s.lowV = low.narrow(-1, 2 * r, r);
     s.lowF = lowF.detach();
-    s.aQ = w(kEnc + "ATTN_lev_embed_Q_01")[t].detach();
-    s.aK = w(kEnc + "ATTN_lev_embed_K_01")[t].detach();
-    s.aV = w(kEnc + "ATTN_lev_embed_V_01")[t].detach();
+    s.aQ = aQ.detach();
+    s.aK = aK.detach();
+    s.aV = aV.detach();
     s.aF = aF.detach();
     trace->levelSignals.push_back(std::move(s));
     return x1 + mlp(z, kEnc + "layers.0.ffn", options);
