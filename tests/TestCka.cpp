@@ -161,6 +161,31 @@ private Q_SLOTS:
         QCOMPARE(m.examples(), int64_t(4000));
     }
 
+    /// The minibatch estimator works from mean-shifted float32 features: on hidden states with
+    /// a large common part (as residual streams have), it still gives the HSIC_1 of the float64
+    /// Gram matrices of the raw features, and the common part changes nothing.
+    void minibatchMatchesFloat64OfRawFeatures() {
+        torch::manual_seed(11);
+        const torch::Tensor offset = 40.0 * torch::randn({1, 1, 24});
+        const torch::Tensor x = torch::randn({48, 5, 24}) + offset;
+        const torch::Tensor y = torch::tanh((x - offset).matmul(torch::randn({24, 24}) * 0.3)) +
+                                0.2 * torch::randn({48, 5, 24}) + 3.0;
+        auto rawGram = [](const torch::Tensor& h) {
+            return gramMatrix(h.reshape({h.size(0), -1}).to(torch::kFloat64), CkaKernel::Linear);
+        };
+        const torch::Tensor kx = rawGram(x), ky = rawGram(y);
+        const double expected =
+            unbiasedHsic(kx, ky) / std::sqrt(unbiasedHsic(kx, kx) * unbiasedHsic(ky, ky));
+        for (const torch::Tensor& shift : {torch::zeros({1, 1, 24}), 5.0 * offset}) {
+            CkaAccumulator acc(CkaOptions{}, 1, 1);
+            acc.add({x + shift}, {y});
+            const double got = acc.result().item<double>();
+            QVERIFY2(std::abs(got - expected) < 1e-6,
+                     (std::to_string(got) + " vs " + std::to_string(expected)).c_str());
+        }
+        QVERIFY(std::abs(expected) > 0.05);
+    }
+
     void selfComparisonHasUnitDiagonal() {
         const std::vector<torch::Tensor> h = hiddenOf("ringformer_tiny");
         for (CkaEstimator e : {CkaEstimator::Full, CkaEstimator::Minibatch, CkaEstimator::Token}) {

@@ -7,33 +7,44 @@ namespace ringscope::analysis {
 
 namespace {
 
-torch::Tensor zeroDiagonal(const torch::Tensor& k) {
-    torch::Tensor z = k.clone();
-    z.fill_diagonal_(0.0);
-    return z;
-}
-
 torch::Tensor centred(const torch::Tensor& k) {
     torch::Tensor c = k - k.mean(0, true);
     return c - c.mean(1, true);
 }
 
-/// The unbiased HSIC_1 of every (i, j) pair of two lists of diagonal-free Gram matrices.
-torch::Tensor pairwiseHsic(const std::vector<torch::Tensor>& ks,
-                           const std::vector<torch::Tensor>& ls) {
-    torch::Tensor out = torch::zeros({int64_t(ks.size()), int64_t(ls.size())}, torch::kFloat64);
-    auto acc = out.accessor<double, 2>();
-    for (size_t i = 0; i < ks.size(); ++i)
-        for (size_t j = 0; j < ls.size(); ++j)
-            acc[int64_t(i)][int64_t(j)] = unbiasedHsic(ks[i], ls[j]);
-    return out;
+/// Gram matrices [L, n, n] as float64 with their diagonals zeroed, as the unbiased HSIC reads
+/// them.
+torch::Tensor diagonalFree(torch::Tensor grams) {
+    grams = grams.to(torch::kFloat64).clone();
+    grams.diagonal(0, 1, 2).zero_();
+    return grams;
 }
 
-torch::Tensor selfHsic(const std::vector<torch::Tensor>& ks) {
-    torch::Tensor out = torch::zeros({int64_t(ks.size())}, torch::kFloat64);
-    for (size_t i = 0; i < ks.size(); ++i)
-        out[int64_t(i)] = unbiasedHsic(ks[i], ks[i]);
-    return out;
+/// The terms of HSIC_1 that one stack of diagonal-free Gram matrices contributes: the matrices
+/// flattened [L, n*n], their row sums [L, n] and their total sums [L].
+struct HsicTerms {
+    torch::Tensor flat, rows, sums;
+    explicit HsicTerms(const torch::Tensor& free)
+        : flat(free.reshape({free.size(0), -1})), rows(free.sum(2)), sums(rows.sum(1)) {}
+};
+
+/// HSIC_1 from tr(K~ L~), 1^T K~ L~ 1 and the two total sums, element-wise over their shapes.
+torch::Tensor hsicFromTerms(const torch::Tensor& trace, const torch::Tensor& cross,
+                            const torch::Tensor& sumProduct, int64_t n) {
+    const double dn = double(n);
+    return (trace + sumProduct / ((dn - 1) * (dn - 2)) - 2.0 / (dn - 2) * cross) / (dn * (dn - 3));
+}
+
+/// The unbiased HSIC_1 of every (i, j) pair of two stacks of diagonal-free Gram matrices
+/// [Lk, n, n] and [Ll, n, n]: [Lk, Ll], from two matrix products instead of a loop over pairs.
+torch::Tensor pairwiseHsic(const HsicTerms& k, const HsicTerms& l, int64_t n) {
+    return hsicFromTerms(k.flat.matmul(l.flat.t()), k.rows.matmul(l.rows.t()),
+                         k.sums.unsqueeze(1) * l.sums.unsqueeze(0), n);
+}
+
+/// HSIC_1 of each matrix of a stack with itself: [L].
+torch::Tensor selfHsic(const HsicTerms& k, int64_t n) {
+    return hsicFromTerms(k.flat.square().sum(1), k.rows.square().sum(1), k.sums.square(), n);
 }
 
 } // namespace
@@ -123,13 +134,8 @@ double ckaFromGrams(const torch::Tensor& k, const torch::Tensor& l) {
 double unbiasedHsic(const torch::Tensor& k, const torch::Tensor& l) {
     const int64_t n = k.size(0);
     if (n <= 3) throw std::invalid_argument("the unbiased HSIC needs more than 3 examples");
-    const torch::Tensor kt = zeroDiagonal(k.to(torch::kFloat64)),
-                        lt = zeroDiagonal(l.to(torch::kFloat64));
-    const double trace = (kt * lt).sum().item<double>(); // tr(K~ L~), both symmetric
-    const double sumK = kt.sum().item<double>(), sumL = lt.sum().item<double>();
-    const double cross = torch::dot(kt.sum(0), lt.sum(1)).item<double>(); // 1^T K~ L~ 1
-    const double dn = double(n);
-    return (trace + sumK * sumL / ((dn - 1) * (dn - 2)) - 2.0 / (dn - 2) * cross) / (dn * (dn - 3));
+    const HsicTerms kt(diagonalFree(k.unsqueeze(0))), lt(diagonalFree(l.unsqueeze(0)));
+    return pairwiseHsic(kt, lt, n).item<double>();
 }
 
 double linearCka(const torch::Tensor& x, const torch::Tensor& y) {
@@ -149,20 +155,48 @@ CkaAccumulator::CkaAccumulator(const CkaOptions& options, int64_t appsA, int64_t
     featB_.resize(size_t(appsB_));
 }
 
-std::vector<torch::Tensor> CkaAccumulator::grams(const std::vector<torch::Tensor>& hidden) const {
+torch::Tensor CkaAccumulator::grams(const std::vector<torch::Tensor>& hidden) const {
+    if (options_.kernel == CkaKernel::Linear) {
+        // HSIC_1 is unchanged when every example's features move by the same vector (the
+        // Gram matrix then gains terms a 1^T + 1 a^T + c 1 1^T, which the U-statistic
+        // cancels). Features shifted by their minibatch mean keep no large common part, so
+        // their X X^T is accurate in float32 (sgemm) and is widened afterwards: within 1e-8 of
+        // the float64 product of the raw features on CKA values.
+        const int64_t n = hidden.front().size(0);
+        torch::Tensor g = torch::empty({int64_t(hidden.size()), n, n}, torch::kFloat64);
+        for (size_t i = 0; i < hidden.size(); ++i) {
+            const torch::Tensor& h = hidden[i];
+            torch::Tensor x = options_.feature == CkaFeature::Flatten
+                                  ? h.reshape({h.size(0), -1}).to(torch::kFloat32)
+                                  : ckaFeatures(h, options_.feature).to(torch::kFloat32);
+            x = x - x.mean(0, true);
+            g.select(0, int64_t(i)).copy_(x.mm(x.t()));
+        }
+        g.diagonal(0, 1, 2).zero_();
+        return g;
+    }
     std::vector<torch::Tensor> g;
     g.reserve(hidden.size());
     for (const auto& h : hidden)
         g.push_back(
             gramMatrix(ckaFeatures(h, options_.feature), options_.kernel, options_.rbfThreshold));
-    return g;
+    return diagonalFree(torch::stack(g));
 }
 
-void CkaAccumulator::accumulate(const std::vector<torch::Tensor>& ga,
-                                const std::vector<torch::Tensor>& gb) {
-    cross_ += pairwiseHsic(ga, gb);
-    selfA_ += selfHsic(ga);
-    selfB_ += self_ ? selfHsic(ga) : selfHsic(gb);
+void CkaAccumulator::accumulate(const torch::Tensor& ga, const torch::Tensor& gb) {
+    const int64_t n = ga.size(1);
+    const HsicTerms a(ga);
+    if (self_) {
+        const torch::Tensor cross = pairwiseHsic(a, a, n);
+        cross_ += cross;
+        selfA_ += cross.diagonal();
+        selfB_ += cross.diagonal();
+        return;
+    }
+    const HsicTerms b(gb);
+    cross_ += pairwiseHsic(a, b, n);
+    selfA_ += selfHsic(a, n);
+    selfB_ += selfHsic(b, n);
 }
 
 void CkaAccumulator::add(const std::vector<torch::Tensor>& hiddenA,
@@ -196,20 +230,21 @@ void CkaAccumulator::add(const std::vector<torch::Tensor>& hiddenA,
             skipped_ += n;
             return;
         }
-        const std::vector<torch::Tensor> ga = grams(hiddenA);
+        const torch::Tensor ga = grams(hiddenA);
         accumulate(ga, self_ ? ga : grams(b));
         examples_ += n;
         break;
     }
     case CkaEstimator::Token:
         for (int64_t e = 0; e < n; ++e) {
-            std::vector<torch::Tensor> ga, gb;
-            for (const auto& h : hiddenA)
-                ga.push_back(gramMatrix(h[e], options_.kernel, options_.rbfThreshold));
-            if (!self_)
-                for (const auto& h : b)
-                    gb.push_back(gramMatrix(h[e], options_.kernel, options_.rbfThreshold));
-            accumulate(ga, self_ ? ga : gb);
+            auto tokenGrams = [&](const std::vector<torch::Tensor>& hs) {
+                std::vector<torch::Tensor> g;
+                for (const auto& h : hs)
+                    g.push_back(gramMatrix(h[e], options_.kernel, options_.rbfThreshold));
+                return diagonalFree(torch::stack(g));
+            };
+            const torch::Tensor ga = tokenGrams(hiddenA);
+            accumulate(ga, self_ ? ga : tokenGrams(b));
         }
         examples_ += n;
         break;

@@ -83,8 +83,10 @@ public:
     int64_t skippedExamples() const { return skipped_; } ///< in minibatches too small to use
 
 private:
-    std::vector<torch::Tensor> grams(const std::vector<torch::Tensor>& hidden) const;
-    void accumulate(const std::vector<torch::Tensor>& ga, const std::vector<torch::Tensor>& gb);
+    /// The Gram matrices of every application [L, n, n], float64, diagonals zeroed.
+    torch::Tensor grams(const std::vector<torch::Tensor>& hidden) const;
+    /// Adds one minibatch's HSIC_1 terms; `gb` is ignored in self mode.
+    void accumulate(const torch::Tensor& ga, const torch::Tensor& gb);
 
     CkaOptions options_;
     int64_t appsA_, appsB_;
