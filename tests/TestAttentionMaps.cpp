@@ -146,22 +146,22 @@ private Q_SLOTS:
         QCOMPARE(
             s.norms.sizes().vec(),
             (std::vector<int64_t>{4, depth, 2, input.size(0) > 0 ? trace.hidden[0].size(1) : 0}));
-        QVERIFY(maxDiff(s.norms[1][0], trace.levelSignals[0].k.norm(2, -1)) < 1e-5);
+        QVERIFY(maxDiff(s.norms[1][0], trace.levelSignals[0].k().norm(2, -1)) < 1e-5);
         QVERIFY(maxDiff(s.levelCosine.select(1, 0).select(1, 0),
                         torch::ones({4, 2}, torch::kFloat64)) < 1e-12);
         // The measures come from the low-rank factors: they equal the ones of the full signals.
         for (int sig = 0; sig < 4; ++sig) {
             const auto& l0 = trace.levelSignals[0];
             const auto& l1 = trace.levelSignals[1];
-            const torch::Tensor a = (sig == 0   ? l0.q
-                                     : sig == 1 ? l0.k
-                                     : sig == 2 ? l0.v
-                                                : l0.f)
+            const torch::Tensor a = (sig == 0   ? l0.q()
+                                     : sig == 1 ? l0.k()
+                                     : sig == 2 ? l0.v()
+                                                : l0.f())
                                         .to(torch::kFloat64)[1];
-            const torch::Tensor b = (sig == 0   ? l1.q
-                                     : sig == 1 ? l1.k
-                                     : sig == 2 ? l1.v
-                                                : l1.f)
+            const torch::Tensor b = (sig == 0   ? l1.q()
+                                     : sig == 1 ? l1.k()
+                                     : sig == 2 ? l1.v()
+                                                : l1.f())
                                         .to(torch::kFloat64)[1];
             const double cosine = ((a * b).sum() / (a.norm() * b.norm())).item<double>();
             QVERIFY(std::abs(s.levelCosine[sig][0][1][1].item<double>() - cosine) < 1e-5);

@@ -148,6 +148,35 @@ private Q_SLOTS:
         QVERIFY(maxAbs(batchedGemm(a, bt), torch::matmul(a, bt)) < 1e-5);
     }
 
+    /// rowNorms against float64 norms: contiguous, a narrowed last dimension read in place
+    /// (q of a q|k|v projection), a permuted view (copied first) and a float64 tensor.
+    void rowNormsMatchFloat64() {
+        torch::manual_seed(8);
+        const torch::Tensor qkv = torch::randn({5, 7, 3 * 40}) * 3.0 + 1.0;
+        const torch::Tensor q = qkv.narrow(-1, 40, 40), permuted = qkv.permute({1, 0, 2});
+        for (const torch::Tensor& x : {qkv, q, permuted, qkv.to(torch::kFloat64)}) {
+            const torch::Tensor got = rowNorms(x);
+            QCOMPARE(got.scalar_type(), torch::kFloat64);
+            QCOMPARE(got.sizes(), x.sizes().slice(0, 2));
+            const torch::Tensor expected = x.to(torch::kFloat64).norm(2, -1);
+            QVERIFY(((got - expected).abs() / expected).max().item<double>() < 1e-12);
+        }
+        QCOMPARE(rowNorms(torch::zeros({0, 4})).numel(), int64_t(0));
+    }
+
+    /// pairSums against float64 sums, per image.
+    void pairSumsMatchFloat64() {
+        torch::manual_seed(9);
+        const torch::Tensor a = torch::randn({6, 11, 17}), b = a + 0.1 * torch::randn({6, 11, 17});
+        const torch::Tensor x = a.to(torch::kFloat64).flatten(1),
+                            y = b.to(torch::kFloat64).flatten(1);
+        const torch::Tensor expected =
+            torch::stack({x.square().sum(1), (x - y).square().sum(1), (x * y).sum(1)}, 1);
+        for (const torch::Tensor& got : {pairSums(a, b), pairSums(a.to(torch::kFloat64), b)})
+            QVERIFY(((got - expected).abs() / expected.abs()).max().item<double>() < 1e-12);
+        QVERIFY_EXCEPTION_THROWN(pairSums(a, b.narrow(0, 0, 3)), c10::Error);
+    }
+
     // The models' fused path (plain trace) and their torch path (taken when an edit may change
     // the maps; here the identity) record the same maps and give the same logits and input
     // gradients. createModel's RingFormer starts with zero signals: its level factors are

@@ -117,8 +117,8 @@ private Q_SLOTS:
         ForwardTrace trace;
         model->forward(torch::randn({1, 3, 16, 16}), {}, &trace);
         for (const auto& s : trace.levelSignals) {
-            QCOMPARE(s.q.abs().max().item<double>(), 0.0);
-            QCOMPARE(s.f.abs().max().item<double>(), 0.0);
+            QCOMPARE(s.q().abs().max().item<double>(), 0.0);
+            QCOMPARE(s.f().abs().max().item<double>(), 0.0);
         }
         // Deterministic for a seed, different across seeds.
         auto again = createModel(c, 3), other = createModel(c, 4);

@@ -103,8 +103,8 @@ private Q_SLOTS:
                 w.at("transformer.encoder.ATTN_lev_embed_K_02")[t].to(torch::kFloat64);
             torch::Tensor m = a.t().matmul(b);
             torch::Tensor expected = x.to(torch::kFloat64).matmul(m.t());
-            QVERIFY(maxDiff(trace.levelSignals[size_t(t)].k, expected) < 1e-5);
-            QVERIFY(trace.levelSignals[size_t(t)].k.abs().max().item<double>() > 0.0);
+            QVERIFY(maxDiff(trace.levelSignals[size_t(t)].k(), expected) < 1e-5);
+            QVERIFY(trace.levelSignals[size_t(t)].k().abs().max().item<double>() > 0.0);
         }
     }
 

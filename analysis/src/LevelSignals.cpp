@@ -14,25 +14,6 @@ torch::Tensor f64(const torch::Tensor& t) {
     return t.to(torch::kFloat64);
 }
 
-// The measures reduce the float32 activations as the model computed them (torch's sums are
-// pairwise) and widen only the results: a float64 copy of every tensor cost more than the
-// forward pass, and gave no precision the activations have.
-
-/// Per-token norms [B, N] of [B, N, d], as float64.
-torch::Tensor tokenNorms(const torch::Tensor& t) {
-    return f64(t.norm(2, -1));
-}
-
-/// Per-image dot products [B] of two [B, ...] tensors flattened, as float64.
-torch::Tensor imageDots(const torch::Tensor& a, const torch::Tensor& b) {
-    return f64((a * b).flatten(1).sum(1));
-}
-
-/// Per-image norms [B] of a [B, ...] tensor flattened, as float64.
-torch::Tensor imageNorms(const torch::Tensor& t) {
-    return f64(t.flatten(1).norm(2, 1));
-}
-
 } // namespace
 
 std::vector<LowRankMap> lowRankMaps(const VisionModel& model) {
@@ -121,7 +102,7 @@ RingSignals ringSignals(const ForwardTrace& trace) {
                                         : s == 1 ? l.baseK
                                         : s == 2 ? l.baseV
                                                  : l.baseF;
-            baseNorms.push_back(tokenNorms(base).clamp_min(1e-300));
+            baseNorms.push_back(rowNorms(base).clamp_min(1e-300));
             lows.push_back(s == 0 ? l.lowQ : s == 1 ? l.lowK : s == 2 ? l.lowV : l.lowF);
             factors.push_back(s == 0 ? l.aQ : s == 1 ? l.aK : s == 2 ? l.aV : l.aF);
         }
@@ -143,20 +124,24 @@ UitEncodings uitEncodings(const ForwardTrace& trace) {
         const torch::Tensor en = e.norm(2, -1);                                           // [N]
         const torch::Tensor& stream = t == 0 ? trace.embedded : trace.hidden[t - 1]; // [B, N, d]
         norms.push_back(en);
-        ratios.push_back(en.unsqueeze(0) / tokenNorms(stream).clamp_min(1e-300));
+        ratios.push_back(en.unsqueeze(0) / rowNorms(stream).clamp_min(1e-300));
     }
     return {torch::stack(norms), torch::stack(ratios)};
 }
 
+// The measures read the float32 activations as the model computed them and sum in double,
+// without a float64 copy of any activation (rowNorms, pairSums: one vectorised pass each).
 DepthDynamics depthDynamics(const ForwardTrace& trace) {
     if (trace.hidden.empty() || !trace.embedded.defined())
         throw std::invalid_argument("the trace holds no hidden states");
     std::vector<torch::Tensor> rel, cos;
-    torch::Tensor prev = trace.embedded, prevNorm = imageNorms(prev);
+    torch::Tensor prev = trace.embedded;
+    torch::Tensor prevNorm = pairSums(prev, prev).select(1, 0).sqrt();
     for (const auto& h : trace.hidden) {
-        const torch::Tensor norm = imageNorms(h);
-        rel.push_back(imageNorms(h - prev) / prevNorm.clamp_min(1e-300));
-        cos.push_back(imageDots(h, prev) / (norm * prevNorm).clamp_min(1e-300));
+        const torch::Tensor sums = pairSums(h, prev); // [B, 3]: ||h||^2, ||h - prev||^2, <h, prev>
+        const torch::Tensor norm = sums.select(1, 0).sqrt();
+        rel.push_back(sums.select(1, 1).sqrt() / prevNorm.clamp_min(1e-300));
+        cos.push_back(sums.select(1, 2) / (norm * prevNorm).clamp_min(1e-300));
         prev = h;
         prevNorm = norm;
     }

@@ -69,4 +69,31 @@ RINGSCOPE_CLONES void softmaxBackwardRows(const float* __restrict p, float* __re
     }
 }
 
+RINGSCOPE_CLONES void rowSquareSums(const float* __restrict x, int64_t rows, int64_t cols,
+                                    int64_t stride, double* __restrict out) {
+    for (int64_t r = 0; r < rows; ++r) {
+        const float* row = x + r * stride;
+        double sum = 0.0;
+#pragma omp simd reduction(+ : sum)
+        for (int64_t j = 0; j < cols; ++j)
+            sum += double(row[j]) * double(row[j]);
+        out[r] = sum;
+    }
+}
+
+RINGSCOPE_CLONES void pairSums(const float* __restrict a, const float* __restrict b, int64_t n,
+                               double* __restrict out) {
+    double aa = 0.0, dd = 0.0, ab = 0.0;
+#pragma omp simd reduction(+ : aa, dd, ab)
+    for (int64_t i = 0; i < n; ++i) {
+        const double x = a[i], y = b[i], diff = x - y;
+        aa += x * x;
+        dd += diff * diff;
+        ab += x * y;
+    }
+    out[0] = aa;
+    out[1] = dd;
+    out[2] = ab;
+}
+
 } // namespace ringscope::kernels

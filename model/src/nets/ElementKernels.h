@@ -1,6 +1,6 @@
 #pragma once
-// Plain loops for GELU and the softmax rows of attention, compiled with vectorising flags in
-// ElementKernels.cpp.
+// Plain loops for GELU, the softmax rows of attention and the sums of the analyses, compiled with
+// vectorising flags in ElementKernels.cpp.
 #include <cstdint>
 
 namespace ringscope::kernels {
@@ -15,5 +15,11 @@ void softmaxRows(float* x, int64_t rows, int64_t cols);
 /// Softmax backward in place: g[i,j] = p[i,j] * (g[i,j] - sum_k p[i,k] g[i,k]), for `rows` rows
 /// of `cols` contiguous floats (g holds dL/dp on entry, dL/ds on return).
 void softmaxBackwardRows(const float* p, float* g, int64_t rows, int64_t cols);
+
+/// out[i] = sum_j x[i * stride + j]^2 for `rows` rows of `cols` contiguous floats, summed in
+/// double.
+void rowSquareSums(const float* x, int64_t rows, int64_t cols, int64_t stride, double* out);
+/// Over n floats: out[0] = sum a^2, out[1] = sum (a - b)^2, out[2] = sum a b, summed in double.
+void pairSums(const float* a, const float* b, int64_t n, double* out);
 
 } // namespace ringscope::kernels

@@ -163,6 +163,60 @@ torch::Tensor batchedGemm(const torch::Tensor& a, const torch::Tensor& b) {
     return c;
 }
 
+namespace {
+
+/// Whether the rows of x's last dimension lie `x.stride(-2)` floats apart throughout (a
+/// contiguous tensor, or one whose last dimension was narrowed).
+bool uniformRows(const torch::Tensor& x) {
+    if (x.dim() < 1 || x.stride(-1) != 1) return false;
+    for (int64_t i = 0; i + 2 < x.dim(); ++i)
+        if (x.stride(i) != x.size(i + 1) * x.stride(i + 1)) return false;
+    return true;
+}
+
+} // namespace
+
+torch::Tensor rowNorms(const torch::Tensor& x) {
+    if (x.scalar_type() != torch::kFloat32 || !x.device().is_cpu() || x.dim() < 1)
+        return torch::linalg_vector_norm(x, 2, std::vector<int64_t>{-1}).to(torch::kFloat64);
+    const torch::Tensor in = uniformRows(x) ? x : x.contiguous();
+    const int64_t cols = in.size(-1), rows = cols == 0 ? 0 : in.numel() / cols;
+    const int64_t stride = in.dim() >= 2 ? in.stride(-2) : cols;
+    std::vector<int64_t> shape(in.sizes().begin(), in.sizes().end() - 1);
+    torch::Tensor out = torch::empty(shape, in.options().dtype(torch::kFloat64));
+    const float* src = in.data_ptr<float>();
+    double* dst = out.data_ptr<double>();
+    at::parallel_for(0, rows, std::max<int64_t>(1, kGrain / std::max<int64_t>(cols, 1)),
+                     [&](int64_t b, int64_t e) {
+                         kernels::rowSquareSums(src + b * stride, e - b, cols, stride, dst + b);
+                     });
+    return out.sqrt_();
+}
+
+torch::Tensor pairSums(const torch::Tensor& a, const torch::Tensor& b) {
+    TORCH_CHECK(a.sizes() == b.sizes() && a.dim() >= 1, "pairSums: shapes ", a.sizes(), " and ",
+                b.sizes(), " differ");
+    const int64_t B = a.size(0);
+    if (a.scalar_type() != torch::kFloat32 || b.scalar_type() != torch::kFloat32 ||
+        !a.device().is_cpu()) {
+        const torch::Tensor x = a.flatten(1).to(torch::kFloat64),
+                            y = b.flatten(1).to(torch::kFloat64);
+        return torch::stack({x.square().sum(1), (x - y).square().sum(1), (x * y).sum(1)}, 1);
+    }
+    const torch::Tensor x = a.contiguous(), y = b.contiguous();
+    const int64_t n = B == 0 ? 0 : x.numel() / B;
+    torch::Tensor out = torch::empty({B, 3}, x.options().dtype(torch::kFloat64));
+    const float* px = x.data_ptr<float>();
+    const float* py = y.data_ptr<float>();
+    double* po = out.data_ptr<double>();
+    at::parallel_for(0, B, std::max<int64_t>(1, kGrain / std::max<int64_t>(n, 1)),
+                     [&](int64_t begin, int64_t end) {
+                         for (int64_t i = begin; i < end; ++i)
+                             kernels::pairSums(px + i * n, py + i * n, n, po + 3 * i);
+                     });
+    return out;
+}
+
 torch::Tensor fastGelu(const torch::Tensor& x) {
     if (x.scalar_type() != torch::kFloat32 || !x.device().is_cpu()) return torch::gelu(x);
     if (x.requires_grad() && torch::GradMode::is_enabled()) return GeluFunction::apply(x);

@@ -25,7 +25,7 @@ torch::Tensor UitModel::encode(torch::Tensor x, const ForwardOptions& options,
                               : levelEncoding(levelFor(t, options));
         if (trace) trace->levelEncoding.push_back(e.detach());
         x = x + e;
-        x = x + attention(norm(x, p + ".attention_norm", 1e-6), p + ".attn", {}, options, trace);
+        x = x + attention(norm(x, p + ".attention_norm", 1e-6), p + ".attn", options, trace);
         x = x + mlp(norm(x, p + ".ff_norm", 1e-6), p + ".ffn", options);
         recordHidden(trace, x);
     }

@@ -35,4 +35,15 @@ AttentionOutput fusedAttention(const torch::Tensor& qkv, int64_t heads);
 /// what sgemm reaches on attention's shapes.
 torch::Tensor batchedGemm(const torch::Tensor& a, const torch::Tensor& b);
 
+/// Euclidean norms over the last dimension: [..., d] -> [...] float64, summed in double. A
+/// float32 CPU tensor whose rows sit at one stride (contiguous, or a narrowed last dimension)
+/// is read in place, one vectorised pass over the threads; anything else goes through
+/// torch::linalg_vector_norm.
+torch::Tensor rowNorms(const torch::Tensor& x);
+
+/// For two tensors [B, ...] of one shape, per leading index b: [B, 3] float64 holding
+/// sum a^2, sum (a - b)^2 and sum a b over the rest, summed in double: one pass over both
+/// instead of a difference, a product and three reductions.
+torch::Tensor pairSums(const torch::Tensor& a, const torch::Tensor& b);
+
 } // namespace ringscope

@@ -12,14 +12,20 @@ namespace ringscope {
 
 /// RingFormer level signals of one level, each [B, N, d], with the terms they are added to.
 struct LevelSignalTrace {
-    torch::Tensor q, k, v;             ///< s_Q, s_K, s_V = signal_X(x) from the raw residual x
-    torch::Tensor f;                   ///< s_F = signal_F(x1)
     torch::Tensor baseQ, baseK, baseV; ///< Linear_X(u), the terms s_Q/s_K/s_V are added to
     torch::Tensor baseF;               ///< x1, the term s_F is added to
     /// The signals' low-rank factors, s_X = lowX aX: lowX = x B_X^T [B, N, r] (x1 for F) and
-    /// aX = A_X [r, d]. Inner products of signals need only these (r << d).
+    /// aX = A_X [r, d]. Inner products of signals need only these (r << d); the pass records
+    /// no [B, N, d] signal.
     torch::Tensor lowQ, lowK, lowV, lowF;
     torch::Tensor aQ, aK, aV, aF;
+
+    /// The signals themselves [B, N, d], made from their factors on each call:
+    /// s_Q, s_K, s_V = signal_X(x) from the raw residual x, s_F = signal_F(x1).
+    torch::Tensor q() const { return lowQ.matmul(aQ); }
+    torch::Tensor k() const { return lowK.matmul(aK); }
+    torch::Tensor v() const { return lowV.matmul(aV); }
+    torch::Tensor f() const { return lowF.matmul(aF); }
 };
 
 /// Per-application record of a forward pass ("application" = one layer of ViT/OWF, one
