@@ -51,8 +51,11 @@ int benchAnalysisCommand(const Args& raw, std::ostream& out) {
     analysis::BatchStream stream(data, args.integerOr("batch", 64), args.integerOr("limit", -1));
     const analysis::ModelInput input{model.model.get(), model.metadata.inputSpec()};
     const std::string estimator = args.value("estimator").value_or("minibatch");
-    // "all": the plain inference pass first, then each analysis, with its cost relative to it.
-    const std::vector<std::string> passes = what == "all" ? known : std::vector{what};
+    // "all": each analysis; an analysis alone: that one. Each is paired with the plain inference
+    // pass.
+    std::vector<std::string> analyses;
+    for (const std::string& k : known)
+        if (k != "inference" && (what == "all" || what == k)) analyses.push_back(k);
     {
         // One untimed forward first: the first pass of a process pays for allocations that the
         // measured passes would otherwise share unevenly.
@@ -60,32 +63,43 @@ int benchAnalysisCommand(const Args& raw, std::ostream& out) {
         const Batch first = stream.batch(0, input.spec);
         if (first.images.size(0) > 0) input.model->forward(first.images, input.forward);
     }
-    // Passes alternate round by round, so that a slow spell of the machine hits all of them.
+    // Each analysis runs right after an inference pass of its own, round by round, and its
+    // cost is the median over the rounds of its time over that pass's: a slow spell of the
+    // machine, which lasts seconds here, then weighs on both sides of each ratio.
     const int64_t rounds = std::max<int64_t>(1, args.integerOr("rounds", 1));
-    std::vector<std::vector<double>> seconds(passes.size());
-    std::vector<int64_t> examples(passes.size(), 0);
+    std::vector<double> inferenceSeconds;
+    std::vector<std::vector<double>> seconds(analyses.size()), ratios(analyses.size());
+    int64_t inferenceExamples = 0;
+    std::vector<int64_t> examples(analyses.size(), 0);
+    auto timed = [&](const std::string& pass, int64_t& covered) {
+        t0 = std::chrono::steady_clock::now();
+        covered = runPass(pass, input, stream, estimator);
+        return secondsSince(t0);
+    };
     for (int64_t r = 0; r < rounds; ++r) {
-        for (size_t i = 0; i < passes.size(); ++i) {
-            t0 = std::chrono::steady_clock::now();
-            examples[i] = runPass(passes[i], input, stream, estimator);
-            seconds[i].push_back(secondsSince(t0));
+        if (analyses.empty()) inferenceSeconds.push_back(timed("inference", inferenceExamples));
+        for (size_t i = 0; i < analyses.size(); ++i) {
+            const double base = timed("inference", inferenceExamples);
+            inferenceSeconds.push_back(base);
+            seconds[i].push_back(timed(analyses[i], examples[i]));
+            ratios[i].push_back(seconds[i].back() / base);
         }
     }
-    double inferenceSeconds = 0.0;
-    for (size_t i = 0; i < passes.size(); ++i) {
-        const double mid = median(seconds[i]);
-        if (passes[i] == "inference") inferenceSeconds = mid;
-        nlohmann::json j{{"analysis", passes[i]},
-                         {"model", model.model->config().summary()},
-                         {"images", examples[i]},
-                         {"seconds", mid},
-                         {"rounds", rounds},
-                         {"images_per_s", double(examples[i]) / mid},
-                         {"data_load_seconds", loadSeconds},
-                         {"peak_rss_mb", peakResidentMemoryMiB()},
-                         {"threads", threads}};
-        if (inferenceSeconds > 0.0 && passes[i] != "inference")
-            j["cost_vs_inference"] = mid / inferenceSeconds;
+    auto report = [&](const std::string& pass, int64_t images, double mid) {
+        return nlohmann::json{{"analysis", pass},
+                              {"model", model.model->config().summary()},
+                              {"images", images},
+                              {"seconds", mid},
+                              {"rounds", rounds},
+                              {"images_per_s", double(images) / mid},
+                              {"data_load_seconds", loadSeconds},
+                              {"peak_rss_mb", peakResidentMemoryMiB()},
+                              {"threads", threads}};
+    };
+    out << report("inference", inferenceExamples, median(inferenceSeconds)).dump() << "\n";
+    for (size_t i = 0; i < analyses.size(); ++i) {
+        nlohmann::json j = report(analyses[i], examples[i], median(seconds[i]));
+        j["cost_vs_inference"] = median(ratios[i]);
         out << j.dump() << "\n";
     }
     return 0;
