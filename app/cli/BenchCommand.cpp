@@ -5,10 +5,10 @@
 #include "ringscope/model/nets/ModelFactory.h"
 #include "ringscope/model/nets/StepCost.h"
 #include "ringscope/model/core/Runtime.h"
+#include "ringscope/model/train/FusedAdam.h"
 
 #include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/nn/utils/clip_grad.h>
-#include <torch/optim/adam.h>
 #include <torch/types.h>
 
 #include <algorithm>
@@ -64,11 +64,11 @@ int benchCommand(const Args& raw, std::ostream& out) {
     torch::Tensor labels = torch::randint(0, c.classes, {batch}, torch::kInt64);
 
     std::vector<torch::Tensor> params = model->trainableParameters();
-    std::unique_ptr<torch::optim::Adam> adam;
+    std::unique_ptr<FusedAdam> adam; // the trainer's optimizer
     if (train) {
         for (auto& p : params)
             p.requires_grad_(true);
-        adam = std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(1e-3));
+        adam = std::make_unique<FusedAdam>(params, torch::optim::AdamOptions(1e-3));
     }
     ForwardOptions trainingPass;
     trainingPass.train = true;

@@ -69,6 +69,23 @@ RINGSCOPE_CLONES void softmaxBackwardRows(const float* __restrict p, float* __re
     }
 }
 
+RINGSCOPE_CLONES void adamUpdate(float* __restrict p, const float* __restrict grad,
+                                 float* __restrict m, float* __restrict v, int64_t n,
+                                 const AdamScalars& s) {
+    const float b1 = s.beta1, b2 = s.beta2, c1 = s.gain1, c2 = s.gain2;
+    const float l2 = s.l2, keep = s.keep, eps = s.eps, stepSize = s.stepSize,
+                root2 = s.rootCorrection2;
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i) {
+        const float g = grad[i] + l2 * p[i];
+        const float mi = m[i] * b1 + g * c1;
+        const float vi = v[i] * b2 + g * g * c2;
+        m[i] = mi;
+        v[i] = vi;
+        p[i] = p[i] * keep - stepSize * mi / (std::sqrt(vi) / root2 + eps);
+    }
+}
+
 RINGSCOPE_CLONES void rowSquareSums(const float* __restrict x, int64_t rows, int64_t cols,
                                     int64_t stride, double* __restrict out) {
     for (int64_t r = 0; r < rows; ++r) {

@@ -16,6 +16,20 @@ void softmaxRows(float* x, int64_t rows, int64_t cols);
 /// of `cols` contiguous floats (g holds dL/dp on entry, dL/ds on return).
 void softmaxBackwardRows(const float* p, float* g, int64_t rows, int64_t cols);
 
+/// The scalars of one Adam step on one parameter (torch::optim::Adam's and AdamW's formulas).
+struct AdamScalars {
+    float beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f;
+    float gain1 = 0.1f, gain2 = 0.001f; ///< 1 - beta1, 1 - beta2, rounded from double as torch
+    float l2 = 0.0f;                    ///< Adam's weight decay: added to the gradient as l2 * p
+    float keep = 1.0f;            ///< AdamW's decoupled decay: p *= keep (1 - lr * decay) first
+    float stepSize = 1e-3f;       ///< lr / (1 - beta1^t)
+    float rootCorrection2 = 1.0f; ///< sqrt(1 - beta2^t)
+};
+/// One Adam step over n floats: m = b1 m + gain1 g, v = b2 v + gain2 g^2,
+/// p -= stepSize * m / (sqrt(v) / rootCorrection2 + eps), with g = grad + l2 * p and p first
+/// scaled by `keep`.
+void adamUpdate(float* p, const float* grad, float* m, float* v, int64_t n, const AdamScalars& s);
+
 /// out[i] = sum_j x[i * stride + j]^2 for `rows` rows of `cols` contiguous floats, summed in
 /// double.
 void rowSquareSums(const float* x, int64_t rows, int64_t cols, int64_t stride, double* out);

@@ -5,6 +5,7 @@
 #include "ringscope/model/core/Error.h"
 #include "ringscope/model/LoadedModel.h"
 #include "ringscope/model/nets/ParameterLayout.h"
+#include "ringscope/model/train/FusedAdam.h"
 #include "ringscope/model/train/ProcessGroup.h"
 #include "ringscope/model/data/SubsetDataset.h"
 
@@ -54,10 +55,10 @@ Batch trainingBatch(const Dataset& data, const std::vector<int64_t>& indices, co
 std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const std::vector<torch::Tensor>& params,
                                                        const TrainOptions& o) {
     if (o.adamw)
-        return std::make_unique<torch::optim::AdamW>(
+        return std::make_unique<FusedAdamW>(
             params, torch::optim::AdamWOptions(o.lr).weight_decay(o.weightDecay));
-    return std::make_unique<torch::optim::Adam>(
-        params, torch::optim::AdamOptions(o.lr).weight_decay(o.weightDecay));
+    return std::make_unique<FusedAdam>(params,
+                                       torch::optim::AdamOptions(o.lr).weight_decay(o.weightDecay));
 }
 
 void setLr(torch::optim::Optimizer& opt, double lr, bool adamw) {
