@@ -6,6 +6,7 @@
 #include <c10/util/string_utils.h>
 
 #include <cmath>
+#include <functional>
 
 namespace ringscope {
 
@@ -78,32 +79,32 @@ void fusedStep(std::vector<torch::optim::OptimizerParamGroup>& groups, StateMap&
     }
 }
 
-torch::Tensor evaluate(const torch::optim::Optimizer::LossClosure& closure) {
-    if (!closure) return {};
-    at::AutoGradMode enableGrad(true);
-    return closure();
+/// The step of either optimizer: the fused pass when every parameter takes it, else torch's.
+template <class Options, class State>
+torch::Tensor fusedOrTorch(std::vector<torch::optim::OptimizerParamGroup>& groups, StateMap& state,
+                           bool decoupled, const torch::optim::Optimizer::LossClosure& closure,
+                           const std::function<torch::Tensor()>& torchStep) {
+    if (!allFusable<Options>(groups)) return torchStep();
+    torch::NoGradGuard noGrad;
+    torch::Tensor loss;
+    if (closure) {
+        at::AutoGradMode enableGrad(true);
+        loss = closure();
+    }
+    fusedStep<Options, State>(groups, state, decoupled);
+    return loss;
 }
 
 } // namespace
 
 torch::Tensor FusedAdam::step(LossClosure closure) {
-    if (!allFusable<torch::optim::AdamOptions>(param_groups_))
-        return torch::optim::Adam::step(closure);
-    torch::NoGradGuard noGrad;
-    torch::Tensor loss = evaluate(closure);
-    fusedStep<torch::optim::AdamOptions, torch::optim::AdamParamState>(param_groups_, state_,
-                                                                       false);
-    return loss;
+    return fusedOrTorch<torch::optim::AdamOptions, torch::optim::AdamParamState>(
+        param_groups_, state_, false, closure, [&] { return torch::optim::Adam::step(closure); });
 }
 
 torch::Tensor FusedAdamW::step(LossClosure closure) {
-    if (!allFusable<torch::optim::AdamWOptions>(param_groups_))
-        return torch::optim::AdamW::step(closure);
-    torch::NoGradGuard noGrad;
-    torch::Tensor loss = evaluate(closure);
-    fusedStep<torch::optim::AdamWOptions, torch::optim::AdamWParamState>(param_groups_, state_,
-                                                                         true);
-    return loss;
+    return fusedOrTorch<torch::optim::AdamWOptions, torch::optim::AdamWParamState>(
+        param_groups_, state_, true, closure, [&] { return torch::optim::AdamW::step(closure); });
 }
 
 } // namespace ringscope
