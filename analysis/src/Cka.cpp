@@ -12,10 +12,9 @@ torch::Tensor centred(const torch::Tensor& k) {
     return c - c.mean(1, true);
 }
 
-/// Gram matrices [L, n, n] as float64 with their diagonals zeroed, as the unbiased HSIC reads
-/// them.
+/// Zeroes the diagonals of a float64 stack of Gram matrices [L, n, n] it owns, in place, as
+/// the unbiased HSIC reads them.
 torch::Tensor diagonalFree(torch::Tensor grams) {
-    grams = grams.to(torch::kFloat64).clone();
     grams.diagonal(0, 1, 2).zero_();
     return grams;
 }
@@ -134,7 +133,8 @@ double ckaFromGrams(const torch::Tensor& k, const torch::Tensor& l) {
 double unbiasedHsic(const torch::Tensor& k, const torch::Tensor& l) {
     const int64_t n = k.size(0);
     if (n <= 3) throw std::invalid_argument("the unbiased HSIC needs more than 3 examples");
-    const HsicTerms kt(diagonalFree(k.unsqueeze(0))), lt(diagonalFree(l.unsqueeze(0)));
+    auto own = [](const torch::Tensor& g) { return g.to(torch::kFloat64).unsqueeze(0).clone(); };
+    const HsicTerms kt(diagonalFree(own(k))), lt(diagonalFree(own(l)));
     return pairwiseHsic(kt, lt, n).item<double>();
 }
 
@@ -172,15 +172,14 @@ torch::Tensor CkaAccumulator::grams(const std::vector<torch::Tensor>& hidden) co
             x = x - x.mean(0, true);
             g.select(0, int64_t(i)).copy_(x.mm(x.t()));
         }
-        g.diagonal(0, 1, 2).zero_();
-        return g;
+        return diagonalFree(g);
     }
     std::vector<torch::Tensor> g;
     g.reserve(hidden.size());
     for (const auto& h : hidden)
         g.push_back(
             gramMatrix(ckaFeatures(h, options_.feature), options_.kernel, options_.rbfThreshold));
-    return diagonalFree(torch::stack(g));
+    return diagonalFree(torch::stack(g).to(torch::kFloat64));
 }
 
 void CkaAccumulator::accumulate(const torch::Tensor& ga, const torch::Tensor& gb) {
@@ -241,7 +240,7 @@ void CkaAccumulator::add(const std::vector<torch::Tensor>& hiddenA,
                 std::vector<torch::Tensor> g;
                 for (const auto& h : hs)
                     g.push_back(gramMatrix(h[e], options_.kernel, options_.rbfThreshold));
-                return diagonalFree(torch::stack(g));
+                return diagonalFree(torch::stack(g).to(torch::kFloat64));
             };
             const torch::Tensor ga = tokenGrams(hiddenA);
             accumulate(ga, self_ ? ga : tokenGrams(b));

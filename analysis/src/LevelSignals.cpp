@@ -135,8 +135,7 @@ DepthDynamics depthDynamics(const ForwardTrace& trace) {
     if (trace.hidden.empty() || !trace.embedded.defined())
         throw std::invalid_argument("the trace holds no hidden states");
     std::vector<torch::Tensor> rel, cos;
-    torch::Tensor prev = trace.embedded;
-    torch::Tensor prevNorm = pairSums(prev, prev).select(1, 0).sqrt();
+    torch::Tensor prev = trace.embedded, prevNorm = rowNorms(prev.flatten(1));
     for (const auto& h : trace.hidden) {
         const torch::Tensor sums = pairSums(h, prev); // [B, 3]: ||h||^2, ||h - prev||^2, <h, prev>
         const torch::Tensor norm = sums.select(1, 0).sqrt();

@@ -31,39 +31,36 @@ torch::Tensor RingFormerModel::level(const torch::Tensor& x, int64_t t,
     const torch::Tensor xb = torch::matmul(x, b.t());  // [B, N, 3r]
     const torch::Tensor u = norm(x, kEnc + "ATTN_layer_norms." + ts, 1e-5);
     const torch::Tensor bF = w(kEnc + "lev_embed_FF_02")[t], aF = w(kEnc + "lev_embed_FF_01")[t];
-    const std::string attn = kEnc + "layers.0.attn", ffNorm = kEnc + "FF_layer_norms." + ts;
-    if (!(trace && trace->recordSignals)) {
-        // q|k|v = [u | x B^T] [W_qkv | A^T]^T + b: the signal rides in the projection's
-        // product instead of a thin product of its own and a sum.
-        const torch::Tensor x1 = x + attentionWithExtraInput(u, attn, xb, a.t(), options, trace);
-        const torch::Tensor sF = torch::matmul(torch::matmul(x1, bF.t()), aF);
-        const torch::Tensor z = norm(x1 + sF, ffNorm, 1e-5);
-        return x1 + mlp(z, kEnc + "layers.0.ffn", options);
-    }
-    // Recording: the projection u W^T + b (the term the signals are added to) is kept apart;
-    // the signals themselves are kept as their factors (LevelSignalTrace::q() etc.).
+    // q|k|v = [u | x B^T] [W_qkv | A^T]^T + b: the signal rides in the projection's product
+    // instead of a thin product of its own and a sum. Recording, the projection u W^T + b (the
+    // term the signals are added to) is kept apart, and the signals only as their factors
+    // (LevelSignalTrace::q() etc.).
+    const bool record = trace && trace->recordSignals;
     torch::Tensor qkvBase;
     const torch::Tensor x1 =
-        x + attentionWithExtraInput(u, attn, xb, a.t(), options, trace, &qkvBase);
+        x + attentionWithExtraInput(u, kEnc + "layers.0.attn", xb, a.t(), options, trace,
+                                    record ? &qkvBase : nullptr);
     const torch::Tensor lowF = torch::matmul(x1, bF.t());
     const torch::Tensor sF = torch::matmul(lowF, aF);
-    const torch::Tensor z = norm(x1 + sF, ffNorm, 1e-5);
-    const int64_t r = config().rank;
-    LevelSignalTrace s;
-    s.baseQ = qkvBase.narrow(-1, 0, d);
-    s.baseK = qkvBase.narrow(-1, d, d);
-    s.baseV = qkvBase.narrow(-1, 2 * d, d);
-    s.baseF = x1.detach();
-    const torch::Tensor low = xb.detach();
-    s.lowQ = low.narrow(-1, 0, r);
-    s.lowK = low.narrow(-1, r, r);
-    s.lowV = low.narrow(-1, 2 * r, r);
-    s.lowF = lowF.detach();
-    s.aQ = aQ.detach();
-    s.aK = aK.detach();
-    s.aV = aV.detach();
-    s.aF = aF.detach();
-    trace->levelSignals.push_back(std::move(s));
+    const torch::Tensor z = norm(x1 + sF, kEnc + "FF_layer_norms." + ts, 1e-5);
+    if (record) {
+        const int64_t r = config().rank;
+        LevelSignalTrace s;
+        s.baseQ = qkvBase.narrow(-1, 0, d);
+        s.baseK = qkvBase.narrow(-1, d, d);
+        s.baseV = qkvBase.narrow(-1, 2 * d, d);
+        s.baseF = x1.detach();
+        const torch::Tensor low = xb.detach();
+        s.lowQ = low.narrow(-1, 0, r);
+        s.lowK = low.narrow(-1, r, r);
+        s.lowV = low.narrow(-1, 2 * r, r);
+        s.lowF = lowF.detach();
+        s.aQ = aQ.detach();
+        s.aK = aK.detach();
+        s.aV = aV.detach();
+        s.aF = aF.detach();
+        trace->levelSignals.push_back(std::move(s));
+    }
     return x1 + mlp(z, kEnc + "layers.0.ffn", options);
 }
 
