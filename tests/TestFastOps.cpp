@@ -148,6 +148,100 @@ private Q_SLOTS:
         QVERIFY(maxAbs(batchedGemm(a, bt), torch::matmul(a, bt)) < 1e-5);
     }
 
+    /// thinLinear against torch's product and its gradients: a product whose rows fill
+    /// several blocks, one below a block, a narrowed input (x B^T read out of a wider
+    /// tensor) and a gradient that arrives as a narrowed view.
+    void thinLinearMatchesMatmul_data() {
+        QTest::addColumn<int>("rows");
+        QTest::addColumn<int>("n");
+        QTest::addColumn<int>("k");
+        QTest::addColumn<bool>("narrowed");
+        QTest::newRow("x B^T, 8 blocks") << 3200 << 36 << 192 << false;
+        QTest::newRow("t A, 5 blocks") << 1300 << 192 << 12 << false;
+        QTest::newRow("one block") << 100 << 5 << 24 << false;
+        QTest::newRow("narrowed input") << 700 << 12 << 40 << true;
+    }
+    void thinLinearMatchesMatmul() {
+        QFETCH(int, rows);
+        QFETCH(int, n);
+        QFETCH(int, k);
+        QFETCH(bool, narrowed);
+        torch::manual_seed(10);
+        const torch::Tensor wide = torch::randn({rows / 10, 10, k + 7});
+        torch::Tensor x = (narrowed ? wide.narrow(-1, 3, k) : torch::randn({rows / 10, 10, k}))
+                              .requires_grad_(!narrowed);
+        torch::Tensor xr = x.detach().clone().requires_grad_(true);
+        torch::Tensor w = torch::randn({n, k}).requires_grad_(true);
+        torch::Tensor wr = w.detach().clone().requires_grad_(true);
+        const torch::Tensor y = thinLinear(x, w), yr = torch::matmul(xr, wr.t());
+        QCOMPARE(y.sizes(), yr.sizes());
+        QVERIFY(maxAbs(y, yr) < 1e-5 * yr.abs().max().item<double>());
+        const torch::Tensor g = torch::randn({rows / 10, 10, n + 3}).narrow(-1, 1, n);
+        y.backward(g);
+        yr.backward(g);
+        QVERIFY(maxAbs(w.grad(), wr.grad()) < 1e-5 * wr.grad().abs().max().item<double>());
+        if (!narrowed)
+            QVERIFY(maxAbs(x.grad(), xr.grad()) < 1e-5 * xr.grad().abs().max().item<double>());
+        torch::NoGradGuard noGrad;
+        QVERIFY(maxAbs(thinLinear(x, w), yr) < 1e-5 * yr.abs().max().item<double>());
+    }
+
+    /// addLowRank against torch's composite (a product per block and a sum), with the
+    /// gradients of all three inputs: three blocks (q, k, v signals) read out of a wider low
+    /// tensor, and one block (the FF signal) over fewer rows than a row block.
+    void addLowRankMatchesComposite_data() {
+        QTest::addColumn<int>("rows");
+        QTest::addColumn<int>("blocks");
+        QTest::addColumn<int>("r");
+        QTest::addColumn<int>("n");
+        QTest::newRow("q|k|v") << 1300 << 3 << 12 << 64;
+        QTest::newRow("FF, one row block") << 90 << 1 << 5 << 48;
+    }
+    void addLowRankMatchesComposite() {
+        QFETCH(int, rows);
+        QFETCH(int, blocks);
+        QFETCH(int, r);
+        QFETCH(int, n);
+        torch::manual_seed(12);
+        auto leaf = [](const torch::Tensor& v) { return v.detach().clone().requires_grad_(true); };
+        const torch::Tensor base = leaf(torch::randn({rows / 10, 10, blocks * n}));
+        const torch::Tensor wide = leaf(torch::randn({rows / 10, 10, blocks * r + 4}));
+        const torch::Tensor a = leaf(torch::randn({blocks, r, n}));
+        const torch::Tensor baseR = leaf(base), wideR = leaf(wide), aR = leaf(a);
+        const torch::Tensor y = addLowRank(base, wide.narrow(-1, 4, blocks * r), a);
+        std::vector<torch::Tensor> terms;
+        for (int g = 0; g < blocks; ++g)
+            terms.push_back(torch::matmul(wideR.narrow(-1, 4 + g * r, r), aR[g]));
+        const torch::Tensor yr = baseR + torch::cat(terms, -1);
+        QVERIFY(maxAbs(y, yr) < 1e-5 * yr.abs().max().item<double>());
+        const torch::Tensor g = torch::randn(yr.sizes());
+        y.backward(g);
+        yr.backward(g);
+        QVERIFY(torch::equal(base.grad(), baseR.grad()));
+        QVERIFY(maxAbs(wide.grad(), wideR.grad()) < 1e-5 * wideR.grad().abs().max().item<double>());
+        QVERIFY(maxAbs(a.grad(), aR.grad()) < 1e-5 * aR.grad().abs().max().item<double>());
+        torch::NoGradGuard noGrad;
+        QVERIFY(maxAbs(addLowRank(base, wide.narrow(-1, 4, blocks * r), a), yr) <
+                1e-5 * yr.abs().max().item<double>());
+        QVERIFY_EXCEPTION_THROWN(addLowRank(base, wide, a), c10::Error);
+    }
+
+    /// The weight gradient sums fixed row blocks: the same bits on 1 thread as on all.
+    void thinLinearIsThreadIndependent() {
+        torch::manual_seed(11);
+        const torch::Tensor x = torch::randn({3200, 192}), g = torch::randn({3200, 36});
+        auto grads = [&] {
+            torch::Tensor w = torch::full({36, 192}, 0.5).requires_grad_(true);
+            thinLinear(x, w).backward(g);
+            return w.grad();
+        };
+        const torch::Tensor all = grads();
+        configureThreads(1);
+        const torch::Tensor one = grads();
+        configureThreads(0);
+        QVERIFY(torch::equal(all, one));
+    }
+
     /// rowNorms against float64 norms: contiguous, a narrowed last dimension read in place
     /// (q of a q|k|v projection), a permuted view (copied first) and a float64 tensor.
     void rowNormsMatchFloat64() {

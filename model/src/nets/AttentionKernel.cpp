@@ -14,15 +14,15 @@ namespace ringscope::kernels {
 
 // BLAS is column-major: a row-major matrix is its transpose there, so C^T = op(B)^T op(A)^T.
 void gemmRowMajor(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha,
-                  const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc) {
+                  const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc,
+                  float beta) {
 #ifdef RINGSCOPE_WITH_BLAS
     const char ta = transB ? 'T' : 'N', tb = transA ? 'T' : 'N';
     const int M = int(n), N = int(m), K = int(k), la = int(ldb), lb = int(lda), lc = int(ldc);
-    const float beta = 0.0f;
     sgemm_(&ta, &tb, &M, &N, &K, &alpha, b, &la, a, &lb, &beta, c, &lc);
 #else
     (void)transA, (void)transB, (void)m, (void)n, (void)k, (void)alpha, (void)a, (void)lda, (void)b,
-        (void)ldb, (void)c, (void)ldc;
+        (void)ldb, (void)c, (void)ldc, (void)beta;
 #endif
 }
 

@@ -14,10 +14,11 @@ struct AttentionShape {
     int64_t slices() const { return batch * heads; }
 };
 
-/// Row-major C [m, n] = alpha * op(A) op(B) (op: transposed or not), leading dimensions in
-/// elements, through the BLAS's sgemm (single-threaded inside a parallel region).
+/// Row-major C [m, n] = alpha * op(A) op(B) + beta * C (op: transposed or not), leading dimensions
+/// in elements, through the BLAS's sgemm (single-threaded inside a parallel region).
 void gemmRowMajor(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha,
-                  const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc);
+                  const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc,
+                  float beta = 0.0f);
 
 /// Whether this build has the BLAS these kernels call (otherwise callers use torch's ops).
 bool attentionKernelAvailable();

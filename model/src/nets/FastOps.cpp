@@ -8,6 +8,7 @@
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <algorithm>
+#include <utility>
 #include <vector>
 
 namespace ringscope {
@@ -174,21 +175,217 @@ bool uniformRows(const torch::Tensor& x) {
     return true;
 }
 
+/// A float32 matrix view of `x` [..., c] as rows: its data, row count and row stride (a copy
+/// only when the rows do not sit at one stride).
+struct Rows {
+    torch::Tensor tensor;
+    const float* data = nullptr;
+    int64_t count = 0, stride = 0;
+    explicit Rows(const torch::Tensor& x) : tensor(uniformRows(x) ? x : x.contiguous()) {
+        const int64_t cols = tensor.size(-1);
+        count = cols == 0 ? 0 : tensor.numel() / cols;
+        stride = tensor.dim() >= 2 ? tensor.stride(-2) : cols;
+        data = tensor.data_ptr<float>();
+    }
+};
+
+/// The fixed row blocks of a thin product over `rows` rows: up to 8 of at least 256 rows.
+int64_t thinBlocks(int64_t rows) {
+    return std::clamp<int64_t>(rows / 256, 1, 8);
+}
+
+/// Calls f(begin, end) for every row block, the blocks spread over the threads.
+template <typename F> void forRowBlocks(int64_t rows, F&& f) {
+    const int64_t blocks = thinBlocks(rows);
+    at::parallel_for(0, blocks, 1, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i)
+            f(i, rows * i / blocks, rows * (i + 1) / blocks);
+    });
+}
+
+/// y [..., n] = x w^T, w [n, k] contiguous.
+torch::Tensor thinForward(const torch::Tensor& x, const torch::Tensor& w) {
+    RECORD_FUNCTION("ringscope::thin_linear", std::vector<c10::IValue>());
+    const Rows in(x);
+    const int64_t n = w.size(0), k = w.size(1);
+    std::vector<int64_t> shape = x.sizes().vec();
+    shape.back() = n;
+    torch::Tensor y = torch::empty(shape, x.options());
+    float* out = y.data_ptr<float>();
+    const float* pw = w.data_ptr<float>();
+    forRowBlocks(in.count, [&](int64_t, int64_t r0, int64_t r1) {
+        kernels::gemmRowMajor(false, true, r1 - r0, n, k, 1.0f, in.data + r0 * in.stride, in.stride,
+                              pw, k, out + r0 * n, n);
+    });
+    return y;
+}
+
+/// The input gradient g w ([..., n] x [n, k]) and the weight gradient g^T x ([n, k], the row
+/// blocks' partial products summed in block order); either may be skipped.
+std::pair<torch::Tensor, torch::Tensor> thinBackward(const torch::Tensor& x, const torch::Tensor& w,
+                                                     const torch::Tensor& grad, bool wantInput,
+                                                     bool wantWeight) {
+    RECORD_FUNCTION("ringscope::thin_linear_backward", std::vector<c10::IValue>());
+    const Rows g(grad), in(x);
+    const int64_t n = w.size(0), k = w.size(1), blocks = thinBlocks(g.count);
+    torch::Tensor gx = wantInput ? torch::empty(x.sizes(), x.options()) : torch::Tensor();
+    torch::Tensor parts = wantWeight ? torch::empty({blocks, n, k}, w.options()) : torch::Tensor();
+    const float* pw = w.data_ptr<float>();
+    forRowBlocks(g.count, [&](int64_t i, int64_t r0, int64_t r1) {
+        const float* gr = g.data + r0 * g.stride;
+        if (wantInput)
+            kernels::gemmRowMajor(false, false, r1 - r0, k, n, 1.0f, gr, g.stride, pw, k,
+                                  gx.data_ptr<float>() + r0 * k, k);
+        if (wantWeight)
+            kernels::gemmRowMajor(true, false, n, k, r1 - r0, 1.0f, gr, g.stride,
+                                  in.data + r0 * in.stride, in.stride,
+                                  parts.data_ptr<float>() + i * n * k, k);
+    });
+    torch::Tensor gw;
+    if (wantWeight) {
+        gw = parts[0].clone();
+        for (int64_t i = 1; i < blocks; ++i)
+            gw.add_(parts[i]);
+    }
+    return {gx, gw};
+}
+
+class ThinLinearFunction : public torch::autograd::Function<ThinLinearFunction> {
+public:
+    static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                                 const torch::Tensor& w) {
+        ctx->save_for_backward({x, w});
+        return thinForward(x, w);
+    }
+    static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                   torch::autograd::variable_list grads) {
+        const auto saved = ctx->get_saved_variables();
+        auto [gx, gw] = thinBackward(saved[0], saved[1], grads[0], ctx->needs_input_grad(0),
+                                     ctx->needs_input_grad(1));
+        return {gx, gw};
+    }
+};
+
+/// base + the block terms (see addLowRank); a contiguous [G, r, n].
+torch::Tensor addLowRankForward(const torch::Tensor& base, const torch::Tensor& t,
+                                const torch::Tensor& a) {
+    RECORD_FUNCTION("ringscope::add_low_rank", std::vector<c10::IValue>());
+    const Rows lows(t);
+    const int64_t G = a.size(0), r = a.size(1), n = a.size(2), width = G * n;
+    torch::Tensor out = base.contiguous().clone();
+    float* po = out.data_ptr<float>();
+    const float* pa = a.data_ptr<float>();
+    forRowBlocks(lows.count, [&](int64_t, int64_t r0, int64_t r1) {
+        for (int64_t g = 0; g < G; ++g)
+            kernels::gemmRowMajor(false, false, r1 - r0, n, r, 1.0f,
+                                  lows.data + r0 * lows.stride + g * r, lows.stride, pa + g * r * n,
+                                  n, po + r0 * width + g * n, width, 1.0f);
+    });
+    return out;
+}
+
+/// The gradients of addLowRank in t ([..., G r]) and in a ([G, r, n]); either may be skipped.
+std::pair<torch::Tensor, torch::Tensor> addLowRankBackward(const torch::Tensor& t,
+                                                           const torch::Tensor& a,
+                                                           const torch::Tensor& grad, bool wantLows,
+                                                           bool wantFactors) {
+    RECORD_FUNCTION("ringscope::add_low_rank_backward", std::vector<c10::IValue>());
+    const Rows g(grad), lows(t);
+    const int64_t G = a.size(0), r = a.size(1), n = a.size(2), blocks = thinBlocks(g.count);
+    torch::Tensor gt = wantLows ? torch::empty(t.sizes(), t.options()) : torch::Tensor();
+    torch::Tensor parts =
+        wantFactors ? torch::empty({blocks, G, r, n}, a.options()) : torch::Tensor();
+    const float* pa = a.data_ptr<float>();
+    forRowBlocks(g.count, [&](int64_t i, int64_t r0, int64_t r1) {
+        for (int64_t k = 0; k < G; ++k) {
+            const float* gr = g.data + r0 * g.stride + k * n;
+            if (wantLows)
+                kernels::gemmRowMajor(false, true, r1 - r0, r, n, 1.0f, gr, g.stride,
+                                      pa + k * r * n, n, gt.data_ptr<float>() + r0 * G * r + k * r,
+                                      G * r);
+            if (wantFactors)
+                kernels::gemmRowMajor(true, false, r, n, r1 - r0, 1.0f,
+                                      lows.data + r0 * lows.stride + k * r, lows.stride, gr,
+                                      g.stride, parts.data_ptr<float>() + (i * G + k) * r * n, n);
+        }
+    });
+    torch::Tensor ga;
+    if (wantFactors) {
+        ga = parts[0].clone();
+        for (int64_t i = 1; i < blocks; ++i)
+            ga.add_(parts[i]);
+    }
+    return {gt, ga};
+}
+
+class AddLowRankFunction : public torch::autograd::Function<AddLowRankFunction> {
+public:
+    static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& base,
+                                 const torch::Tensor& t, const torch::Tensor& a) {
+        ctx->save_for_backward({t, a});
+        return addLowRankForward(base, t, a);
+    }
+    static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                   torch::autograd::variable_list grads) {
+        const auto saved = ctx->get_saved_variables();
+        auto [gt, ga] = addLowRankBackward(saved[0], saved[1], grads[0], ctx->needs_input_grad(1),
+                                           ctx->needs_input_grad(2));
+        return {ctx->needs_input_grad(0) ? grads[0] : torch::Tensor(), gt, ga};
+    }
+};
+
 } // namespace
+
+torch::Tensor addLowRank(const torch::Tensor& base, const torch::Tensor& t,
+                         const torch::Tensor& a) {
+    TORCH_CHECK(a.dim() == 3 && base.dim() >= 1 && t.dim() == base.dim() &&
+                    base.size(-1) == a.size(0) * a.size(2) && t.size(-1) == a.size(0) * a.size(1) &&
+                    base.sizes().slice(0, base.dim() - 1) == t.sizes().slice(0, t.dim() - 1),
+                "addLowRank: shapes ", base.sizes(), ", ", t.sizes(), " and ", a.sizes(),
+                " do not fit");
+    const bool fast = kernels::attentionKernelAvailable() &&
+                      base.scalar_type() == torch::kFloat32 && t.scalar_type() == torch::kFloat32 &&
+                      a.scalar_type() == torch::kFloat32 && base.device().is_cpu() &&
+                      t.device().is_cpu() && a.device().is_cpu();
+    if (!fast) {
+        const int64_t G = a.size(0), r = a.size(1);
+        std::vector<torch::Tensor> terms;
+        for (int64_t g = 0; g < G; ++g)
+            terms.push_back(torch::matmul(t.narrow(-1, g * r, r), a[g]));
+        return base + torch::cat(terms, -1);
+    }
+    const torch::Tensor factors = a.contiguous();
+    if (torch::GradMode::is_enabled() &&
+        (base.requires_grad() || t.requires_grad() || factors.requires_grad()))
+        return AddLowRankFunction::apply(base, t, factors);
+    return addLowRankForward(base, t, factors);
+}
+
+torch::Tensor thinLinear(const torch::Tensor& x, const torch::Tensor& weight) {
+    TORCH_CHECK(weight.dim() == 2 && x.dim() >= 1 && x.size(-1) == weight.size(1),
+                "thinLinear: shapes ", x.sizes(), " and ", weight.sizes(), " do not multiply");
+    if (!kernels::attentionKernelAvailable() || x.scalar_type() != torch::kFloat32 ||
+        weight.scalar_type() != torch::kFloat32 || !x.device().is_cpu() ||
+        !weight.device().is_cpu())
+        return torch::matmul(x, weight.t());
+    const torch::Tensor w = weight.contiguous();
+    if (torch::GradMode::is_enabled() && (x.requires_grad() || w.requires_grad()))
+        return ThinLinearFunction::apply(x, w);
+    return thinForward(x, w);
+}
 
 torch::Tensor rowNorms(const torch::Tensor& x) {
     if (x.scalar_type() != torch::kFloat32 || !x.device().is_cpu() || x.dim() < 1)
         return torch::linalg_vector_norm(x, 2, std::vector<int64_t>{-1}).to(torch::kFloat64);
-    const torch::Tensor in = uniformRows(x) ? x : x.contiguous();
-    const int64_t cols = in.size(-1), rows = cols == 0 ? 0 : in.numel() / cols;
-    const int64_t stride = in.dim() >= 2 ? in.stride(-2) : cols;
-    std::vector<int64_t> shape(in.sizes().begin(), in.sizes().end() - 1);
-    torch::Tensor out = torch::empty(shape, in.options().dtype(torch::kFloat64));
-    const float* src = in.data_ptr<float>();
+    const Rows in(x);
+    const int64_t cols = x.size(-1);
+    std::vector<int64_t> shape(x.sizes().begin(), x.sizes().end() - 1);
+    torch::Tensor out = torch::empty(shape, x.options().dtype(torch::kFloat64));
     double* dst = out.data_ptr<double>();
-    at::parallel_for(0, rows, std::max<int64_t>(1, kGrain / std::max<int64_t>(cols, 1)),
+    at::parallel_for(0, in.count, std::max<int64_t>(1, kGrain / std::max<int64_t>(cols, 1)),
                      [&](int64_t b, int64_t e) {
-                         kernels::rowSquareSums(src + b * stride, e - b, cols, stride, dst + b);
+                         kernels::rowSquareSums(in.data + b * in.stride, e - b, cols, in.stride,
+                                                dst + b);
                      });
     return out.sqrt_();
 }

@@ -1,5 +1,7 @@
 #include "nets/RingFormerModel.h"
 
+#include "ringscope/model/nets/FastOps.h"
+
 namespace ringscope {
 
 namespace {
@@ -19,36 +21,33 @@ torch::Tensor RingFormerModel::level(const torch::Tensor& x, int64_t t,
                                      const ForwardOptions& options, ForwardTrace* trace) const {
     const int64_t d = config().hidden;
     const std::string ts = std::to_string(t);
-    // s_X(x) = (x B_X^T) A_X for X in Q, K, V, as one [B,N,3r] product and one block-diagonal
-    // [3r, 3d] product laid out like the fused q|k|v projection.
-    torch::Tensor b =
+    // s_X(x) = (x B_X^T) A_X for X in Q, K, V: one thin [B, N, 3r] product, then each
+    // signal's r x d factor added into its third of the q|k|v projection.
+    const torch::Tensor b =
         torch::cat({w(kEnc + "ATTN_lev_embed_Q_02")[t], w(kEnc + "ATTN_lev_embed_K_02")[t],
                     w(kEnc + "ATTN_lev_embed_V_02")[t]}); // [3r, d]
     const torch::Tensor aQ = w(kEnc + "ATTN_lev_embed_Q_01")[t],
                         aK = w(kEnc + "ATTN_lev_embed_K_01")[t],
                         aV = w(kEnc + "ATTN_lev_embed_V_01")[t];
-    torch::Tensor a = torch::block_diag({aQ, aK, aV}); // [3r, 3d]
-    const torch::Tensor xb = torch::matmul(x, b.t());  // [B, N, 3r]
+    const torch::Tensor xb = thinLinear(x, b); // [B, N, 3r]
     const torch::Tensor u = norm(x, kEnc + "ATTN_layer_norms." + ts, 1e-5);
+    const std::string attn = kEnc + "layers.0.attn";
+    const torch::Tensor base = qkvProjection(u, attn); // u W^T + b, [B, N, 3d]
+    const torch::Tensor qkv = addLowRank(base, xb, torch::stack({aQ, aK, aV}));
+    const torch::Tensor x1 = x + attentionOutput(qkv, attn, options, trace);
     const torch::Tensor bF = w(kEnc + "lev_embed_FF_02")[t], aF = w(kEnc + "lev_embed_FF_01")[t];
-    // q|k|v = [u | x B^T] [W_qkv | A^T]^T + b: the signal rides in the projection's product
-    // instead of a thin product of its own and a sum. Recording, the projection u W^T + b (the
-    // term the signals are added to) is kept apart, and the signals only as their factors
-    // (LevelSignalTrace::q() etc.).
-    const bool record = trace && trace->recordSignals;
-    torch::Tensor qkvBase;
-    const torch::Tensor x1 =
-        x + attentionWithExtraInput(u, kEnc + "layers.0.attn", xb, a.t(), options, trace,
-                                    record ? &qkvBase : nullptr);
-    const torch::Tensor lowF = torch::matmul(x1, bF.t());
-    const torch::Tensor sF = torch::matmul(lowF, aF);
-    const torch::Tensor z = norm(x1 + sF, kEnc + "FF_layer_norms." + ts, 1e-5);
-    if (record) {
+    const torch::Tensor lowF = thinLinear(x1, bF);
+    const torch::Tensor z =
+        norm(addLowRank(x1, lowF, aF.unsqueeze(0)), kEnc + "FF_layer_norms." + ts, 1e-5);
+    if (trace && trace->recordSignals) {
+        // The signals only as their factors and the terms they are added to
+        // (LevelSignalTrace::q() etc.).
         const int64_t r = config().rank;
         LevelSignalTrace s;
-        s.baseQ = qkvBase.narrow(-1, 0, d);
-        s.baseK = qkvBase.narrow(-1, d, d);
-        s.baseV = qkvBase.narrow(-1, 2 * d, d);
+        const torch::Tensor kept = base.detach();
+        s.baseQ = kept.narrow(-1, 0, d);
+        s.baseK = kept.narrow(-1, d, d);
+        s.baseV = kept.narrow(-1, 2 * d, d);
         s.baseF = x1.detach();
         const torch::Tensor low = xb.detach();
         s.lowQ = low.narrow(-1, 0, r);

@@ -5,13 +5,10 @@ namespace ringscope {
 std::vector<GemmShape> stepGemms(const ModelConfig& c, int64_t batch, bool train) {
     const int64_t N = c.tokens(), d = c.hidden, H = c.heads, dh = c.headDim(), A = c.depth;
     const int64_t rows = batch * N, patches = c.gridSize() * c.gridSize();
-    // A RingFormer's untraced pass reads x B^T through A^T inside the q|k|v product (the
-    // block-diagonal A as the dense columns the code runs): K = d + 3r there.
     const bool ring = c.family == Family::RingFormer;
-    const int64_t qkvInputs = ring ? d + 3 * c.rank : d;
     std::vector<GemmShape> forward = {
         {1, batch * patches, d, c.channels * c.patch * c.patch, 1}, // patch embedding
-        {1, rows, 3 * d, qkvInputs, A},                             // q | k | v
+        {1, rows, 3 * d, d, A},                                     // q | k | v
         {batch * H, N, N, dh, A},                                   // scores q k^T
         {batch * H, N, dh, N, A},                                   // context P v
         {1, rows, d, d, A},                                         // output projection
@@ -22,6 +19,7 @@ std::vector<GemmShape> stepGemms(const ModelConfig& c, int64_t batch, bool train
     if (ring) {
         const int64_t r = c.rank;
         forward.push_back({1, rows, 3 * r, d, A}); // x B^T for Q, K, V
+        forward.push_back({1, rows, d, r, 3 * A}); // (x B_X^T) A_X into q, k, v
         forward.push_back({1, rows, r, d, A});     // x1 B_F^T
         forward.push_back({1, rows, d, r, A});     // (x1 B_F^T) A_F
     }

@@ -99,25 +99,11 @@ torch::Tensor VisionModel::mlp(const torch::Tensor& z, const std::string& prefix
 
 torch::Tensor VisionModel::attention(const torch::Tensor& u, const std::string& prefix,
                                      const ForwardOptions& options, ForwardTrace* trace) const {
-    return attentionOutput(linear(u, qkvWeight(prefix), qkvBias(prefix)), prefix, options, trace);
+    return attentionOutput(qkvProjection(u, prefix), prefix, options, trace);
 }
 
-torch::Tensor
-VisionModel::attentionWithExtraInput(const torch::Tensor& u, const std::string& prefix,
-                                     const torch::Tensor& extra, const torch::Tensor& extraWeight,
-                                     const ForwardOptions& options, ForwardTrace* trace,
-                                     torch::Tensor* qkvBase) const {
-    if (qkvBase) {
-        const torch::Tensor base = linear(u, qkvWeight(prefix), qkvBias(prefix)); // [B, N, 3d]
-        *qkvBase = base.detach();
-        const torch::Tensor qkv =
-            torch::addmm(base.reshape({-1, base.size(-1)}), extra.reshape({-1, extra.size(-1)}),
-                         extraWeight.t());
-        return attentionOutput(qkv.view(base.sizes()), prefix, options, trace);
-    }
-    const torch::Tensor in = torch::cat({u, extra}, -1);
-    const torch::Tensor weight = torch::cat({qkvWeight(prefix), extraWeight}, 1);
-    return attentionOutput(linear(in, weight, qkvBias(prefix)), prefix, options, trace);
+torch::Tensor VisionModel::qkvProjection(const torch::Tensor& u, const std::string& prefix) const {
+    return linear(u, qkvWeight(prefix), qkvBias(prefix));
 }
 
 torch::Tensor VisionModel::attentionOutput(const torch::Tensor& qkv, const std::string& prefix,

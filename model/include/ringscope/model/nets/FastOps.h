@@ -35,6 +35,22 @@ AttentionOutput fusedAttention(const torch::Tensor& qkv, int64_t heads);
 /// what sgemm reaches on attention's shapes.
 torch::Tensor batchedGemm(const torch::Tensor& a, const torch::Tensor& b);
 
+/// x [..., k] times weight^T (weight [n, k]) -> [..., n], for the thin products of low-rank
+/// factors (n or k of a few dozen, as a RingFormer's level signals): OpenBLAS runs such a
+/// product on one core, so the rows go in fixed blocks over the threads, one sgemm each, and
+/// the weight gradient sums the blocks' partial products in a fixed order (results do not
+/// depend on the thread count). Differentiable in both; float32 on the CPU (else
+/// torch::matmul).
+torch::Tensor thinLinear(const torch::Tensor& x, const torch::Tensor& weight);
+
+/// base [..., G n] plus, in each of its G column blocks g, t[..., g-th r columns] a[g]
+/// (t [..., G r], a [G, r, n]): low-rank terms added to the product they ride on (a
+/// RingFormer's q, k, v signals onto its q|k|v projection, G = 3; its FF signal onto x1,
+/// G = 1), one sgemm per row block and term into a copy of base, without the zeros of a
+/// block-diagonal product. Differentiable in all three (the gradients of a sum the same
+/// fixed blocks as thinLinear's); float32 on the CPU (else torch's ops).
+torch::Tensor addLowRank(const torch::Tensor& base, const torch::Tensor& t, const torch::Tensor& a);
+
 /// Euclidean norms over the last dimension: [..., d] -> [...] float64, summed in double. A
 /// float32 CPU tensor whose rows sit at one stride (contiguous, or a narrowed last dimension)
 /// is read in place, one vectorised pass over the threads; anything else goes through

@@ -99,16 +99,8 @@ protected:
     /// tokens `u`.
     torch::Tensor attention(const torch::Tensor& u, const std::string& prefix,
                             const ForwardOptions& options, ForwardTrace* trace) const;
-    /// The same sub-block when the q|k|v projection also reads `extra` [B, N, e] through
-    /// `extraWeight` [3d, e]: qkv = [u | extra] [W_qkv | extraWeight]^T + b, one product
-    /// instead of a projection, a thin product and a sum. With `qkvBase`, the projection
-    /// u W_qkv^T + b is handed out (detached) first and the extra term is then added by a
-    /// second product into its copy.
-    torch::Tensor attentionWithExtraInput(const torch::Tensor& u, const std::string& prefix,
-                                          const torch::Tensor& extra,
-                                          const torch::Tensor& extraWeight,
-                                          const ForwardOptions& options, ForwardTrace* trace,
-                                          torch::Tensor* qkvBase = nullptr) const;
+    /// The fused q|k|v projection u W_qkv^T + b [B, N, 3d] under `prefix`.
+    torch::Tensor qkvProjection(const torch::Tensor& u, const std::string& prefix) const;
     /// Attention of projected qkv [B, N, 3d] and the output projection under `prefix`.
     torch::Tensor attentionOutput(const torch::Tensor& qkv, const std::string& prefix,
                                   const ForwardOptions& options, ForwardTrace* trace) const;
