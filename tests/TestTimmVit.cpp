@@ -115,6 +115,68 @@ private Q_SLOTS:
         QCOMPARE(timmStandardHeads(64), int64_t(0));
     }
 
+    /// A folder as timm writes it for the Hugging Face hub (save_for_hf: the weights beside
+    /// timm's config.json): heads from model_args, normalisation from pretrained_cfg (0.5 for
+    /// the Google-trained ViTs, where timm's ImageNet default would be wrong), class names from
+    /// label_names with their label_descriptions; the model still computes timm's outputs.
+    void timmHubFolder() {
+        const std::string dir = test::makeTempDir("timm") + "/vit_tiny_patch8_32.augreg";
+        std::filesystem::create_directories(dir);
+        std::filesystem::copy_file(timm("timm_vit_tiny.safetensors"), dir + "/model.safetensors");
+        nlohmann::json labels = nlohmann::json::array();
+        for (int i = 0; i < 10; ++i)
+            labels.push_back("n0" + std::to_string(1000 + i));
+        const nlohmann::json config = {{"architecture", "vit_tiny_patch8_32"},
+                                       {"num_classes", 10},
+                                       {"num_features", 64},
+                                       {"global_pool", "token"},
+                                       {"model_args", {{"num_heads", 4}, {"embed_dim", 64}}},
+                                       {"label_names", labels},
+                                       {"label_descriptions", {{"n01000", "tench, Tinca tinca"}}},
+                                       {"pretrained_cfg",
+                                        {{"input_size", {3, 32, 32}},
+                                         {"mean", {0.5, 0.5, 0.5}},
+                                         {"std", {0.5, 0.5, 0.5}},
+                                         {"num_classes", 10}}}};
+        test::writeBytes(dir + "/config.json", config.dump(2));
+
+        const LoadedModel m = loadModel(dir);
+        QCOMPARE(m.model->config().family, Family::TimmViT);
+        QCOMPARE(m.model->config().timm.origin, std::string("timm"));
+        QCOMPARE(m.headsSource, HeadsSource::HuggingFaceConfig);
+        QCOMPARE(m.model->config().heads, int64_t(4));
+        QCOMPARE(m.metadata.normalization.mean, (std::vector<double>{0.5, 0.5, 0.5}));
+        QCOMPARE(m.metadata.normalization.std, (std::vector<double>{0.5, 0.5, 0.5}));
+        QCOMPARE(m.metadata.extra["normalization_source"].get<std::string>(),
+                 std::string("config.json (timm's pretrained_cfg)"));
+        QCOMPARE(m.metadata.classNames.size(), size_t(10));
+        QCOMPARE(m.metadata.classNames[0], std::string("tench, Tinca tinca"));
+        QCOMPARE(m.metadata.classNames[9], std::string("n01009"));
+        torch::NoGradGuard noGrad;
+        const std::string base = timm("timm_vit_tiny");
+        QVERIFY(maxDiff(m.model->forward(loadNpy(base + ".input.npy")).logits,
+                        loadNpy(base + ".logits.npy")) < 1e-5);
+
+        // A label list that does not name every class is not used.
+        nlohmann::json shortLabels = config;
+        shortLabels["label_names"] = {"a", "b"};
+        test::writeBytes(dir + "/config.json", shortLabels.dump());
+        const std::vector<std::string> names = loadModel(dir).metadata.classNames;
+        QVERIFY(names.empty());
+
+        // A broken normalisation is refused naming config.json.
+        nlohmann::json badStd = config;
+        badStd["pretrained_cfg"]["std"] = {0.5, 0.0, 0.5};
+        test::writeBytes(dir + "/config.json", badStd.dump());
+        try {
+            loadModel(dir);
+            QFAIL("a zero std loaded");
+        } catch (const FileFormatError& e) {
+            QVERIFY2(std::string(e.what()).find("config.json: pretrained_cfg") != std::string::npos,
+                     e.what());
+        }
+    }
+
     /// The variants the fixtures lack (layer scale, no qkv bias, a position table without the
     /// class token): a model of each, saved with timm's names, reads back as the same variant,
     /// and its forward pass equals timm's block written out here with plain tensor operations.

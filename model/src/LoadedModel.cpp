@@ -4,6 +4,8 @@
 #include "ringscope/model/nets/HuggingFaceVit.h"
 #include "ringscope/model/nets/ModelFactory.h"
 
+#include <filesystem>
+
 namespace ringscope {
 
 InferenceHints inferenceHints(const Checkpoint& checkpoint, const LoadOptions& options) {
@@ -14,6 +16,8 @@ InferenceHints inferenceHints(const Checkpoint& checkpoint, const LoadOptions& o
     hints.metadata = checkpoint.metadata;
     if (checkpoint.huggingFace.is_object() && checkpoint.huggingFace.contains("config"))
         hints.huggingFaceConfig = checkpoint.huggingFace["config"];
+    if (checkpoint.huggingFace.is_object() && checkpoint.huggingFace.contains("timm"))
+        hints.timmConfig = checkpoint.huggingFace["timm"];
     return hints;
 }
 
@@ -32,8 +36,31 @@ std::vector<std::string> huggingFaceClassNames(const nlohmann::json& config, int
     return names;
 }
 
+/// Class names from timm's config.json: label_names (a list, or a dict from index to name),
+/// each replaced by its label_descriptions entry where there is one ("tench, Tinca tinca" for
+/// "n01440764"); empty unless it names every class.
+std::vector<std::string> timmClassNames(const nlohmann::json& config, int64_t classes) {
+    const nlohmann::json names = config.value("label_names", nlohmann::json());
+    const nlohmann::json descriptions = config.value("label_descriptions", nlohmann::json());
+    std::vector<std::string> out;
+    for (int64_t i = 0; i < classes; ++i) {
+        const std::string k = std::to_string(i);
+        const nlohmann::json name = names.is_array() && i < int64_t(names.size()) ? names[size_t(i)]
+                                    : names.is_object() && names.contains(k)      ? names[k]
+                                                                             : nlohmann::json();
+        if (!name.is_string()) return {};
+        const std::string n = name.get<std::string>();
+        out.push_back(descriptions.is_object() && descriptions.contains(n) &&
+                              descriptions[n].is_string()
+                          ? descriptions[n].get<std::string>()
+                          : n);
+    }
+    return out;
+}
+
 /// The normalisation a timm or Hugging Face file implies when RingScope's metadata is silent:
-/// preprocessor_config.json, else the origin's usual values; returns where it came from.
+/// preprocessor_config.json, else timm's pretrained_cfg in config.json, else the origin's
+/// usual values; returns where it came from.
 std::string timmNormalization(const Checkpoint& ck, ModelMetadata& m) {
     const nlohmann::json& hf = ck.huggingFace;
     const nlohmann::json pre =
@@ -42,6 +69,19 @@ std::string timmNormalization(const Checkpoint& ck, ModelMetadata& m) {
         m.normalization =
             Normalization::fromJson({{"mean", pre["image_mean"]}, {"std", pre["image_std"]}});
         return "preprocessor_config.json";
+    }
+    const nlohmann::json cfg = hf.is_object() && hf.contains("timm")
+                                   ? hf["timm"].value("pretrained_cfg", nlohmann::json())
+                                   : nlohmann::json();
+    if (cfg.is_object() && cfg.contains("mean") && cfg.contains("std")) {
+        try {
+            m.normalization = Normalization::fromJson({{"mean", cfg["mean"]}, {"std", cfg["std"]}});
+        } catch (const RingScopeError& e) {
+            const std::string config =
+                (std::filesystem::path(ck.path).parent_path() / "config.json").string();
+            throw FileFormatError(config, std::string("pretrained_cfg: ") + e.what());
+        }
+        return "config.json (timm's pretrained_cfg)";
     }
     if (m.config.timm.origin == "hf") {
         m.normalization = Normalization{};
@@ -72,6 +112,9 @@ ModelMetadata metadataFor(const Checkpoint& checkpoint, const ModelConfig& confi
         hf.contains("config") && hf["config"].contains("id2label") &&
         hf["config"]["id2label"].is_object())
         m.classNames = huggingFaceClassNames(hf["config"], config.classes);
+    if (config.family == Family::TimmViT && m.classNames.empty() && hf.is_object() &&
+        hf.contains("timm") && hf["timm"].is_object())
+        m.classNames = timmClassNames(hf["timm"], config.classes);
     const bool fileSays =
         checkpoint.metadata.is_object() && checkpoint.metadata.contains("normalization");
     m.extra["normalization_source"] = fileSays ? std::string("file metadata")

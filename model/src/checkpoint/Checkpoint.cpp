@@ -379,9 +379,18 @@ nlohmann::json huggingFaceFiles(const std::string& weights) {
             throw FileFormatError(p.string(), std::string("not valid JSON: ") + e.what());
         }
     }
-    // Only a ViT's config says anything to RingScope.
-    if (out.contains("config") && out["config"].value("model_type", std::string()) != "vit")
-        return nullptr;
+    if (out.contains("config")) {
+        nlohmann::json& config = out["config"];
+        // timm's config.json (save_for_hf, the Hugging Face hub's timm models): the
+        // architecture's name and the pretrained configuration (normalisation, labels).
+        if (config.contains("architecture") && config["architecture"].is_string() &&
+            config.contains("pretrained_cfg") && config["pretrained_cfg"].is_object()) {
+            out["timm"] = std::move(config);
+            out.erase("config");
+        } else if (config.value("model_type", std::string()) != "vit") {
+            return nullptr; // only a ViT's config says anything to RingScope
+        }
+    }
     return out.empty() ? nlohmann::json() : out;
 }
 

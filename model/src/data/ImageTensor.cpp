@@ -37,10 +37,10 @@ Normalization Normalization::fromJson(const nlohmann::json& j) {
         if (j.contains("mean")) n.mean = j.at("mean").get<std::vector<double>>();
         if (j.contains("std")) n.std = j.at("std").get<std::vector<double>>();
     } catch (const nlohmann::json::exception& e) {
-        throw RingScopeError(std::string("bad normalisation in metadata: ") + e.what());
+        throw RingScopeError(std::string("bad normalisation: ") + e.what());
     }
     for (double s : n.std)
-        if (!(s > 0.0)) throw RingScopeError("bad normalisation in metadata: std must be positive");
+        if (!(s > 0.0)) throw RingScopeError("bad normalisation: std must be positive");
     return n;
 }
 

@@ -231,13 +231,22 @@ void inferTimm(const StateDict& w, const InferenceHints& hints, const nlohmann::
         v.eps = 1e-12; // transformers' ViTConfig default
 }
 
-/// The heads of a timm ViT: config.json, else timm's standard widths.
+/// A positive integer `key` of `object`, or 0.
+int64_t positiveInteger(const nlohmann::json& object, const char* key) {
+    if (!object.is_object() || !object.contains(key) || !object[key].is_number_integer()) return 0;
+    return std::max<int64_t>(0, object[key].get<int64_t>());
+}
+
+/// The heads of a timm ViT: config.json (transformers' num_attention_heads, timm's
+/// model_args.num_heads), else timm's standard widths.
 void timmHeads(const InferenceHints& hints, InferredConfig& out) {
-    const nlohmann::json& hf = hints.huggingFaceConfig;
-    if (hf.is_object() && hf.contains("num_attention_heads") &&
-        hf["num_attention_heads"].is_number_integer() &&
-        hf["num_attention_heads"].get<int64_t>() > 0) {
-        out.config.heads = hf["num_attention_heads"].get<int64_t>();
+    const nlohmann::json& t = hints.timmConfig;
+    const int64_t fromConfig = std::max(
+        positiveInteger(hints.huggingFaceConfig, "num_attention_heads"),
+        t.is_object() && t.contains("model_args") ? positiveInteger(t["model_args"], "num_heads")
+                                                  : int64_t(0));
+    if (fromConfig > 0) {
+        out.config.heads = fromConfig;
         out.headsSource = HeadsSource::HuggingFaceConfig;
     } else if (timmStandardHeads(out.config.hidden) > 0) {
         out.config.heads = timmStandardHeads(out.config.hidden);

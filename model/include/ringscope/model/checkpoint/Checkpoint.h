@@ -54,8 +54,10 @@ struct Checkpoint {
     /// For training containers with an Adam `optimizer_state_dict`: the state to resume from
     /// (moments indexed by the optimizer's parameter numbers, float32).
     std::optional<TrainingState> state;
-    /// The Hugging Face files beside the weights, when there are any: {"config": config.json,
-    /// "preprocessor": preprocessor_config.json} (each only when present); null otherwise.
+    /// The Hugging Face files beside the weights, when there are any: {"config": config.json
+    /// of a transformers ViT, "preprocessor": preprocessor_config.json, "timm": config.json as
+    /// timm writes it (architecture, pretrained_cfg with mean and std, label_names,
+    /// model_args)} (each only when present); null otherwise.
     nlohmann::json huggingFace;
 };
 

@@ -24,6 +24,8 @@ struct InferenceHints {
     nlohmann::json metadata;
     /// A Hugging Face config.json beside the weights (heads, layer_norm_eps), or null.
     nlohmann::json huggingFaceConfig;
+    /// timm's config.json beside the weights (its model_args may name num_heads); null if none.
+    nlohmann::json timmConfig;
 };
 
 /// Where the number of heads came from.
