@@ -149,6 +149,22 @@ private Q_SLOTS:
             }
         QCOMPARE(total, w.workspace().model(0)->facts().parameters);
         QCOMPARE(tensors, int(w.workspace().model(0)->parameterStats().size()));
+        // Selecting a tensor draws its histogram, computed on a worker: 60 bars that count
+        // every value of the tensor once.
+        QTreeWidgetItem* leaf = tree.topLevelItem(0)->child(0);
+        tree.setCurrentItem(tree.topLevelItem(tree.topLevelItemCount() - 1)->child(0));
+        tree.setCurrentItem(leaf);
+        ringscope::plots::PlotBase& histogram = w.inspectorView().histogramPlot();
+        QTRY_VERIFY(!w.inspectorView().histogramJob().running() &&
+                    histogram.plottableCount() == 1 &&
+                    histogram.figureTitle().contains(leaf->text(0)));
+        auto* bars = qobject_cast<QCPBars*>(histogram.plottable(0));
+        QVERIFY(bars);
+        double counted = 0;
+        for (auto it = bars->data()->constBegin(); it != bars->data()->constEnd(); ++it)
+            counted += it->value;
+        QCOMPARE(bars->data()->size(), 60);
+        QCOMPARE(qint64(counted), leaf->text(2).toLongLong());
 
         // "Export comparison": every view's figures and numbers with a manifest.
         const QString bundle =

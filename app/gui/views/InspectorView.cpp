@@ -138,6 +138,14 @@ InspectorView::InspectorView(Workspace& workspace, QWidget* parent)
         facts_->setPlainText(message);
         Q_EMIT ws_.problem(message);
     });
+    connect(&histogramJob_, &BackgroundJob::finished, this, [this] {
+        if (histogramComputed_ == histogramWanted_)
+            drawHistogram(histogramComputed_, *histogramCounts_);
+        else
+            showTensor(histogramWanted_);
+    });
+    connect(&histogramJob_, &BackgroundJob::failed, this,
+            [this](const QString& message) { Q_EMIT ws_.problem(message); });
     connect(tree_, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem* item) {
         if (item && item->childCount() == 0) showTensor(item->data(0, Qt::UserRole).toString());
     });
@@ -315,14 +323,27 @@ void InspectorView::render(const std::vector<ParameterStat>& stats, const QStrin
         tree_->setCurrentItem(tree_->topLevelItem(0)->child(0));
 }
 
+namespace {
+constexpr int kHistogramBins = 60;
+} // namespace
+
 void InspectorView::showTensor(const QString& name) {
-    const int bins = 60;
-    std::vector<double> h;
-    if (slot_ == kFile && file_) {
-        h = file_->histogram(name.toStdString(), bins);
-    } else if (auto session = ws_.model(slot_)) {
-        h = session->histogram(name.toStdString(), bins);
-    }
+    histogramWanted_ = name;
+    if (histogramJob_.running()) return; // started again for the latest name when it ends
+    std::shared_ptr<const FileInspection> file = slot_ == kFile ? file_ : nullptr;
+    std::shared_ptr<const ModelSession> session = file ? nullptr : ws_.model(slot_);
+    if (!file && !session) return;
+    histogramComputed_ = name;
+    histogramCounts_ = std::make_shared<std::vector<double>>();
+    histogramJob_.start(
+        [out = histogramCounts_, file, session, tensor = name.toStdString()](const JobContext&) {
+            *out = file ? file->histogram(tensor, kHistogramBins)
+                        : session->histogram(tensor, kHistogramBins);
+        });
+}
+
+void InspectorView::drawHistogram(const QString& name, const std::vector<double>& h) {
+    const int bins = kHistogramBins;
     auto* plot = static_cast<plots::LinePlot*>(histogram_);
     plot->clearSeries();
     plot->clearPlottables();

@@ -44,13 +44,19 @@ public:
     /// Reads `path` on a worker and shows its tensors (any file RingScope can read).
     void inspectFile(const QString& path);
     BackgroundJob& job() { return job_; }
+    /// The histogram of the selected tensor (computed on a worker: histogramJob()).
+    plots::PlotBase& histogramPlot() { return *histogram_; }
+    BackgroundJob& histogramJob() { return histogramJob_; }
     /// The file shown by inspectFile() (null before).
     const FileInspection* file() const { return file_.get(); }
 
 private:
     void reloadSlots();
     void showFile();
+    /// Starts the histogram of tensor `name` on a worker (the latest request wins).
     void showTensor(const QString& name);
+    /// Draws the histogram computed for `name`.
+    void drawHistogram(const QString& name, const std::vector<double>& counts);
     /// The normalisation row: the model's, or hidden for a file.
     void showNormalization();
     /// Reopens the shown model with the normalisation typed in.
@@ -73,6 +79,10 @@ private:
     std::shared_ptr<const FileInspection> file_;
     std::shared_ptr<std::shared_ptr<const FileInspection>> pending_;
     QHash<QString, QPair<double, double>> ranges_; ///< min, max of every tensor shown
+    BackgroundJob histogramJob_;
+    QString histogramWanted_;   ///< the tensor whose histogram was asked for last
+    QString histogramComputed_; ///< the tensor histogramJob_ computes
+    std::shared_ptr<std::vector<double>> histogramCounts_;
 };
 
 } // namespace ringscope::gui
