@@ -68,6 +68,7 @@ InspectorView::InspectorView(Workspace& workspace, QWidget* parent)
     history_ = new plots::LinePlot(this);
     history_->setIntegerXAxis(true);
     history_->setTitle(tr("Training history"));
+    history_->setLegendOutside(true); // losses fall to the bottom, accuracies rise to the top
     history_->setAxisLabels(tr("epoch"), tr("loss / accuracy"));
     facts_ = new QPlainTextEdit(this);
     facts_->setReadOnly(true);
