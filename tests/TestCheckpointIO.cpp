@@ -8,6 +8,7 @@
 #include "io/ZipArchive.h"
 
 #include "ringscope/model/checkpoint/Checkpoint.h"
+#include "ringscope/model/core/Runtime.h"
 #include "ringscope/model/core/Error.h"
 #include "ringscope/model/LoadedModel.h"
 #include "ringscope/model/nets/ParameterLayout.h"
@@ -133,7 +134,10 @@ private Q_SLOTS:
         }
     }
 
-    void initTestCase() { dir_ = test::makeTempDir("ckpt"); }
+    void initTestCase() {
+        configureThreads(); // as every entry point does: libtorch sets its threads lazily
+        dir_ = test::makeTempDir("ckpt");
+    }
 
     void readsPublishedFiles_data() {
         QTest::addColumn<QString>("name");

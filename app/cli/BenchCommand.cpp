@@ -5,6 +5,7 @@
 #include "ringscope/model/nets/ModelFactory.h"
 #include "ringscope/model/nets/StepCost.h"
 #include "ringscope/model/core/Runtime.h"
+#include "ringscope/model/train/BatchLanes.h"
 #include "ringscope/model/train/FusedAdam.h"
 
 #include <torch/csrc/autograd/profiler_legacy.h>
@@ -85,14 +86,12 @@ int benchCommand(const Args& raw, std::ostream& out) {
             p.requires_grad_(true);
         adam = std::make_unique<FusedAdam>(params, torch::optim::AdamOptions(1e-3));
     }
-    ForwardOptions trainingPass;
-    trainingPass.train = true;
+    ForwardOptions forwardOptions;
+    forwardOptions.train = true;
     auto step = [&] {
         if (train) {
             adam->zero_grad();
-            torch::Tensor logits = model->forward(images, trainingPass).logits;
-            torch::Tensor loss = torch::cross_entropy_loss(logits, labels);
-            loss.backward();
+            trainingPass(*model, images, labels, forwardOptions); // as the trainer runs it
             torch::nn::utils::clip_grad_norm_(params, 1.0);
             adam->step();
         } else {
@@ -137,6 +136,7 @@ int benchCommand(const Args& raw, std::ostream& out) {
                      {"batch", batch},
                      {"steps", steps},
                      {"threads", threads},
+                     {"lanes", train ? trainingLanes(batch) : 1},
                      {"config", c.toJson()}};
     out << j.dump() << "\n";
     return 0;

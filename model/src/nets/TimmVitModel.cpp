@@ -10,9 +10,8 @@ torch::Tensor TimmVitModel::embed(const torch::Tensor& images,
                                   const ForwardOptions& options) const {
     const TimmVariant& v = config().timm;
     const int64_t B = images.size(0), d = config().hidden;
-    torch::Tensor x = torch::conv2d(images, w("patch_embed.proj.weight"),
-                                    w("patch_embed.proj.bias"), {config().patch, config().patch});
-    x = x.flatten(2).transpose(1, 2); // [B, g*g, d], row-major grid
+    torch::Tensor x = patchEmbedding(images, w("patch_embed.proj.weight"),
+                                     w("patch_embed.proj.bias")); // [B, g*g, d], row-major grid
     std::vector<torch::Tensor> prefix;
     if (v.classToken) prefix.push_back(w("cls_token").expand({B, 1, d}));
     if (v.distilled) prefix.push_back(w("dist_token").expand({B, 1, d}));

@@ -17,6 +17,18 @@ torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight,
     return y.view(outShape);
 }
 
+torch::Tensor patchEmbedding(const torch::Tensor& images, const torch::Tensor& weight,
+                             const torch::Tensor& bias) {
+    const int64_t B = images.size(0), C = images.size(1), P = weight.size(2), d = weight.size(0);
+    const int64_t gh = images.size(2) / P, gw = images.size(3) / P;
+    const torch::Tensor patches = images.narrow(2, 0, gh * P)
+                                      .narrow(3, 0, gw * P)
+                                      .reshape({B, C, gh, P, gw, P})
+                                      .permute({0, 2, 4, 1, 3, 5}) // [B, gh, gw, C, P, P]
+                                      .reshape({B * gh * gw, C * P * P});
+    return torch::addmm(bias, patches, weight.reshape({d, C * P * P}).t()).view({B, gh * gw, d});
+}
+
 std::string depthPolicyName(DepthPolicy policy) {
     switch (policy) {
     case DepthPolicy::RepeatLast:
@@ -160,10 +172,9 @@ void VisionModel::recordHidden(ForwardTrace* trace, const torch::Tensor& x) {
 
 torch::Tensor VisionModel::embed(const torch::Tensor& images, const ForwardOptions& options) const {
     const int64_t B = images.size(0), d = config_.hidden;
-    torch::Tensor patches = torch::conv2d(
-        images, w("transformer.embeddings.patch_embeddings.weight"),
-        w("transformer.embeddings.patch_embeddings.bias"), {config_.patch, config_.patch});
-    patches = patches.flatten(2).transpose(1, 2); // [B, g*g, d], row-major grid
+    const torch::Tensor patches =
+        patchEmbedding(images, w("transformer.embeddings.patch_embeddings.weight"),
+                       w("transformer.embeddings.patch_embeddings.bias")); // [B, g*g, d]
     torch::Tensor cls = w("transformer.embeddings.cls_token").expand({B, 1, d});
     torch::Tensor x = torch::cat({cls, patches}, 1);
     if (usesPositionTable()) x = x + w("transformer.embeddings.position_embeddings.pos_embed");

@@ -5,6 +5,7 @@
 #include "ringscope/model/core/Error.h"
 #include "ringscope/model/LoadedModel.h"
 #include "ringscope/model/nets/ParameterLayout.h"
+#include "ringscope/model/train/BatchLanes.h"
 #include "ringscope/model/train/FusedAdam.h"
 #include "ringscope/model/train/ProcessGroup.h"
 #include "ringscope/model/data/SubsetDataset.h"
@@ -465,14 +466,14 @@ private:
         optimizer_->zero_grad();
         const int64_t b = batch.images.size(0);
         if (b > 0) {
-            torch::Tensor logits =
-                model_.forward(batch.images, ForwardOptions{true, dropoutGenerator_}).logits;
-            torch::Tensor loss = torch::cross_entropy_loss(
-                logits, batch.labels, {}, at::Reduction::Mean, -100, o_.labelSmoothing);
             // The mean over the global batch is the sum of each process's share.
-            (world_ > 1 ? loss * (double(b) / double(globalCount)) : loss).backward();
-            lossSum += loss.item<double>() * double(b);
-            correct += logits.argmax(1).eq(batch.labels).sum().item<int64_t>();
+            LaneOptions lanes;
+            lanes.labelSmoothing = o_.labelSmoothing;
+            lanes.lossScale = world_ > 1 ? double(b) / double(globalCount) : 1.0;
+            const TrainingPassResult pass = trainingPass(
+                model_, batch.images, batch.labels, ForwardOptions{true, dropoutGenerator_}, lanes);
+            lossSum += pass.loss * double(b);
+            correct += pass.logits.argmax(1).eq(batch.labels).sum().item<int64_t>();
         }
         if (o_.group) sumGradients();
         if (o_.clipNorm > 0) torch::nn::utils::clip_grad_norm_(params_, o_.clipNorm);

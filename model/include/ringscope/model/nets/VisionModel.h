@@ -131,6 +131,14 @@ private:
     StateDict weights_;
 };
 
+/// The patch embedding: a convolution with kernel = stride = P (weight [d, C, P, P], bias [d])
+/// of images [B, C, H, W] -> [B, g*g, d] in row-major grid order (g = H / P; a remainder is
+/// dropped, as the convolution drops it). Computed as one matrix product over the patches
+/// cut out by a reshape, which equals the convolution to float rounding and, unlike oneDNN's
+/// convolution, may run in concurrent lanes (BatchLanes.h).
+torch::Tensor patchEmbedding(const torch::Tensor& images, const torch::Tensor& weight,
+                             const torch::Tensor& bias);
+
 /// x W^T + b for x [..., in], computed as one matrix product over all leading dimensions.
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight,
                      const torch::Tensor& bias);

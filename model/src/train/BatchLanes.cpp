@@ -1,0 +1,102 @@
+#include "ringscope/model/train/BatchLanes.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Parallel.h>
+#include <ATen/ThreadLocalState.h>
+
+#include <algorithm>
+#include <exception>
+#include <mutex>
+#include <vector>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace ringscope {
+
+namespace {
+
+constexpr int64_t kMinImagesPerLane = 8;
+
+/// Mean cross-entropy of `logits` against `labels`.
+torch::Tensor meanLoss(const torch::Tensor& logits, const torch::Tensor& labels, double smoothing) {
+    return torch::cross_entropy_loss(logits, labels, {}, at::Reduction::Mean, -100, smoothing);
+}
+
+/// One generator per lane, seeded from `base` in lane order (none without dropout's source).
+std::vector<at::Generator> laneGenerators(const at::Generator& base, int lanes) {
+    std::vector<at::Generator> out(static_cast<size_t>(lanes));
+    if (!base.defined()) return out;
+    auto* source = at::check_generator<at::CPUGeneratorImpl>(base);
+    std::lock_guard<std::mutex> lock(source->mutex_);
+    for (auto& g : out)
+        g = at::make_generator<at::CPUGeneratorImpl>(source->random64());
+    return out;
+}
+
+} // namespace
+
+int trainingLanes(int64_t batch, const LaneOptions& options) {
+#ifdef _OPENMP
+    const int wanted = options.lanes > 0 ? options.lanes : at::get_num_threads();
+    return int(std::clamp<int64_t>(batch / kMinImagesPerLane, 1, std::max(1, wanted)));
+#else
+    (void)batch, (void)options;
+    return 1;
+#endif
+}
+
+TrainingPassResult trainingPass(const VisionModel& model, const torch::Tensor& images,
+                                const torch::Tensor& labels, const ForwardOptions& forward,
+                                const LaneOptions& options) {
+    const int lanes = trainingLanes(images.size(0), options);
+    TrainingPassResult result;
+    if (lanes == 1) {
+        const torch::Tensor logits = model.forward(images, forward).logits;
+        const torch::Tensor loss = meanLoss(logits, labels, options.labelSmoothing);
+        (options.lossScale == 1.0 ? loss : loss * options.lossScale).backward();
+        result.logits = logits.detach();
+        result.loss = loss.item<double>();
+        return result;
+    }
+    const int64_t B = images.size(0);
+    const std::vector<at::Generator> generators =
+        model.config().dropout > 0.0 ? laneGenerators(forward.generator, lanes)
+                                     : std::vector<at::Generator>(static_cast<size_t>(lanes));
+    std::vector<torch::Tensor> logits(static_cast<size_t>(lanes));
+    std::vector<double> losses(static_cast<size_t>(lanes), 0.0);
+    std::vector<std::exception_ptr> errors(static_cast<size_t>(lanes));
+    const at::ThreadLocalState callerState; // grad mode, profiler, ... of the calling thread
+    auto runLane = [&](int i) {
+        try {
+            at::ThreadLocalStateGuard guard(callerState);
+            const int64_t b0 = B * i / lanes, b1 = B * (i + 1) / lanes;
+            ForwardOptions o = forward;
+            if (generators[size_t(i)].defined()) o.generator = generators[size_t(i)];
+            const torch::Tensor out = model.forward(images.narrow(0, b0, b1 - b0), o).logits;
+            const torch::Tensor loss =
+                meanLoss(out, labels.narrow(0, b0, b1 - b0), options.labelSmoothing);
+            // The batch mean is the sum of the lanes' means weighted by their share.
+            const double share = double(b1 - b0) / double(B);
+            (loss * (share * options.lossScale)).backward();
+            logits[size_t(i)] = out.detach();
+            losses[size_t(i)] = loss.item<double>() * share;
+        } catch (...) {
+            errors[size_t(i)] = std::current_exception();
+        }
+    };
+#ifdef _OPENMP
+#pragma omp parallel num_threads(lanes)
+    for (int i = omp_get_thread_num(); i < lanes; i += omp_get_num_threads())
+        runLane(i);
+#endif
+    for (const std::exception_ptr& e : errors)
+        if (e) std::rethrow_exception(e);
+    result.logits = torch::cat(logits);
+    for (double l : losses)
+        result.loss += l;
+    return result;
+}
+
+} // namespace ringscope
