@@ -16,17 +16,7 @@ using namespace ringscope;
 namespace {
 
 ModelConfig smallConfig(Family family, double dropout = 0.0) {
-    ModelConfig c;
-    c.family = family;
-    c.encoding = family == Family::UiT ? LevelEncoding::Static : LevelEncoding::None;
-    c.imageSize = 20;
-    c.patch = 4;
-    c.hidden = 48;
-    c.heads = 3;
-    c.mlp = 96;
-    c.depth = 3;
-    c.rank = 4;
-    c.classes = 7;
+    ModelConfig c = test::smallModelConfig(family);
     c.dropout = dropout;
     return c;
 }

@@ -31,18 +31,7 @@ double maxAbs(const torch::Tensor& a, const torch::Tensor& b) {
 }
 
 ModelConfig config(Family family) {
-    ModelConfig c;
-    c.family = family;
-    c.encoding = family == Family::UiT ? LevelEncoding::Static : LevelEncoding::None;
-    c.imageSize = 20;
-    c.patch = 4;
-    c.hidden = 48;
-    c.heads = 3;
-    c.mlp = 96;
-    c.depth = 3;
-    c.rank = 4;
-    c.classes = 7;
-    return c;
+    return test::smallModelConfig(family);
 }
 
 } // namespace

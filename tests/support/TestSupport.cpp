@@ -15,6 +15,22 @@
 #include <vector>
 
 namespace ringscope::test {
+
+ModelConfig smallModelConfig(Family family) {
+    ModelConfig c;
+    c.family = family;
+    c.encoding = family == Family::UiT ? LevelEncoding::Static : LevelEncoding::None;
+    c.imageSize = 20;
+    c.patch = 4;
+    c.hidden = 48;
+    c.heads = 3;
+    c.mlp = 96;
+    c.depth = 3;
+    c.rank = 4;
+    c.classes = 7;
+    return c;
+}
+
 namespace {
 std::string envOr(const char* name, const std::string& fallback) {
     const char* v = std::getenv(name);

@@ -1,6 +1,8 @@
 #pragma once
 // Paths and helpers shared by the Qt Test executables.
 
+#include "ringscope/model/nets/ModelConfig.h"
+
 #include <string>
 #include <vector>
 
@@ -19,6 +21,9 @@ bool hasFashionMnist();
 inline constexpr const char* kNoFashionMnist =
     "Fashion-MNIST is not installed (apt install dataset-fashion-mnist, or set "
     "RINGSCOPE_FASHION_MNIST)";
+/// A small model of `family` for fast tests: 20 px images, patch 4, d 48, 3 heads, MLP 96,
+/// depth 3, rank 4, 7 classes (a UiT with the static level table).
+ModelConfig smallModelConfig(Family family);
 /// The source tree's root.
 std::string sourceDir();
 /// Path of the built ringscope-cli.

@@ -34,6 +34,8 @@ const char* kSignals[4] = {"Q", "K", "V", "F"};
 LevelsView::LevelsView(Workspace& workspace, QWidget* parent) : QWidget(parent), ws_(workspace) {
     dynamics_ = new plots::LinePlot(this);
     dynamics_->setTitle(tr("Depth dynamics"));
+    // Beside the plot: updates fall and cosines rise across the whole of it.
+    dynamics_->setLegendOutside(true);
     ratios_ = new plots::LinePlot(this);
     norms_ = new plots::LinePlot(this);
     singular_ = new plots::LinePlot(this);

@@ -203,6 +203,14 @@ template <typename F> void forRowBlocks(int64_t rows, F&& f) {
     });
 }
 
+/// parts[0] + parts[1] + ... in that order (the row blocks' partial products).
+torch::Tensor sumInOrder(const torch::Tensor& parts) {
+    torch::Tensor sum = parts[0].clone();
+    for (int64_t i = 1; i < parts.size(0); ++i)
+        sum.add_(parts[i]);
+    return sum;
+}
+
 /// y [..., n] = x w^T, w [n, k] contiguous.
 torch::Tensor thinForward(const torch::Tensor& x, const torch::Tensor& w) {
     RECORD_FUNCTION("ringscope::thin_linear", std::vector<c10::IValue>());
@@ -241,13 +249,7 @@ std::pair<torch::Tensor, torch::Tensor> thinBackward(const torch::Tensor& x, con
                                   in.data + r0 * in.stride, in.stride,
                                   parts.data_ptr<float>() + i * n * k, k);
     });
-    torch::Tensor gw;
-    if (wantWeight) {
-        gw = parts[0].clone();
-        for (int64_t i = 1; i < blocks; ++i)
-            gw.add_(parts[i]);
-    }
-    return {gx, gw};
+    return {gx, wantWeight ? sumInOrder(parts) : torch::Tensor()};
 }
 
 class ThinLinearFunction : public torch::autograd::Function<ThinLinearFunction> {
@@ -309,13 +311,7 @@ std::pair<torch::Tensor, torch::Tensor> addLowRankBackward(const torch::Tensor& 
                                       g.stride, parts.data_ptr<float>() + (i * G + k) * r * n, n);
         }
     });
-    torch::Tensor ga;
-    if (wantFactors) {
-        ga = parts[0].clone();
-        for (int64_t i = 1; i < blocks; ++i)
-            ga.add_(parts[i]);
-    }
-    return {gt, ga};
+    return {gt, wantFactors ? sumInOrder(parts) : torch::Tensor()};
 }
 
 class AddLowRankFunction : public torch::autograd::Function<AddLowRankFunction> {
