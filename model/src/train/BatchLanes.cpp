@@ -51,19 +51,12 @@ TrainingPassResult trainingPass(const VisionModel& model, const torch::Tensor& i
                                 const torch::Tensor& labels, const ForwardOptions& forward,
                                 const LaneOptions& options) {
     const int lanes = trainingLanes(images.size(0), options);
-    TrainingPassResult result;
-    if (lanes == 1) {
-        const torch::Tensor logits = model.forward(images, forward).logits;
-        const torch::Tensor loss = meanLoss(logits, labels, options.labelSmoothing);
-        (options.lossScale == 1.0 ? loss : loss * options.lossScale).backward();
-        result.logits = logits.detach();
-        result.loss = loss.item<double>();
-        return result;
-    }
     const int64_t B = images.size(0);
+    // One lane keeps the caller's generator (the plain single pass, bit for bit).
     const std::vector<at::Generator> generators =
-        model.config().dropout > 0.0 ? laneGenerators(forward.generator, lanes)
-                                     : std::vector<at::Generator>(static_cast<size_t>(lanes));
+        lanes > 1 && model.config().dropout > 0.0
+            ? laneGenerators(forward.generator, lanes)
+            : std::vector<at::Generator>(static_cast<size_t>(lanes));
     std::vector<torch::Tensor> logits(static_cast<size_t>(lanes));
     std::vector<double> losses(static_cast<size_t>(lanes), 0.0);
     std::vector<std::exception_ptr> errors(static_cast<size_t>(lanes));
@@ -86,14 +79,19 @@ TrainingPassResult trainingPass(const VisionModel& model, const torch::Tensor& i
             errors[size_t(i)] = std::current_exception();
         }
     };
+    if (lanes == 1) {
+        runLane(0);
+    } else {
 #ifdef _OPENMP
 #pragma omp parallel num_threads(lanes)
-    for (int i = omp_get_thread_num(); i < lanes; i += omp_get_num_threads())
-        runLane(i);
+        for (int i = omp_get_thread_num(); i < lanes; i += omp_get_num_threads())
+            runLane(i);
 #endif
+    }
     for (const std::exception_ptr& e : errors)
         if (e) std::rethrow_exception(e);
-    result.logits = torch::cat(logits);
+    TrainingPassResult result;
+    result.logits = lanes == 1 ? logits[0] : torch::cat(logits);
     for (double l : losses)
         result.loss += l;
     return result;
