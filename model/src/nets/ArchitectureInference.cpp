@@ -316,9 +316,8 @@ void inferPublished(const StateDict& w, const InferenceHints& hints,
 void chooseHeads(const InferenceHints& hints, const nlohmann::json& metaConfig,
                  InferredConfig& out) {
     ModelConfig& c = out.config;
-    if (metaConfig.is_object() && metaConfig.contains("heads") &&
-        metaConfig["heads"].is_number_integer() && metaConfig["heads"].get<int64_t>() > 0) {
-        c.heads = metaConfig["heads"].get<int64_t>();
+    if (const int64_t fromMetadata = positiveInteger(metaConfig, "heads"); fromMetadata > 0) {
+        c.heads = fromMetadata;
         out.headsSource = HeadsSource::Metadata;
     } else if (hints.heads && *hints.heads > 0) {
         c.heads = *hints.heads;
