@@ -2,6 +2,7 @@
 #include "Commands.h"
 
 #include "ringscope/analysis/DataAnalysis.h"
+#include "ringscope/model/core/BlasKernels.h"
 #include "ringscope/model/core/Runtime.h"
 
 #include <algorithm>
@@ -94,7 +95,8 @@ int benchAnalysisCommand(const Args& raw, std::ostream& out) {
                               {"images_per_s", double(images) / mid},
                               {"data_load_seconds", loadSeconds},
                               {"peak_rss_mb", peakResidentMemoryMiB()},
-                              {"threads", threads}};
+                              {"threads", threads},
+                              {"blas", blasKernels()}};
     };
     out << report("inference", inferenceExamples, median(inferenceSeconds)).dump() << "\n";
     for (size_t i = 0; i < analyses.size(); ++i) {

@@ -4,6 +4,7 @@
 #include "ringscope/model/nets/FastOps.h"
 #include "ringscope/model/nets/ModelFactory.h"
 #include "ringscope/model/nets/StepCost.h"
+#include "ringscope/model/core/BlasKernels.h"
 #include "ringscope/model/core/Runtime.h"
 #include "ringscope/model/train/BatchLanes.h"
 #include "ringscope/model/train/FusedAdam.h"
@@ -136,6 +137,7 @@ int benchCommand(const Args& raw, std::ostream& out) {
                      {"batch", batch},
                      {"steps", steps},
                      {"threads", threads},
+                     {"blas", blasKernels()},
                      {"lanes", train ? trainingLanes(batch) : 1},
                      {"config", c.toJson()}};
     out << j.dump() << "\n";
