@@ -137,6 +137,92 @@ private Q_SLOTS:
         QVERIFY(maxAbs(batchedGemm(a, bt), torch::matmul(a, bt)) < 1e-5);
     }
 
+    /// RingScope's gemm (through batchedGemm) against float64 products, within float32's
+    /// rounding of sum |a| |b|: edge sizes (1, odd, past the kernels' blocks), an empty inner
+    /// dimension, plain and transposed right operands.
+    void gemmMatchesFloat64_data() {
+        QTest::addColumn<int>("m");
+        QTest::addColumn<int>("n");
+        QTest::addColumn<int>("k");
+        QTest::newRow("1 x 1 x 1") << 1 << 1 << 1;
+        QTest::newRow("a row") << 1 << 577 << 193;
+        QTest::newRow("a column") << 601 << 1 << 67;
+        QTest::newRow("odd sizes") << 17 << 33 << 65;
+        QTest::newRow("attention scores") << 50 << 50 << 48;
+        QTest::newRow("qkv rows") << 1600 << 576 << 192;
+        QTest::newRow("weight gradient") << 192 << 768 << 1601;
+        QTest::newRow("empty inner dimension") << 5 << 7 << 0;
+    }
+    void gemmMatchesFloat64() {
+        QFETCH(int, m);
+        QFETCH(int, n);
+        QFETCH(int, k);
+        torch::manual_seed(m * 31 + n * 7 + k);
+        const torch::Tensor a = torch::randn({2, m, k}), b = torch::randn({2, k, n});
+        const torch::Tensor bt = torch::randn({2, n, k}).transpose(1, 2);
+        for (const torch::Tensor& right : {b, bt}) {
+            const torch::Tensor got = batchedGemm(a, right).to(torch::kFloat64);
+            const torch::Tensor a64 = a.to(torch::kFloat64), b64 = right.to(torch::kFloat64);
+            const torch::Tensor want = torch::matmul(a64, b64);
+            const torch::Tensor bound = torch::matmul(a64.abs(), b64.abs()) * 1e-6 + 1e-30;
+            QCOMPARE(got.sizes(), want.sizes());
+            QVERIFY2(((got - want).abs() <= bound).all().item<bool>(),
+                     qPrintable(QString("worst error %1 of the bound")
+                                    .arg(((got - want).abs() / bound).max().item<double>())));
+        }
+    }
+
+    /// linear against torch::addmm and its gradients: a batch of token rows with a bias, no
+    /// bias, the class token selected out of the tokens (rows read at a stride), and a
+    /// gradient arriving as a narrowed view.
+    void linearMatchesAddmm_data() {
+        QTest::addColumn<bool>("bias");
+        QTest::addColumn<bool>("selected");
+        QTest::newRow("tokens, bias") << true << false;
+        QTest::newRow("tokens, no bias") << false << false;
+        QTest::newRow("class token, bias") << true << true;
+    }
+    void linearMatchesAddmm() {
+        QFETCH(bool, bias);
+        QFETCH(bool, selected);
+        torch::manual_seed(12);
+        const int64_t B = 6, N = 11, in = 40, out = 24;
+        const torch::Tensor tokens = torch::randn({B, N, in}).requires_grad_(true);
+        const torch::Tensor tokensR = tokens.detach().clone().requires_grad_(true);
+        const torch::Tensor x = selected ? tokens.select(1, 0) : tokens;
+        const torch::Tensor xr = selected ? tokensR.select(1, 0) : tokensR;
+        const torch::Tensor w = torch::randn({out, in}).requires_grad_(true);
+        const torch::Tensor wr = w.detach().clone().requires_grad_(true);
+        const torch::Tensor b = bias ? torch::randn({out}).requires_grad_(true) : torch::Tensor();
+        const torch::Tensor br = bias ? b.detach().clone().requires_grad_(true) : torch::Tensor();
+        const torch::Tensor y = linear(x, w, b);
+        const torch::Tensor flat = xr.reshape({-1, in});
+        const torch::Tensor yr =
+            (bias ? torch::addmm(br, flat, wr.t()) : torch::mm(flat, wr.t())).view(y.sizes());
+        QCOMPARE(y.sizes().vec(),
+                 (selected ? std::vector<int64_t>{B, out} : std::vector<int64_t>{B, N, out}));
+        QVERIFY(maxAbs(y, yr) < 1e-5 * yr.abs().max().item<double>());
+        std::vector<int64_t> wider = y.sizes().vec();
+        wider.back() += 5;
+        const torch::Tensor g = torch::randn(wider).narrow(-1, 2, out);
+        y.backward(g);
+        yr.backward(g);
+        const auto close = [](const torch::Tensor& u, const torch::Tensor& v) {
+            return maxAbs(u, v) < 1e-5 * std::max(1.0, v.abs().max().item<double>());
+        };
+        QVERIFY(close(tokens.grad(), tokensR.grad()));
+        QVERIFY(close(w.grad(), wr.grad()));
+        if (bias) QVERIFY(close(b.grad(), br.grad()));
+        torch::NoGradGuard noGrad;
+        QVERIFY(maxAbs(linear(x, w, b), yr) < 1e-5 * yr.abs().max().item<double>());
+        QVERIFY_THROWS_EXCEPTION(c10::Error, linear(x, w.narrow(1, 0, in - 1), b));
+    }
+
+    void productKernelsAreNamed() {
+        const std::string kernels = productKernels();
+        QVERIFY(kernels.rfind("oneDNN ", 0) == 0 || kernels == "BLAS");
+    }
+
     /// thinLinear against torch's product and its gradients: a product whose rows fill
     /// several blocks, one below a block, a narrowed input (x B^T read out of a wider
     /// tensor) and a gradient that arrives as a narrowed view.

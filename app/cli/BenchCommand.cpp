@@ -25,10 +25,11 @@ double elapsedMs(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
-/// The step's products at the rate sgemm reaches on each of their shapes on this machine: one
-/// pair of operands per distinct shape, kept for the whole run. Batched shapes (attention) run
-/// one sgemm per slice over the threads (batchedGemm), as the fused attention does: what
-/// torch::matmul reaches there is dispatch overhead, not the machine's limit.
+/// The step's products at the rate RingScope's gemm (productKernels()) reaches on each of their
+/// shapes on this machine: one pair of operands per distinct shape, kept for the whole run,
+/// multiplied by batchedGemm (the same gemm the layers call; a batched shape, attention's, one
+/// product per slice over the threads as the fused attention runs them: what torch::matmul
+/// reaches there is dispatch overhead, not the machine's limit).
 class GemmLimit {
 public:
     explicit GemmLimit(const std::vector<GemmShape>& gemms) : gemms_(gemms) {
@@ -44,9 +45,7 @@ public:
         double ms = 0.0;
         for (size_t i = 0; i < gemms_.size(); ++i) {
             const auto& [a, b] = operands_[i];
-            auto product = [&] {
-                return gemms_[i].batch > 1 ? batchedGemm(a, b) : torch::matmul(a, b);
-            };
+            auto product = [&] { return batchedGemm(a, b); };
             product();
             const auto t0 = std::chrono::steady_clock::now();
             product();
@@ -137,6 +136,7 @@ int benchCommand(const Args& raw, std::ostream& out) {
                      {"batch", batch},
                      {"steps", steps},
                      {"threads", threads},
+                     {"gemm", productKernels()},
                      {"blas", blasKernels()},
                      {"lanes", train ? trainingLanes(batch) : 1},
                      {"config", c.toJson()}};

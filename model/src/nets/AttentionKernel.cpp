@@ -1,38 +1,11 @@
 #include "nets/AttentionKernel.h"
 
 #include "nets/ElementKernels.h"
+#include "nets/Gemm.h"
 
 #include <cmath>
 
-#ifdef RINGSCOPE_WITH_BLAS
-extern "C" void sgemm_(const char* transa, const char* transb, const int* m, const int* n,
-                       const int* k, const float* alpha, const float* a, const int* lda,
-                       const float* b, const int* ldb, const float* beta, float* c, const int* ldc);
-#endif
-
 namespace ringscope::kernels {
-
-// BLAS is column-major: a row-major matrix is its transpose there, so C^T = op(B)^T op(A)^T.
-void gemmRowMajor(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha,
-                  const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc,
-                  float beta) {
-#ifdef RINGSCOPE_WITH_BLAS
-    const char ta = transB ? 'T' : 'N', tb = transA ? 'T' : 'N';
-    const int M = int(n), N = int(m), K = int(k), la = int(ldb), lb = int(lda), lc = int(ldc);
-    sgemm_(&ta, &tb, &M, &N, &K, &alpha, b, &la, a, &lb, &beta, c, &lc);
-#else
-    (void)transA, (void)transB, (void)m, (void)n, (void)k, (void)alpha, (void)a, (void)lda, (void)b,
-        (void)ldb, (void)c, (void)ldc, (void)beta;
-#endif
-}
-
-bool attentionKernelAvailable() {
-#ifdef RINGSCOPE_WITH_BLAS
-    return true;
-#else
-    return false;
-#endif
-}
 
 void attentionForward(const AttentionShape& s, const float* qkv, float* probs, float* context,
                       int64_t begin, int64_t end) {

@@ -1,6 +1,6 @@
 #pragma once
 // Multi-head softmax attention over raw float pointers, one (image, head) slice at a time, with
-// the products done by the BLAS libtorch links (sgemm). Reads q, k and v straight out of the
+// the products done by gemmRowMajor (Gemm.h). Reads q, k and v straight out of the
 // fused projection [B, N, 3d] and writes the context straight into [B, N, d]: no permuted
 // copies, no per-slice dispatch.
 #include <cstdint>
@@ -13,15 +13,6 @@ struct AttentionShape {
     int64_t hidden() const { return heads * headDim; }
     int64_t slices() const { return batch * heads; }
 };
-
-/// Row-major C [m, n] = alpha * op(A) op(B) + beta * C (op: transposed or not), leading dimensions
-/// in elements, through the BLAS's sgemm (single-threaded inside a parallel region).
-void gemmRowMajor(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha,
-                  const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc,
-                  float beta = 0.0f);
-
-/// Whether this build has the BLAS these kernels call (otherwise callers use torch's ops).
-bool attentionKernelAvailable();
 
 /// For slices [begin, end) of B*H (slice = b * H + h): probs[s] = softmax(q k^T / sqrt(dh)),
 /// context[b, :, h*dh:(h+1)*dh] = probs[s] v. qkv [B, N, 3d], probs [B*H, N, N], context [B, N, d].

@@ -1,6 +1,7 @@
 #include "ringscope/model/nets/FastOps.h"
 
 #include "nets/AttentionKernel.h"
+#include "nets/Gemm.h"
 #include "nets/ElementKernels.h"
 
 #include <ATen/Parallel.h>
@@ -8,6 +9,7 @@
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <algorithm>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -127,7 +129,7 @@ public:
 } // namespace
 
 bool fusedAttentionRuns(const torch::Tensor& qkv) {
-    return kernels::attentionKernelAvailable() && qkv.scalar_type() == torch::kFloat32 &&
+    return kernels::gemmAvailable() && qkv.scalar_type() == torch::kFloat32 &&
            qkv.device().is_cpu() && qkv.dim() == 3 && qkv.size(2) % 3 == 0;
 }
 
@@ -142,7 +144,7 @@ AttentionOutput fusedAttention(const torch::Tensor& qkv, int64_t heads) {
 }
 
 torch::Tensor batchedGemm(const torch::Tensor& a, const torch::Tensor& b) {
-    if (!kernels::attentionKernelAvailable() || a.scalar_type() != torch::kFloat32 ||
+    if (!kernels::gemmAvailable() || a.scalar_type() != torch::kFloat32 ||
         b.scalar_type() != torch::kFloat32 || !a.device().is_cpu() || a.dim() != 3)
         return torch::matmul(a, b);
     TORCH_CHECK(b.dim() == 3 && a.size(0) == b.size(0) && a.size(2) == b.size(1),
@@ -330,6 +332,74 @@ public:
     }
 };
 
+/// y [..., n] = x w^T + bias; w [n, k] and bias contiguous, an empty bias for none (autograd
+/// functions take no undefined inputs).
+torch::Tensor linearForward(const torch::Tensor& x, const torch::Tensor& w,
+                            const torch::Tensor& bias) {
+    RECORD_FUNCTION("ringscope::linear", std::vector<c10::IValue>());
+    const bool hasBias = bias.numel() > 0;
+    const Rows in(x);
+    const int64_t n = w.size(0), k = w.size(1);
+    std::vector<int64_t> shape = x.sizes().vec();
+    shape.back() = n;
+    torch::Tensor y = torch::empty(shape, x.options());
+    float* out = y.data_ptr<float>();
+    if (hasBias) {
+        const float* pb = bias.data_ptr<float>();
+        at::parallel_for(0, in.count, std::max<int64_t>(1, kGrain / n), [&](int64_t b, int64_t e) {
+            for (int64_t i = b; i < e; ++i)
+                std::copy(pb, pb + n, out + i * n);
+        });
+    }
+    kernels::gemmRowMajor(false, true, in.count, n, k, 1.0f, in.data, in.stride,
+                          w.data_ptr<float>(), k, out, n, hasBias ? 1.0f : 0.0f);
+    return y;
+}
+
+/// The gradients of linear in x (g w), in w (g^T x) and in the bias (the column sums of g, as
+/// a product with a row of ones); each may be skipped.
+std::tuple<torch::Tensor, torch::Tensor, torch::Tensor>
+linearBackward(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& grad,
+               bool wantInput, bool wantWeight, bool wantBias) {
+    RECORD_FUNCTION("ringscope::linear_backward", std::vector<c10::IValue>());
+    const Rows g(grad), in(x);
+    const int64_t n = w.size(0), k = w.size(1);
+    torch::Tensor gx, gw, gb;
+    if (wantInput) {
+        gx = torch::empty(x.sizes(), x.options());
+        kernels::gemmRowMajor(false, false, g.count, k, n, 1.0f, g.data, g.stride,
+                              w.data_ptr<float>(), k, gx.data_ptr<float>(), k);
+    }
+    if (wantWeight) {
+        gw = torch::empty({n, k}, w.options());
+        kernels::gemmRowMajor(true, false, n, k, g.count, 1.0f, g.data, g.stride, in.data,
+                              in.stride, gw.data_ptr<float>(), k);
+    }
+    if (wantBias) {
+        const torch::Tensor ones = torch::ones({g.count}, w.options());
+        gb = torch::empty({n}, w.options());
+        kernels::gemmRowMajor(false, false, 1, n, g.count, 1.0f, ones.data_ptr<float>(), g.count,
+                              g.data, g.stride, gb.data_ptr<float>(), n);
+    }
+    return {gx, gw, gb};
+}
+
+class LinearFunction : public torch::autograd::Function<LinearFunction> {
+public:
+    static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                                 const torch::Tensor& w, const torch::Tensor& bias) {
+        ctx->save_for_backward({x, w});
+        return linearForward(x, w, bias);
+    }
+    static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                   torch::autograd::variable_list grads) {
+        const auto saved = ctx->get_saved_variables();
+        auto [gx, gw, gb] = linearBackward(saved[0], saved[1], grads[0], ctx->needs_input_grad(0),
+                                           ctx->needs_input_grad(1), ctx->needs_input_grad(2));
+        return {gx, gw, gb};
+    }
+};
+
 } // namespace
 
 torch::Tensor addLowRank(const torch::Tensor& base, const torch::Tensor& t,
@@ -339,10 +409,9 @@ torch::Tensor addLowRank(const torch::Tensor& base, const torch::Tensor& t,
                     base.sizes().slice(0, base.dim() - 1) == t.sizes().slice(0, t.dim() - 1),
                 "addLowRank: shapes ", base.sizes(), ", ", t.sizes(), " and ", a.sizes(),
                 " do not fit");
-    const bool fast = kernels::attentionKernelAvailable() &&
-                      base.scalar_type() == torch::kFloat32 && t.scalar_type() == torch::kFloat32 &&
-                      a.scalar_type() == torch::kFloat32 && base.device().is_cpu() &&
-                      t.device().is_cpu() && a.device().is_cpu();
+    const bool fast = kernels::gemmAvailable() && base.scalar_type() == torch::kFloat32 &&
+                      t.scalar_type() == torch::kFloat32 && a.scalar_type() == torch::kFloat32 &&
+                      base.device().is_cpu() && t.device().is_cpu() && a.device().is_cpu();
     if (!fast) {
         const int64_t G = a.size(0), r = a.size(1);
         std::vector<torch::Tensor> terms;
@@ -357,10 +426,32 @@ torch::Tensor addLowRank(const torch::Tensor& base, const torch::Tensor& t,
     return addLowRankForward(base, t, factors);
 }
 
+torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight,
+                     const torch::Tensor& bias) {
+    TORCH_CHECK(weight.dim() == 2 && x.dim() >= 1 && x.size(-1) == weight.size(1) &&
+                    (!bias.defined() || (bias.dim() == 1 && bias.size(0) == weight.size(0))),
+                "linear: shapes ", x.sizes(), ", ", weight.sizes(), " and ",
+                bias.defined() ? bias.sizes() : at::IntArrayRef{}, " do not fit");
+    const auto onCpuFloat = [](const torch::Tensor& t) {
+        return !t.defined() || (t.scalar_type() == torch::kFloat32 && t.device().is_cpu());
+    };
+    if (!kernels::gemmAvailable() || !onCpuFloat(x) || !onCpuFloat(weight) || !onCpuFloat(bias) ||
+        weight.numel() == 0) {
+        const torch::Tensor y = torch::matmul(x, weight.t());
+        return bias.defined() ? y + bias : y;
+    }
+    const torch::Tensor w = weight.contiguous();
+    const torch::Tensor b = bias.defined() ? bias.contiguous() : torch::empty({0}, w.options());
+    if (torch::GradMode::is_enabled() &&
+        (x.requires_grad() || w.requires_grad() || b.requires_grad()))
+        return LinearFunction::apply(x, w, b);
+    return linearForward(x, w, b);
+}
+
 torch::Tensor thinLinear(const torch::Tensor& x, const torch::Tensor& weight) {
     TORCH_CHECK(weight.dim() == 2 && x.dim() >= 1 && x.size(-1) == weight.size(1),
                 "thinLinear: shapes ", x.sizes(), " and ", weight.sizes(), " do not multiply");
-    if (!kernels::attentionKernelAvailable() || x.scalar_type() != torch::kFloat32 ||
+    if (!kernels::gemmAvailable() || x.scalar_type() != torch::kFloat32 ||
         weight.scalar_type() != torch::kFloat32 || !x.device().is_cpu() ||
         !weight.device().is_cpu())
         return torch::matmul(x, weight.t());
@@ -408,6 +499,10 @@ torch::Tensor pairSums(const torch::Tensor& a, const torch::Tensor& b) {
                              kernels::pairSums(px + i * n, py + i * n, n, po + 3 * i);
                      });
     return out;
+}
+
+std::string productKernels() {
+    return kernels::gemmKernels();
 }
 
 torch::Tensor fastGelu(const torch::Tensor& x) {

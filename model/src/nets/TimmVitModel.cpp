@@ -1,5 +1,7 @@
 #include "nets/TimmVitModel.h"
 
+#include "ringscope/model/nets/FastOps.h"
+
 namespace ringscope {
 
 torch::Tensor TimmVitModel::timmNorm(const torch::Tensor& x, const std::string& prefix) const {

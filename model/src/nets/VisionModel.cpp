@@ -8,15 +8,6 @@
 
 namespace ringscope {
 
-torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight,
-                     const torch::Tensor& bias) {
-    const int64_t in = x.size(-1);
-    auto outShape = x.sizes().vec();
-    outShape.back() = weight.size(0);
-    torch::Tensor y = torch::addmm(bias, x.reshape({-1, in}), weight.t());
-    return y.view(outShape);
-}
-
 torch::Tensor patchEmbedding(const torch::Tensor& images, const torch::Tensor& weight,
                              const torch::Tensor& bias) {
     const int64_t B = images.size(0), C = images.size(1), P = weight.size(2), d = weight.size(0);
@@ -26,7 +17,7 @@ torch::Tensor patchEmbedding(const torch::Tensor& images, const torch::Tensor& w
                                       .reshape({B, C, gh, P, gw, P})
                                       .permute({0, 2, 4, 1, 3, 5}) // [B, gh, gw, C, P, P]
                                       .reshape({B * gh * gw, C * P * P});
-    return torch::addmm(bias, patches, weight.reshape({d, C * P * P}).t()).view({B, gh * gw, d});
+    return linear(patches, weight.reshape({d, C * P * P}), bias).view({B, gh * gw, d});
 }
 
 std::string depthPolicyName(DepthPolicy policy) {

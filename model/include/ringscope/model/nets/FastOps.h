@@ -2,10 +2,13 @@
 /// @file FastOps.h
 /// Operations this libtorch runs far from the machine's limit, rewritten: element-wise ops
 /// Debian's libtorch runs without SIMD (plain loops the compiler vectorises), and multi-head
-/// attention, whose batched products libtorch 1.13 splits into one dispatched call per slice.
+/// attention, whose batched products libtorch 1.13 splits into one dispatched call per slice,
+/// and the linear layers, whose products run on RingScope's gemm.
 /// Same functions, same autograd behaviour as the torch ops they replace (first derivatives).
 
 #include <torch/types.h>
+
+#include <string>
 
 namespace ringscope {
 
@@ -28,6 +31,19 @@ bool fusedAttentionRuns(const torch::Tensor& qkv);
 /// P v, one pass per (image, head) slice spread over the threads, with its own backward
 /// (gradient into qkv only). Results equal torch's composite to float rounding.
 AttentionOutput fusedAttention(const torch::Tensor& qkv, int64_t heads);
+
+/// x W^T + b for x [..., in] (weight [out, in], bias [out] or undefined for none): one
+/// product over all leading dimensions, with its own backward (three products: the input,
+/// weight and bias gradients). Float32 CPU tensors go through RingScope's gemm (oneDNN where
+/// the build has it; the rows of x are read in place when they lie at one stride, as a
+/// selected class token does), anything else through torch's ops. Results equal
+/// torch::addmm's to float rounding.
+torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight,
+                     const torch::Tensor& bias);
+
+/// What runs RingScope's matrix products: "oneDNN <version> <instruction set>", "BLAS" (the
+/// one libtorch links), or "" (torch's own ops).
+std::string productKernels();
 
 /// a [b, m, k] x b [b, k, n] -> [b, m, n] (float32, CPU): one sgemm per slice, slices spread
 /// over the threads, as fusedAttention does its products (torch::matmul elsewhere); `b` may be

@@ -139,8 +139,4 @@ private:
 torch::Tensor patchEmbedding(const torch::Tensor& images, const torch::Tensor& weight,
                              const torch::Tensor& bias);
 
-/// x W^T + b for x [..., in], computed as one matrix product over all leading dimensions.
-torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight,
-                     const torch::Tensor& bias);
-
 } // namespace ringscope

@@ -1,0 +1,78 @@
+#include "nets/Gemm.h"
+
+#include <c10/util/Exception.h>
+
+#include <algorithm>
+#include <string>
+
+#if defined(RINGSCOPE_WITH_DNNL)
+#include <oneapi/dnnl/dnnl.h>
+#include <oneapi/dnnl/dnnl_debug.h>
+#elif defined(RINGSCOPE_WITH_BLAS)
+extern "C" void sgemm_(const char* transa, const char* transb, const int* m, const int* n,
+                       const int* k, const float* alpha, const float* a, const int* lda,
+                       const float* b, const int* ldb, const float* beta, float* c, const int* ldc);
+#endif
+
+namespace ringscope::kernels {
+
+namespace {
+
+/// C = beta * C over m rows of n (a product with nothing to sum).
+void scaleRows(int64_t m, int64_t n, float* c, int64_t ldc, float beta) {
+    for (int64_t i = 0; i < m; ++i) {
+        float* row = c + i * ldc;
+        if (beta == 0.0f)
+            std::fill(row, row + n, 0.0f);
+        else
+            std::transform(row, row + n, row, [beta](float v) { return beta * v; });
+    }
+}
+
+} // namespace
+
+void gemmRowMajor(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha,
+                  const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc,
+                  float beta) {
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0) return scaleRows(m, n, c, ldc, beta);
+#if defined(RINGSCOPE_WITH_DNNL)
+    const dnnl_status_t status = dnnl_sgemm(transA ? 'T' : 'N', transB ? 'T' : 'N', m, n, k, alpha,
+                                            a, lda, b, ldb, beta, c, ldc);
+    TORCH_CHECK(status == dnnl_success, "oneDNN sgemm failed (status ", int(status), ") on [", m,
+                ", ", k, "] x [", k, ", ", n, "]");
+#elif defined(RINGSCOPE_WITH_BLAS)
+    // BLAS is column-major: a row-major matrix is its transpose there, so C^T = op(B)^T op(A)^T.
+    const char ta = transB ? 'T' : 'N', tb = transA ? 'T' : 'N';
+    const int M = int(n), N = int(m), K = int(k), la = int(ldb), lb = int(lda), lc = int(ldc);
+    sgemm_(&ta, &tb, &M, &N, &K, &alpha, b, &la, a, &lb, &beta, c, &lc);
+#else
+    (void)transA, (void)transB, (void)alpha, (void)a, (void)lda, (void)b, (void)ldb;
+    TORCH_CHECK(false, "this build of RingScope has no gemm");
+#endif
+}
+
+bool gemmAvailable() {
+#if defined(RINGSCOPE_WITH_DNNL) || defined(RINGSCOPE_WITH_BLAS)
+    return true;
+#else
+    return false;
+#endif
+}
+
+const char* gemmKernels() {
+#if defined(RINGSCOPE_WITH_DNNL)
+    static const std::string name = [] {
+        const dnnl_version_t* v = dnnl_version();
+        return "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
+               std::to_string(v->patch) + " " + dnnl_cpu_isa2str(dnnl_get_effective_cpu_isa());
+    }();
+    return name.c_str();
+#elif defined(RINGSCOPE_WITH_BLAS)
+    return "BLAS";
+#else
+    return "";
+#endif
+}
+
+} // namespace ringscope::kernels
