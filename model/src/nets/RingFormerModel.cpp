@@ -49,6 +49,11 @@ torch::Tensor RingFormerModel::level(const torch::Tensor& x, int64_t t,
         s.baseK = kept.narrow(-1, d, d);
         s.baseV = kept.narrow(-1, 2 * d, d);
         s.baseF = x1.detach();
+        std::vector<int64_t> thirds = kept.sizes().vec(); // [B, N, 3, d]: q, k, v rows
+        thirds.back() = d;
+        thirds.insert(thirds.end() - 1, 3);
+        s.baseNorms = torch::cat(
+            {rowNorms(kept.view(thirds)).movedim(-1, 0), rowNorms(s.baseF).unsqueeze(0)});
         const torch::Tensor low = xb.detach();
         s.lowQ = low.narrow(-1, 0, r);
         s.lowK = low.narrow(-1, r, r);

@@ -14,6 +14,9 @@ namespace ringscope {
 struct LevelSignalTrace {
     torch::Tensor baseQ, baseK, baseV; ///< Linear_X(u), the terms s_Q/s_K/s_V are added to
     torch::Tensor baseF;               ///< x1, the term s_F is added to
+    /// [4, B, N] float64: the per-token norms of baseQ, baseK, baseV and baseF, taken while the
+    /// pass has them in cache (a pass over all levels' terms afterwards reads them from memory).
+    torch::Tensor baseNorms;
     /// The signals' low-rank factors, s_X = lowX aX: lowX = x B_X^T [B, N, r] (x1 for F) and
     /// aX = A_X [r, d]. Inner products of signals need only these (r << d); the pass records
     /// no [B, N, d] signal.
