@@ -218,6 +218,25 @@ private Q_SLOTS:
         QVERIFY_THROWS_EXCEPTION(c10::Error, linear(x, w.narrow(1, 0, in - 1), b));
     }
 
+    /// weightedRowSums against (x * w).sum(-1): attention maps narrowed past a class token
+    /// (read in place), a contiguous batch, and a float64 input (torch's ops).
+    void weightedRowSumsMatchTorch() {
+        torch::manual_seed(14);
+        const torch::Tensor maps = torch::rand({3, 4, 17, 17});
+        const torch::Tensor narrowed = maps.narrow(2, 1, 16).narrow(3, 1, 16);
+        const torch::Tensor w = torch::rand({16, 16}, torch::kFloat64) * 10;
+        for (const torch::Tensor& x : {narrowed, narrowed.contiguous()}) {
+            const torch::Tensor got = weightedRowSums(x, w);
+            const torch::Tensor want = (x.to(torch::kFloat64) * w).sum(-1);
+            QCOMPARE(got.sizes().vec(), (std::vector<int64_t>{3, 4, 16}));
+            QCOMPARE(got.scalar_type(), torch::kFloat32);
+            QVERIFY(maxAbs(got.to(torch::kFloat64), want) < 1e-6 * want.abs().max().item<double>());
+        }
+        const torch::Tensor x64 = narrowed.to(torch::kFloat64);
+        QVERIFY(maxAbs(weightedRowSums(x64, w), (x64 * w).sum(-1)) < 1e-12);
+        QVERIFY_EXCEPTION_THROWN(weightedRowSums(narrowed, w.narrow(0, 0, 15)), c10::Error);
+    }
+
     void productKernelsAreNamed() {
         const std::string kernels = productKernels();
         QVERIFY(kernels.rfind("oneDNN ", 0) == 0 || kernels == "BLAS");

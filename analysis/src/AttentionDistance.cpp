@@ -1,6 +1,7 @@
 #include "ringscope/analysis/AttentionDistance.h"
 
 #include "ringscope/model/core/Error.h"
+#include "ringscope/model/nets/FastOps.h"
 
 #include <cmath>
 
@@ -30,10 +31,10 @@ torch::Tensor meanAttentionDistance(const torch::Tensor& attention, int64_t patc
         p = p.to(torch::kFloat64);
         p = p / p.sum(-1, true).clamp_min(1e-300);
     }
-    // Each query's distance in the maps' precision (torch's sums are pairwise), the mean over
-    // queries in float64: a float64 copy of every map cost more than the forward pass.
+    // Each query's distance in the maps' precision, read in place (weightedRowSums), the mean
+    // over queries in float64: a float64 copy of every map cost more than the forward pass.
     const torch::Tensor d = patchDistanceMatrix(grid, patch).to(p.scalar_type());
-    return (p * d).sum(-1).to(torch::kFloat64).mean(-1); // [B, H]
+    return weightedRowSums(p, d).to(torch::kFloat64).mean(-1); // [B, H]
 }
 
 } // namespace ringscope::analysis

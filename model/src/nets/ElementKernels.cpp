@@ -113,4 +113,18 @@ RINGSCOPE_CLONES void pairSums(const float* __restrict a, const float* __restric
     out[2] = ab;
 }
 
+RINGSCOPE_CLONES void weightedRowSums(const float* __restrict x, int64_t rows, int64_t cols,
+                                      int64_t stride, const float* __restrict w,
+                                      float* __restrict out) {
+    for (int64_t r = 0; r < rows; ++r) {
+        const float* xr = x + r * stride;
+        const float* wr = w + r * cols;
+        float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+        for (int64_t j = 0; j < cols; ++j)
+            sum += xr[j] * wr[j];
+        out[r] = sum;
+    }
+}
+
 } // namespace ringscope::kernels

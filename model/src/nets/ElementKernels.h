@@ -35,5 +35,9 @@ void adamUpdate(float* p, const float* grad, float* m, float* v, int64_t n, cons
 void rowSquareSums(const float* x, int64_t rows, int64_t cols, int64_t stride, double* out);
 /// Over n floats: out[0] = sum a^2, out[1] = sum (a - b)^2, out[2] = sum a b, summed in double.
 void pairSums(const float* a, const float* b, int64_t n, double* out);
+/// out[i] = sum_j x[i * stride + j] * w[i * cols + j] for `rows` rows of `cols` floats (each
+/// row of x weighted by its own row of w), summed in float.
+void weightedRowSums(const float* x, int64_t rows, int64_t cols, int64_t stride, const float* w,
+                     float* out);
 
 } // namespace ringscope::kernels

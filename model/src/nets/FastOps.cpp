@@ -501,6 +501,27 @@ torch::Tensor pairSums(const torch::Tensor& a, const torch::Tensor& b) {
     return out;
 }
 
+torch::Tensor weightedRowSums(const torch::Tensor& x, const torch::Tensor& w) {
+    TORCH_CHECK(x.dim() >= 2 && w.dim() == 2 && x.size(-2) == w.size(0) && x.size(-1) == w.size(1),
+                "weightedRowSums: shapes ", x.sizes(), " and ", w.sizes(), " do not fit");
+    const int64_t R = x.size(-2), C = x.size(-1);
+    const torch::Tensor slices =
+        x.scalar_type() == torch::kFloat32 && x.device().is_cpu() ? x.reshape({-1, R, C}) : x;
+    if (slices.dim() != 3 || slices.stride(2) != 1 || slices.numel() == 0)
+        return (x * w.to(x.scalar_type())).sum(-1);
+    const torch::Tensor weights = w.to(torch::kFloat32).contiguous();
+    const int64_t S = slices.size(0), sliceStride = slices.stride(0), rowStride = slices.stride(1);
+    torch::Tensor out = torch::empty({S, R}, slices.options());
+    const float* px = slices.data_ptr<float>();
+    const float* pw = weights.data_ptr<float>();
+    float* po = out.data_ptr<float>();
+    at::parallel_for(0, S, std::max<int64_t>(1, kGrain / (R * C)), [&](int64_t b, int64_t e) {
+        for (int64_t s = b; s < e; ++s)
+            kernels::weightedRowSums(px + s * sliceStride, R, C, rowStride, pw, po + s * R);
+    });
+    return out.view(x.sizes().slice(0, x.dim() - 1));
+}
+
 std::string productKernels() {
     return kernels::gemmKernels();
 }

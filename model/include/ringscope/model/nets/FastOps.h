@@ -78,4 +78,12 @@ torch::Tensor rowNorms(const torch::Tensor& x);
 /// instead of a difference, a product and three reductions.
 torch::Tensor pairSums(const torch::Tensor& a, const torch::Tensor& b);
 
+/// x [..., R, C] weighted by w [R, C] and summed over the last dimension: [..., R] with
+/// out[..., r] = sum_c x[..., r, c] w[r, c] (as (x * w).sum(-1), summed in x's precision). A
+/// float32 CPU x whose [R, C] slices sit at fixed strides (contiguous, or narrowed in its last
+/// two dimensions, as attention maps without their class token) is read in place, one
+/// vectorised pass over the threads, without the [..., R, C] product torch's ops would make;
+/// anything else goes through those ops.
+torch::Tensor weightedRowSums(const torch::Tensor& x, const torch::Tensor& w);
+
 } // namespace ringscope
