@@ -3,12 +3,15 @@
 #include <c10/util/Exception.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 
 #if defined(RINGSCOPE_WITH_DNNL)
 #include <oneapi/dnnl/dnnl.h>
 #include <oneapi/dnnl/dnnl_debug.h>
-#elif defined(RINGSCOPE_WITH_BLAS)
+#endif
+#if defined(RINGSCOPE_WITH_BLAS)
 extern "C" void sgemm_(const char* transa, const char* transb, const int* m, const int* n,
                        const int* k, const float* alpha, const float* a, const int* lda,
                        const float* b, const int* ldb, const float* beta, float* c, const int* ldc);
@@ -29,6 +32,55 @@ void scaleRows(int64_t m, int64_t n, float* c, int64_t ldc, float beta) {
     }
 }
 
+enum class Backend { None, Dnnl, Blas };
+
+/// oneDNN where built with it, unless RINGSCOPE_GEMM=blas asks for the BLAS (a way around a
+/// CPU on which oneDNN's kernels misbehave, and the other side of a comparison); the BLAS
+/// where built without oneDNN.
+Backend chooseBackend() {
+    const char* wanted = std::getenv("RINGSCOPE_GEMM");
+    const bool askBlas = wanted && std::strcmp(wanted, "blas") == 0;
+#if defined(RINGSCOPE_WITH_DNNL) && defined(RINGSCOPE_WITH_BLAS)
+    return askBlas ? Backend::Blas : Backend::Dnnl;
+#elif defined(RINGSCOPE_WITH_DNNL)
+    (void)askBlas;
+    return Backend::Dnnl;
+#elif defined(RINGSCOPE_WITH_BLAS)
+    (void)askBlas;
+    return Backend::Blas;
+#else
+    (void)askBlas;
+    return Backend::None;
+#endif
+}
+
+Backend backend() {
+    static const Backend chosen = chooseBackend();
+    return chosen;
+}
+
+#if defined(RINGSCOPE_WITH_DNNL)
+void dnnlGemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha,
+              const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc,
+              float beta) {
+    const dnnl_status_t status = dnnl_sgemm(transA ? 'T' : 'N', transB ? 'T' : 'N', m, n, k, alpha,
+                                            a, lda, b, ldb, beta, c, ldc);
+    TORCH_CHECK(status == dnnl_success, "oneDNN sgemm failed (status ", int(status), ") on [", m,
+                ", ", k, "] x [", k, ", ", n, "]");
+}
+#endif
+
+#if defined(RINGSCOPE_WITH_BLAS)
+// BLAS is column-major: a row-major matrix is its transpose there, so C^T = op(B)^T op(A)^T.
+void blasGemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha,
+              const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc,
+              float beta) {
+    const char ta = transB ? 'T' : 'N', tb = transA ? 'T' : 'N';
+    const int M = int(n), N = int(m), K = int(k), la = int(ldb), lb = int(lda), lc = int(ldc);
+    sgemm_(&ta, &tb, &M, &N, &K, &alpha, b, &la, a, &lb, &beta, c, &lc);
+}
+#endif
+
 } // namespace
 
 void gemmRowMajor(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha,
@@ -36,43 +88,41 @@ void gemmRowMajor(bool transA, bool transB, int64_t m, int64_t n, int64_t k, flo
                   float beta) {
     if (m <= 0 || n <= 0) return;
     if (k <= 0) return scaleRows(m, n, c, ldc, beta);
+    switch (backend()) {
 #if defined(RINGSCOPE_WITH_DNNL)
-    const dnnl_status_t status = dnnl_sgemm(transA ? 'T' : 'N', transB ? 'T' : 'N', m, n, k, alpha,
-                                            a, lda, b, ldb, beta, c, ldc);
-    TORCH_CHECK(status == dnnl_success, "oneDNN sgemm failed (status ", int(status), ") on [", m,
-                ", ", k, "] x [", k, ", ", n, "]");
-#elif defined(RINGSCOPE_WITH_BLAS)
-    // BLAS is column-major: a row-major matrix is its transpose there, so C^T = op(B)^T op(A)^T.
-    const char ta = transB ? 'T' : 'N', tb = transA ? 'T' : 'N';
-    const int M = int(n), N = int(m), K = int(k), la = int(ldb), lb = int(lda), lc = int(ldc);
-    sgemm_(&ta, &tb, &M, &N, &K, &alpha, b, &la, a, &lb, &beta, c, &lc);
-#else
-    (void)transA, (void)transB, (void)alpha, (void)a, (void)lda, (void)b, (void)ldb;
-    TORCH_CHECK(false, "this build of RingScope has no gemm");
+    case Backend::Dnnl:
+        return dnnlGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc, beta);
 #endif
+#if defined(RINGSCOPE_WITH_BLAS)
+    case Backend::Blas:
+        return blasGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc, beta);
+#endif
+    default:
+        TORCH_CHECK(false, "this build of RingScope has no gemm");
+    }
 }
 
 bool gemmAvailable() {
-#if defined(RINGSCOPE_WITH_DNNL) || defined(RINGSCOPE_WITH_BLAS)
-    return true;
-#else
-    return false;
-#endif
+    return backend() != Backend::None;
 }
 
 const char* gemmKernels() {
+    switch (backend()) {
 #if defined(RINGSCOPE_WITH_DNNL)
-    static const std::string name = [] {
-        const dnnl_version_t* v = dnnl_version();
-        return "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
-               std::to_string(v->patch) + " " + dnnl_cpu_isa2str(dnnl_get_effective_cpu_isa());
-    }();
-    return name.c_str();
-#elif defined(RINGSCOPE_WITH_BLAS)
-    return "BLAS";
-#else
-    return "";
+    case Backend::Dnnl: {
+        static const std::string name = [] {
+            const dnnl_version_t* v = dnnl_version();
+            return "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
+                   std::to_string(v->patch) + " " + dnnl_cpu_isa2str(dnnl_get_effective_cpu_isa());
+        }();
+        return name.c_str();
+    }
 #endif
+    case Backend::Blas:
+        return "BLAS";
+    default:
+        return "";
+    }
 }
 
 } // namespace ringscope::kernels

@@ -1,9 +1,10 @@
 #pragma once
 // The one matrix product under RingScope's own kernels (linear layers, attention, the low-rank
 // level signals): oneDNN's sgemm where the build has it, else the sgemm of the BLAS libtorch
-// links. oneDNN picks its kernels from the CPU's instruction sets at run time, and on CPUs with
-// AVX-512 it runs the products of a step about twice as fast as OpenBLAS's AVX2 kernels (see
-// docs/performance.md).
+// links; RINGSCOPE_GEMM=blas in the environment picks the BLAS in a build with both (read once,
+// at the first product). oneDNN picks its kernels from the CPU's instruction sets at run time,
+// and on CPUs with AVX-512 it runs the products of a step about twice as fast as OpenBLAS's
+// AVX2 kernels (docs/architecture.md, "Fast paths").
 #include <cstdint>
 
 namespace ringscope::kernels {
