@@ -19,6 +19,17 @@ namespace {
 
 constexpr int64_t kGrain = 16384;
 
+/// Whether `t` is a float32 tensor on the CPU, what the kernels here read.
+bool cpuFloat(const torch::Tensor& t) {
+    return t.scalar_type() == torch::kFloat32 && t.device().is_cpu();
+}
+
+/// Whether RingScope's gemm can multiply these tensors: the build has one and all are float32
+/// on the CPU (otherwise torch's ops do).
+template <class... Tensors> bool gemmRuns(const Tensors&... tensors) {
+    return kernels::gemmAvailable() && (cpuFloat(tensors) && ...);
+}
+
 torch::Tensor geluForward(const torch::Tensor& x) {
     RECORD_FUNCTION("ringscope::gelu_forward", std::vector<c10::IValue>());
     torch::Tensor in = x.contiguous();
@@ -129,8 +140,7 @@ public:
 } // namespace
 
 bool fusedAttentionRuns(const torch::Tensor& qkv) {
-    return kernels::gemmAvailable() && qkv.scalar_type() == torch::kFloat32 &&
-           qkv.device().is_cpu() && qkv.dim() == 3 && qkv.size(2) % 3 == 0;
+    return gemmRuns(qkv) && qkv.dim() == 3 && qkv.size(2) % 3 == 0;
 }
 
 AttentionOutput fusedAttention(const torch::Tensor& qkv, int64_t heads) {
@@ -144,9 +154,7 @@ AttentionOutput fusedAttention(const torch::Tensor& qkv, int64_t heads) {
 }
 
 torch::Tensor batchedGemm(const torch::Tensor& a, const torch::Tensor& b) {
-    if (!kernels::gemmAvailable() || a.scalar_type() != torch::kFloat32 ||
-        b.scalar_type() != torch::kFloat32 || !a.device().is_cpu() || a.dim() != 3)
-        return torch::matmul(a, b);
+    if (!gemmRuns(a, b) || a.dim() != 3) return torch::matmul(a, b);
     TORCH_CHECK(b.dim() == 3 && a.size(0) == b.size(0) && a.size(2) == b.size(1),
                 "batchedGemm: shapes ", a.sizes(), " and ", b.sizes(), " do not multiply");
     const torch::Tensor x = a.contiguous();
@@ -409,10 +417,7 @@ torch::Tensor addLowRank(const torch::Tensor& base, const torch::Tensor& t,
                     base.sizes().slice(0, base.dim() - 1) == t.sizes().slice(0, t.dim() - 1),
                 "addLowRank: shapes ", base.sizes(), ", ", t.sizes(), " and ", a.sizes(),
                 " do not fit");
-    const bool fast = kernels::gemmAvailable() && base.scalar_type() == torch::kFloat32 &&
-                      t.scalar_type() == torch::kFloat32 && a.scalar_type() == torch::kFloat32 &&
-                      base.device().is_cpu() && t.device().is_cpu() && a.device().is_cpu();
-    if (!fast) {
+    if (!gemmRuns(base, t, a)) {
         const int64_t G = a.size(0), r = a.size(1);
         std::vector<torch::Tensor> terms;
         for (int64_t g = 0; g < G; ++g)
@@ -432,11 +437,7 @@ torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight,
                     (!bias.defined() || (bias.dim() == 1 && bias.size(0) == weight.size(0))),
                 "linear: shapes ", x.sizes(), ", ", weight.sizes(), " and ",
                 bias.defined() ? bias.sizes() : at::IntArrayRef{}, " do not fit");
-    const auto onCpuFloat = [](const torch::Tensor& t) {
-        return !t.defined() || (t.scalar_type() == torch::kFloat32 && t.device().is_cpu());
-    };
-    if (!kernels::gemmAvailable() || !onCpuFloat(x) || !onCpuFloat(weight) || !onCpuFloat(bias) ||
-        weight.numel() == 0) {
+    if (!gemmRuns(x, weight) || (bias.defined() && !cpuFloat(bias)) || weight.numel() == 0) {
         const torch::Tensor y = torch::matmul(x, weight.t());
         return bias.defined() ? y + bias : y;
     }
@@ -451,10 +452,7 @@ torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight,
 torch::Tensor thinLinear(const torch::Tensor& x, const torch::Tensor& weight) {
     TORCH_CHECK(weight.dim() == 2 && x.dim() >= 1 && x.size(-1) == weight.size(1),
                 "thinLinear: shapes ", x.sizes(), " and ", weight.sizes(), " do not multiply");
-    if (!kernels::gemmAvailable() || x.scalar_type() != torch::kFloat32 ||
-        weight.scalar_type() != torch::kFloat32 || !x.device().is_cpu() ||
-        !weight.device().is_cpu())
-        return torch::matmul(x, weight.t());
+    if (!gemmRuns(x, weight)) return torch::matmul(x, weight.t());
     const torch::Tensor w = weight.contiguous();
     if (torch::GradMode::is_enabled() && (x.requires_grad() || w.requires_grad()))
         return ThinLinearFunction::apply(x, w);
@@ -462,7 +460,7 @@ torch::Tensor thinLinear(const torch::Tensor& x, const torch::Tensor& weight) {
 }
 
 torch::Tensor rowNorms(const torch::Tensor& x) {
-    if (x.scalar_type() != torch::kFloat32 || !x.device().is_cpu() || x.dim() < 1)
+    if (!cpuFloat(x) || x.dim() < 1)
         return torch::linalg_vector_norm(x, 2, std::vector<int64_t>{-1}).to(torch::kFloat64);
     const Rows in(x);
     const int64_t cols = x.size(-1);
@@ -481,8 +479,7 @@ torch::Tensor pairSums(const torch::Tensor& a, const torch::Tensor& b) {
     TORCH_CHECK(a.sizes() == b.sizes() && a.dim() >= 1, "pairSums: shapes ", a.sizes(), " and ",
                 b.sizes(), " differ");
     const int64_t B = a.size(0);
-    if (a.scalar_type() != torch::kFloat32 || b.scalar_type() != torch::kFloat32 ||
-        !a.device().is_cpu()) {
+    if (!cpuFloat(a) || !cpuFloat(b)) {
         const torch::Tensor x = a.flatten(1).to(torch::kFloat64),
                             y = b.flatten(1).to(torch::kFloat64);
         return torch::stack({x.square().sum(1), (x - y).square().sum(1), (x * y).sum(1)}, 1);
@@ -505,8 +502,7 @@ torch::Tensor weightedRowSums(const torch::Tensor& x, const torch::Tensor& w) {
     TORCH_CHECK(x.dim() >= 2 && w.dim() == 2 && x.size(-2) == w.size(0) && x.size(-1) == w.size(1),
                 "weightedRowSums: shapes ", x.sizes(), " and ", w.sizes(), " do not fit");
     const int64_t R = x.size(-2), C = x.size(-1);
-    const torch::Tensor slices =
-        x.scalar_type() == torch::kFloat32 && x.device().is_cpu() ? x.reshape({-1, R, C}) : x;
+    const torch::Tensor slices = cpuFloat(x) ? x.reshape({-1, R, C}) : x;
     if (slices.dim() != 3 || slices.stride(2) != 1 || slices.numel() == 0)
         return (x * w.to(x.scalar_type())).sum(-1);
     const torch::Tensor weights = w.to(torch::kFloat32).contiguous();
@@ -527,7 +523,7 @@ std::string productKernels() {
 }
 
 torch::Tensor fastGelu(const torch::Tensor& x) {
-    if (x.scalar_type() != torch::kFloat32 || !x.device().is_cpu()) return torch::gelu(x);
+    if (!cpuFloat(x)) return torch::gelu(x);
     if (x.requires_grad() && torch::GradMode::is_enabled()) return GeluFunction::apply(x);
     return geluForward(x);
 }
