@@ -38,18 +38,14 @@ enum class Backend { None, Dnnl, Blas };
 /// CPU on which oneDNN's kernels misbehave, and the other side of a comparison); the BLAS
 /// where built without oneDNN.
 Backend chooseBackend() {
-    const char* wanted = std::getenv("RINGSCOPE_GEMM");
-    const bool askBlas = wanted && std::strcmp(wanted, "blas") == 0;
 #if defined(RINGSCOPE_WITH_DNNL) && defined(RINGSCOPE_WITH_BLAS)
-    return askBlas ? Backend::Blas : Backend::Dnnl;
+    const char* wanted = std::getenv("RINGSCOPE_GEMM");
+    return wanted && std::strcmp(wanted, "blas") == 0 ? Backend::Blas : Backend::Dnnl;
 #elif defined(RINGSCOPE_WITH_DNNL)
-    (void)askBlas;
     return Backend::Dnnl;
 #elif defined(RINGSCOPE_WITH_BLAS)
-    (void)askBlas;
     return Backend::Blas;
 #else
-    (void)askBlas;
     return Backend::None;
 #endif
 }
