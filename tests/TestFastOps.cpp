@@ -219,6 +219,99 @@ private Q_SLOTS:
         QVERIFY_THROWS_EXCEPTION(c10::Error, linear(x, w.narrow(1, 0, in - 1), b));
     }
 
+    /// fastGelu and its gradient against the float64 formulas over [-12, 12], with small
+    /// relative error in the lower tail too, where 1 + erf(x / sqrt 2) would lose every digit.
+    void geluMatchesFloat64() {
+        const torch::Tensor x =
+            torch::linspace(-12.0, 12.0, 24001, torch::kFloat64).to(torch::kFloat32);
+        const torch::Tensor xd = x.to(torch::kFloat64);
+        const torch::Tensor cdf = 0.5 * torch::erfc(-xd / std::sqrt(2.0));
+        const torch::Tensor ref = xd * cdf;
+        const torch::Tensor slopeRef = cdf + xd * torch::exp(-0.5 * xd * xd) / std::sqrt(2 * M_PI);
+        const torch::Tensor xg = x.clone().requires_grad_(true);
+        const torch::Tensor y = fastGelu(xg);
+        y.backward(torch::ones_like(y));
+        const torch::Tensor yd = y.detach().to(torch::kFloat64);
+        const torch::Tensor gd = xg.grad().to(torch::kFloat64);
+        QVERIFY((yd - ref).abs().max().item<double>() < 4e-7);
+        QVERIFY((gd - slopeRef).abs().max().item<double>() < 4e-7);
+        const torch::Tensor tail = (xd.abs() <= 8.0) & (ref.abs() > 1e-30);
+        const double relative =
+            ((yd - ref).abs() / ref.abs()).masked_select(tail).max().item<double>();
+        QVERIFY2(relative < 1e-5, std::to_string(relative).c_str());
+    }
+
+    /// layerNorm against torch::layer_norm: values and the gradients of x, weight and bias
+    /// over more rows than one block (strided gradient), the rows of a selected class token
+    /// (read in place), and the no-grad path.
+    void layerNormMatchesTorch_data() {
+        QTest::addColumn<bool>("selected");
+        QTest::newRow("tokens") << false;
+        QTest::newRow("class token") << true;
+    }
+    void layerNormMatchesTorch() {
+        QFETCH(bool, selected);
+        torch::manual_seed(16);
+        const int64_t B = 23, N = 50, d = 40;
+        const torch::Tensor tokens = (torch::randn({B, N, d}) * 3 + 1).requires_grad_(true);
+        const torch::Tensor tokensR = tokens.detach().clone().requires_grad_(true);
+        const torch::Tensor x = selected ? tokens.select(1, 0) : tokens;
+        const torch::Tensor xr = selected ? tokensR.select(1, 0) : tokensR;
+        const torch::Tensor w = torch::randn({d}).requires_grad_(true);
+        const torch::Tensor b = torch::randn({d}).requires_grad_(true);
+        const torch::Tensor wr = w.detach().clone().requires_grad_(true);
+        const torch::Tensor br = b.detach().clone().requires_grad_(true);
+        const torch::Tensor y = layerNorm(x, w, b, 1e-6);
+        const torch::Tensor yr = torch::layer_norm(xr, {d}, wr, br, 1e-6);
+        QCOMPARE(y.sizes().vec(), yr.sizes().vec());
+        QVERIFY(maxAbs(y, yr) < 1e-5);
+        std::vector<int64_t> wider = y.sizes().vec();
+        wider.back() += 3;
+        const torch::Tensor g = torch::randn(wider).narrow(-1, 1, d);
+        y.backward(g);
+        yr.backward(g);
+        const auto close = [](const torch::Tensor& u, const torch::Tensor& v) {
+            return maxAbs(u, v) < 1e-5 * std::max(1.0, v.abs().max().item<double>());
+        };
+        QVERIFY(close(tokens.grad(), tokensR.grad()));
+        QVERIFY(close(w.grad(), wr.grad()));
+        QVERIFY(close(b.grad(), br.grad()));
+        torch::NoGradGuard noGrad;
+        QVERIFY(maxAbs(layerNorm(x, w, b, 1e-6), yr) < 1e-5);
+        QVERIFY_THROWS_EXCEPTION(c10::Error, layerNorm(x, w.narrow(0, 0, d - 1), b, 1e-6));
+    }
+
+    /// linearGelu against torch's gelu(addmm(...)): values, the gradients of x, weight and
+    /// bias (from a strided gradient), and the no-grad path.
+    void linearGeluMatchesTorch() {
+        torch::manual_seed(15);
+        const int64_t B = 5, N = 13, in = 32, out = 72;
+        const torch::Tensor x = torch::randn({B, N, in}).requires_grad_(true);
+        const torch::Tensor w = (torch::randn({out, in}) * 0.3).requires_grad_(true);
+        const torch::Tensor b = torch::randn({out}).requires_grad_(true);
+        const torch::Tensor xr = x.detach().clone().requires_grad_(true);
+        const torch::Tensor wr = w.detach().clone().requires_grad_(true);
+        const torch::Tensor br = b.detach().clone().requires_grad_(true);
+        const torch::Tensor y = linearGelu(x, w, b);
+        const torch::Tensor yr =
+            torch::gelu(torch::addmm(br, xr.reshape({-1, in}), wr.t())).view({B, N, out});
+        QCOMPARE(y.sizes().vec(), (std::vector<int64_t>{B, N, out}));
+        QVERIFY(maxAbs(y, yr) < 2e-6 * std::max(1.0, yr.abs().max().item<double>()));
+        const torch::Tensor g = torch::randn({B, N, out + 3}).narrow(-1, 1, out);
+        y.backward(g);
+        yr.backward(g);
+        const auto close = [](const torch::Tensor& u, const torch::Tensor& v) {
+            return maxAbs(u, v) < 1e-5 * std::max(1.0, v.abs().max().item<double>());
+        };
+        QVERIFY(close(x.grad(), xr.grad()));
+        QVERIFY(close(w.grad(), wr.grad()));
+        QVERIFY(close(b.grad(), br.grad()));
+        torch::NoGradGuard noGrad;
+        QVERIFY(maxAbs(linearGelu(x, w, b), yr) <
+                2e-6 * std::max(1.0, yr.abs().max().item<double>()));
+        QVERIFY_THROWS_EXCEPTION(c10::Error, linearGelu(x, w.narrow(1, 0, in - 1), b));
+    }
+
     /// weightedRowSums against (x * w).sum(-1): attention maps narrowed past a class token
     /// (read in place), a contiguous batch, and a float64 input (torch's ops).
     void weightedRowSumsMatchTorch() {

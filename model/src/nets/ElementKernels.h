@@ -5,10 +5,30 @@
 
 namespace ringscope::kernels {
 
-/// y[i] = x[i] * Phi(x[i]).
+/// y[i] = x[i] * Phi(x[i]) (the exact GELU; Phi from an erfc fit whose relative error stays
+/// below 1e-5 down to x = -8, where 1 + erf(x / sqrt 2) has no digit left).
 void geluForward(const float* x, float* y, int64_t n);
+/// x[i] = x[i] * Phi(x[i]), in place.
+void geluInPlace(float* x, int64_t n);
+/// x[i] = x[i] * Phi(x[i]) in place, and slope[i] = GELU'(x[i]) = Phi(x[i]) + x[i] phi(x[i]) of
+/// the value before: both from one evaluation of Phi and phi, what the backward needs saved.
+void geluWithSlope(float* x, float* slope, int64_t n);
 /// gx[i] = g[i] * (Phi(x[i]) + x[i] * phi(x[i])).
 void geluBackward(const float* x, const float* g, float* gx, int64_t n);
+/// out[i] = a[i] * b[i].
+void multiply(const float* a, const float* b, float* out, int64_t n);
+
+/// LayerNorm of `rows` rows of `cols` floats (row r at x + r * stride) into y (contiguous):
+/// y = (x - mean) * rstd * w + b with rstd = 1 / sqrt(biased variance + eps); the rows' mean and
+/// rstd are stored for the backward.
+void layerNormRows(const float* x, int64_t rows, int64_t cols, int64_t stride, const float* w,
+                   const float* b, float eps, float* y, float* mean, float* rstd);
+/// LayerNorm's backward over `rows` rows (x and g at their strides): gx (contiguous; skipped
+/// when null) = rstd * (g w - mean(g w) - xhat mean(g w xhat)), and the weight and bias
+/// gradients, sum g xhat and sum g, added into gw and gb.
+void layerNormBackwardRows(const float* x, const float* g, int64_t rows, int64_t cols,
+                           int64_t stride, int64_t gradStride, const float* w, const float* mean,
+                           const float* rstd, float* gx, float* gw, float* gb);
 
 /// Softmax of each of `rows` rows of `cols` contiguous floats, in place (max subtracted first).
 void softmaxRows(float* x, int64_t rows, int64_t cols);

@@ -30,14 +30,19 @@ template <class... Tensors> bool gemmRuns(const Tensors&... tensors) {
     return kernels::gemmAvailable() && (cpuFloat(tensors) && ...);
 }
 
+/// The element-wise loop `body(begin, end)` over n floats, in blocks over the threads.
+template <class Body> void elementwise(int64_t n, const Body& body) {
+    at::parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) { body(b, e - b); });
+}
+
 torch::Tensor geluForward(const torch::Tensor& x) {
     RECORD_FUNCTION("ringscope::gelu_forward", std::vector<c10::IValue>());
     torch::Tensor in = x.contiguous();
     torch::Tensor out = torch::empty_like(in);
     const float* src = in.data_ptr<float>();
     float* dst = out.data_ptr<float>();
-    at::parallel_for(0, in.numel(), kGrain,
-                     [&](int64_t b, int64_t e) { kernels::geluForward(src + b, dst + b, e - b); });
+    elementwise(in.numel(),
+                [&](int64_t b, int64_t n) { kernels::geluForward(src + b, dst + b, n); });
     return out;
 }
 
@@ -48,9 +53,8 @@ torch::Tensor geluBackward(const torch::Tensor& x, const torch::Tensor& grad) {
     const float* src = in.data_ptr<float>();
     const float* gp = g.data_ptr<float>();
     float* dst = out.data_ptr<float>();
-    at::parallel_for(0, in.numel(), kGrain, [&](int64_t b, int64_t e) {
-        kernels::geluBackward(src + b, gp + b, dst + b, e - b);
-    });
+    elementwise(in.numel(),
+                [&](int64_t b, int64_t n) { kernels::geluBackward(src + b, gp + b, dst + b, n); });
     return out;
 }
 
@@ -408,6 +412,118 @@ public:
     }
 };
 
+/// GELU(x w^T + b) and, when `wantSlope`, GELU' at the same pre-activations (what the backward
+/// multiplies the gradient by): the GELU runs in place on the product, and the slope comes from
+/// the same evaluation of Phi and phi, so that the backward needs no erf or exp of its own.
+std::pair<torch::Tensor, torch::Tensor> linearGeluForward(const torch::Tensor& x,
+                                                          const torch::Tensor& w,
+                                                          const torch::Tensor& bias,
+                                                          bool wantSlope) {
+    torch::Tensor y = linearForward(x, w, bias);
+    RECORD_FUNCTION("ringscope::gelu_forward", std::vector<c10::IValue>());
+    float* out = y.data_ptr<float>();
+    if (!wantSlope) {
+        elementwise(y.numel(), [&](int64_t b, int64_t n) { kernels::geluInPlace(out + b, n); });
+        return {y, torch::Tensor()};
+    }
+    torch::Tensor slope = torch::empty_like(y);
+    float* s = slope.data_ptr<float>();
+    elementwise(y.numel(),
+                [&](int64_t b, int64_t n) { kernels::geluWithSlope(out + b, s + b, n); });
+    return {y, slope};
+}
+
+class LinearGeluFunction : public torch::autograd::Function<LinearGeluFunction> {
+public:
+    static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                                 const torch::Tensor& w, const torch::Tensor& bias) {
+        auto [y, slope] = linearGeluForward(x, w, bias, true);
+        ctx->save_for_backward({x, w, slope});
+        return y;
+    }
+    static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                   torch::autograd::variable_list grads) {
+        const auto saved = ctx->get_saved_variables();
+        const torch::Tensor g = grads[0].contiguous(), slope = saved[2];
+        torch::Tensor pre = torch::empty_like(slope); // the gradient in the pre-activations
+        {
+            RECORD_FUNCTION("ringscope::gelu_backward", std::vector<c10::IValue>());
+            const float *pg = g.data_ptr<float>(), *ps = slope.data_ptr<float>();
+            float* out = pre.data_ptr<float>();
+            elementwise(pre.numel(), [&](int64_t b, int64_t n) {
+                kernels::multiply(pg + b, ps + b, out + b, n);
+            });
+        }
+        auto [gx, gw, gb] = linearBackward(saved[0], saved[1], pre, ctx->needs_input_grad(0),
+                                           ctx->needs_input_grad(1), ctx->needs_input_grad(2));
+        return {gx, gw, gb};
+    }
+};
+
+/// A LayerNorm's output and the per-row statistics its backward reads.
+struct NormRows {
+    torch::Tensor y, mean, rstd;
+};
+
+NormRows layerNormForward(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b,
+                          double eps) {
+    RECORD_FUNCTION("ringscope::layer_norm", std::vector<c10::IValue>());
+    const Rows in(x);
+    const int64_t cols = x.size(-1);
+    NormRows out{torch::empty(x.sizes(), x.options()), torch::empty({in.count}, x.options()),
+                 torch::empty({in.count}, x.options())};
+    float *y = out.y.data_ptr<float>(), *mean = out.mean.data_ptr<float>(),
+          *rstd = out.rstd.data_ptr<float>();
+    const float *pw = w.data_ptr<float>(), *pb = b.data_ptr<float>();
+    at::parallel_for(0, in.count, std::max<int64_t>(1, kGrain / cols), [&](int64_t r, int64_t e) {
+        kernels::layerNormRows(in.data + r * in.stride, e - r, cols, in.stride, pw, pb, float(eps),
+                               y + r * cols, mean + r, rstd + r);
+    });
+    return out;
+}
+
+/// The gradients of LayerNorm in x, weight and bias. The weight and bias sums run in fixed row
+/// blocks (thinBlocks), added in block order, so that their bits do not depend on the threads.
+std::tuple<torch::Tensor, torch::Tensor, torch::Tensor>
+layerNormBackward(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& mean,
+                  const torch::Tensor& rstd, const torch::Tensor& grad, bool wantInput) {
+    RECORD_FUNCTION("ringscope::layer_norm_backward", std::vector<c10::IValue>());
+    const Rows in(x), g(grad);
+    const int64_t cols = x.size(-1);
+    const torch::Tensor gx = wantInput ? torch::empty(x.sizes(), x.options()) : torch::Tensor();
+    const torch::Tensor partial = torch::zeros({thinBlocks(in.count), 2, cols}, x.options());
+    float* pgx = wantInput ? gx.data_ptr<float>() : nullptr;
+    float* sums = partial.data_ptr<float>();
+    const float *pw = w.data_ptr<float>(), *pm = mean.data_ptr<float>(),
+                *pr = rstd.data_ptr<float>();
+    forRowBlocks(in.count, [&](int64_t block, int64_t r, int64_t e) {
+        float* gw = sums + block * 2 * cols;
+        kernels::layerNormBackwardRows(in.data + r * in.stride, g.data + r * g.stride, e - r, cols,
+                                       in.stride, g.stride, pw, pm + r, pr + r,
+                                       pgx ? pgx + r * cols : nullptr, gw, gw + cols);
+    });
+    const torch::Tensor total = partial.sum(0);
+    return {gx, total[0], total[1]};
+}
+
+class LayerNormFunction : public torch::autograd::Function<LayerNormFunction> {
+public:
+    static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                                 const torch::Tensor& w, const torch::Tensor& b, double eps) {
+        NormRows out = layerNormForward(x, w, b, eps);
+        ctx->save_for_backward({x, w, out.mean, out.rstd});
+        return out.y;
+    }
+    static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                   torch::autograd::variable_list grads) {
+        const auto saved = ctx->get_saved_variables();
+        auto [gx, gw, gb] = layerNormBackward(saved[0], saved[1], saved[2], saved[3], grads[0],
+                                              ctx->needs_input_grad(0));
+        return {gx, ctx->needs_input_grad(1) ? gw : torch::Tensor(),
+                ctx->needs_input_grad(2) ? gb : torch::Tensor(), torch::Tensor()};
+    }
+};
+
 } // namespace
 
 torch::Tensor addLowRank(const torch::Tensor& base, const torch::Tensor& t,
@@ -447,6 +563,34 @@ torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight,
         (x.requires_grad() || w.requires_grad() || b.requires_grad()))
         return LinearFunction::apply(x, w, b);
     return linearForward(x, w, b);
+}
+
+torch::Tensor layerNorm(const torch::Tensor& x, const torch::Tensor& weight,
+                        const torch::Tensor& bias, double eps) {
+    const bool fits = x.dim() >= 1 && weight.dim() == 1 && weight.size(0) == x.size(-1) &&
+                      bias.defined() && bias.sizes() == weight.sizes();
+    if (!fits || !cpuFloat(x) || !cpuFloat(weight) || !cpuFloat(bias) || x.numel() == 0)
+        return torch::layer_norm(x, {x.dim() >= 1 ? x.size(-1) : 0}, weight, bias, eps);
+    const torch::Tensor w = weight.contiguous(), b = bias.contiguous();
+    if (torch::GradMode::is_enabled() &&
+        (x.requires_grad() || w.requires_grad() || b.requires_grad()))
+        return LayerNormFunction::apply(x, w, b, eps);
+    return layerNormForward(x, w, b, eps).y;
+}
+
+torch::Tensor linearGelu(const torch::Tensor& x, const torch::Tensor& weight,
+                         const torch::Tensor& bias) {
+    if (!gemmRuns(x, weight) || !bias.defined() || !cpuFloat(bias) || weight.numel() == 0)
+        return fastGelu(linear(x, weight, bias));
+    TORCH_CHECK(weight.dim() == 2 && x.dim() >= 1 && x.size(-1) == weight.size(1) &&
+                    bias.dim() == 1 && bias.size(0) == weight.size(0),
+                "linearGelu: shapes ", x.sizes(), ", ", weight.sizes(), " and ", bias.sizes(),
+                " do not fit");
+    const torch::Tensor w = weight.contiguous(), b = bias.contiguous();
+    if (torch::GradMode::is_enabled() &&
+        (x.requires_grad() || w.requires_grad() || b.requires_grad()))
+        return LinearGeluFunction::apply(x, w, b);
+    return linearGeluForward(x, w, b, false).first;
 }
 
 torch::Tensor thinLinear(const torch::Tensor& x, const torch::Tensor& weight) {

@@ -90,12 +90,12 @@ torch::Tensor VisionModel::dropout(const torch::Tensor& x, const ForwardOptions&
 
 torch::Tensor VisionModel::norm(const torch::Tensor& x, const std::string& prefix,
                                 double eps) const {
-    return torch::layer_norm(x, {config_.hidden}, w(prefix + ".weight"), w(prefix + ".bias"), eps);
+    return layerNorm(x, w(prefix + ".weight"), w(prefix + ".bias"), eps);
 }
 
 torch::Tensor VisionModel::mlp(const torch::Tensor& z, const std::string& prefix,
                                const ForwardOptions& options) const {
-    torch::Tensor h = fastGelu(linear(z, w(prefix + ".fc1.weight"), w(prefix + ".fc1.bias")));
+    torch::Tensor h = linearGelu(z, w(prefix + ".fc1.weight"), w(prefix + ".fc1.bias"));
     h = dropout(h, options);
     return dropout(linear(h, w(prefix + ".fc2.weight"), w(prefix + ".fc2.bias")), options);
 }
