@@ -1,5 +1,7 @@
 #include "ringscope/analysis/Cka.h"
 
+#include "ringscope/model/nets/FastOps.h"
+
 #include <cmath>
 #include <stdexcept>
 
@@ -170,7 +172,8 @@ torch::Tensor CkaAccumulator::grams(const std::vector<torch::Tensor>& hidden) co
                                   ? h.reshape({h.size(0), -1}).to(torch::kFloat32)
                                   : ckaFeatures(h, options_.feature).to(torch::kFloat32);
             x = x - x.mean(0, true);
-            g.select(0, int64_t(i)).copy_(x.mm(x.t()));
+            // RingScope's gemm (oneDNN where built), reading x^T in place.
+            g.select(0, int64_t(i)).copy_(batchedGemm(x.unsqueeze(0), x.t().unsqueeze(0))[0]);
         }
         return diagonalFree(g);
     }
