@@ -97,19 +97,30 @@ RINGSCOPE_WIDE_CLONES void geluForward(const float* __restrict x, float* __restr
         y[i] = x[i] * normalCdf(x[i]);
 }
 
-RINGSCOPE_WIDE_CLONES void geluInPlace(float* __restrict x, int64_t n) {
+RINGSCOPE_WIDE_CLONES void biasGelu(float* __restrict x, const float* __restrict bias, int64_t rows,
+                                    int64_t cols) {
+    for (int64_t r = 0; r < rows; ++r) {
+        float* row = x + r * cols;
 #pragma omp simd
-    for (int64_t i = 0; i < n; ++i)
-        x[i] = x[i] * normalCdf(x[i]);
+        for (int64_t j = 0; j < cols; ++j) {
+            const float v = row[j] + bias[j];
+            row[j] = v * normalCdf(v);
+        }
+    }
 }
 
-RINGSCOPE_WIDE_CLONES void geluWithSlope(float* __restrict x, float* __restrict slope, int64_t n) {
+RINGSCOPE_WIDE_CLONES void biasGeluWithSlope(float* __restrict x, const float* __restrict bias,
+                                             float* __restrict slope, int64_t rows, int64_t cols) {
+    for (int64_t r = 0; r < rows; ++r) {
+        float* row = x + r * cols;
+        float* sr = slope + r * cols;
 #pragma omp simd
-    for (int64_t i = 0; i < n; ++i) {
-        const float v = x[i];
-        const Normal d = normalAt(v);
-        x[i] = v * d.cdf;
-        slope[i] = d.cdf + v * d.pdf;
+        for (int64_t j = 0; j < cols; ++j) {
+            const float v = row[j] + bias[j];
+            const Normal d = normalAt(v);
+            row[j] = v * d.cdf;
+            sr[j] = d.cdf + v * d.pdf;
+        }
     }
 }
 

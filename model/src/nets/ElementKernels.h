@@ -8,11 +8,11 @@ namespace ringscope::kernels {
 /// y[i] = x[i] * Phi(x[i]) (the exact GELU; Phi from an erfc fit whose relative error stays
 /// below 1e-5 down to x = -8, where 1 + erf(x / sqrt 2) has no digit left).
 void geluForward(const float* x, float* y, int64_t n);
-/// x[i] = x[i] * Phi(x[i]), in place.
-void geluInPlace(float* x, int64_t n);
-/// x[i] = x[i] * Phi(x[i]) in place, and slope[i] = GELU'(x[i]) = Phi(x[i]) + x[i] phi(x[i]) of
-/// the value before: both from one evaluation of Phi and phi, what the backward needs saved.
-void geluWithSlope(float* x, float* slope, int64_t n);
+/// GELU(x[r, j] + bias[j]) in place over `rows` contiguous rows of `cols` floats.
+void biasGelu(float* x, const float* bias, int64_t rows, int64_t cols);
+/// As biasGelu, and slope[r, j] = GELU'(v) = Phi(v) + v phi(v) of the same v = x[r, j] +
+/// bias[j]: both from one evaluation of Phi and phi, what the backward needs saved.
+void biasGeluWithSlope(float* x, const float* bias, float* slope, int64_t rows, int64_t cols);
 /// gx[i] = g[i] * (Phi(x[i]) + x[i] * phi(x[i])).
 void geluBackward(const float* x, const float* g, float* gx, int64_t n);
 /// out[i] = a[i] * b[i].

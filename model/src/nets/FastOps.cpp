@@ -413,23 +413,30 @@ public:
 };
 
 /// GELU(x w^T + b) and, when `wantSlope`, GELU' at the same pre-activations (what the backward
-/// multiplies the gradient by): the GELU runs in place on the product, and the slope comes from
-/// the same evaluation of Phi and phi, so that the backward needs no erf or exp of its own.
+/// multiplies the gradient by): the product is taken without the bias, and one pass per row
+/// adds the bias and applies the GELU in place, the slope coming from the same evaluation of
+/// Phi and phi, so that the backward needs no erf or exp of its own.
 std::pair<torch::Tensor, torch::Tensor> linearGeluForward(const torch::Tensor& x,
                                                           const torch::Tensor& w,
                                                           const torch::Tensor& bias,
                                                           bool wantSlope) {
-    torch::Tensor y = linearForward(x, w, bias);
+    torch::Tensor y = linearForward(x, w, torch::empty({0}, w.options()));
     RECORD_FUNCTION("ringscope::gelu_forward", std::vector<c10::IValue>());
+    const int64_t cols = w.size(0), rows = cols == 0 ? 0 : y.numel() / cols;
+    const int64_t grain = std::max<int64_t>(1, kGrain / std::max<int64_t>(cols, 1));
     float* out = y.data_ptr<float>();
+    const float* pb = bias.data_ptr<float>();
     if (!wantSlope) {
-        elementwise(y.numel(), [&](int64_t b, int64_t n) { kernels::geluInPlace(out + b, n); });
+        at::parallel_for(0, rows, grain, [&](int64_t r, int64_t e) {
+            kernels::biasGelu(out + r * cols, pb, e - r, cols);
+        });
         return {y, torch::Tensor()};
     }
     torch::Tensor slope = torch::empty_like(y);
     float* s = slope.data_ptr<float>();
-    elementwise(y.numel(),
-                [&](int64_t b, int64_t n) { kernels::geluWithSlope(out + b, s + b, n); });
+    at::parallel_for(0, rows, grain, [&](int64_t r, int64_t e) {
+        kernels::biasGeluWithSlope(out + r * cols, pb, s + r * cols, e - r, cols);
+    });
     return {y, slope};
 }
 

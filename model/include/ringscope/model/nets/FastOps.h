@@ -50,8 +50,9 @@ torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight,
 torch::Tensor layerNorm(const torch::Tensor& x, const torch::Tensor& weight,
                         const torch::Tensor& bias, double eps);
 
-/// GELU(x W^T + b), an MLP's first layer and its activation in one op (bias required): the
-/// GELU runs in place on the product, and in training the same evaluation also stores
+/// GELU(x W^T + b), an MLP's first layer and its activation in one op (bias required): one
+/// pass over the product adds the bias and applies the GELU in place, and in training the
+/// same evaluation also stores
 /// GELU' for the backward, which then only multiplies (no erf or exp of its own, and no
 /// pre-activations kept). Equals fastGelu(linear(x, weight, bias)) to float rounding; anything
 /// but float32 CPU tensors goes exactly that way.
