@@ -31,6 +31,19 @@ double maxAbs(const torch::Tensor& a, const torch::Tensor& b) {
     return (a - b).abs().max().item<double>();
 }
 
+/// Whether gradient u matches v within 1e-5 of v's largest magnitude (or of 1 if smaller).
+bool gradientsMatch(const torch::Tensor& u, const torch::Tensor& v) {
+    return maxAbs(u, v) < 1e-5 * std::max(1.0, v.abs().max().item<double>());
+}
+
+/// A random gradient shaped like y whose rows lie at a stride: columns [offset, offset + n) of
+/// rows `extra` wider than y's n.
+torch::Tensor stridedGradient(const torch::Tensor& y, int64_t extra, int64_t offset) {
+    std::vector<int64_t> wider = y.sizes().vec();
+    wider.back() += extra;
+    return torch::randn(wider).narrow(-1, offset, y.size(-1));
+}
+
 ModelConfig config(Family family) {
     return test::smallModelConfig(family);
 }
@@ -203,17 +216,12 @@ private Q_SLOTS:
         QCOMPARE(y.sizes().vec(),
                  (selected ? std::vector<int64_t>{B, out} : std::vector<int64_t>{B, N, out}));
         QVERIFY(maxAbs(y, yr) < 1e-5 * yr.abs().max().item<double>());
-        std::vector<int64_t> wider = y.sizes().vec();
-        wider.back() += 5;
-        const torch::Tensor g = torch::randn(wider).narrow(-1, 2, out);
+        const torch::Tensor g = stridedGradient(y, 5, 2);
         y.backward(g);
         yr.backward(g);
-        const auto close = [](const torch::Tensor& u, const torch::Tensor& v) {
-            return maxAbs(u, v) < 1e-5 * std::max(1.0, v.abs().max().item<double>());
-        };
-        QVERIFY(close(tokens.grad(), tokensR.grad()));
-        QVERIFY(close(w.grad(), wr.grad()));
-        if (bias) QVERIFY(close(b.grad(), br.grad()));
+        QVERIFY(gradientsMatch(tokens.grad(), tokensR.grad()));
+        QVERIFY(gradientsMatch(w.grad(), wr.grad()));
+        if (bias) QVERIFY(gradientsMatch(b.grad(), br.grad()));
         torch::NoGradGuard noGrad;
         QVERIFY(maxAbs(linear(x, w, b), yr) < 1e-5 * yr.abs().max().item<double>());
         QVERIFY_THROWS_EXCEPTION(c10::Error, linear(x, w.narrow(1, 0, in - 1), b));
@@ -265,17 +273,12 @@ private Q_SLOTS:
         const torch::Tensor yr = torch::layer_norm(xr, {d}, wr, br, 1e-6);
         QCOMPARE(y.sizes().vec(), yr.sizes().vec());
         QVERIFY(maxAbs(y, yr) < 1e-5);
-        std::vector<int64_t> wider = y.sizes().vec();
-        wider.back() += 3;
-        const torch::Tensor g = torch::randn(wider).narrow(-1, 1, d);
+        const torch::Tensor g = stridedGradient(y, 3, 1);
         y.backward(g);
         yr.backward(g);
-        const auto close = [](const torch::Tensor& u, const torch::Tensor& v) {
-            return maxAbs(u, v) < 1e-5 * std::max(1.0, v.abs().max().item<double>());
-        };
-        QVERIFY(close(tokens.grad(), tokensR.grad()));
-        QVERIFY(close(w.grad(), wr.grad()));
-        QVERIFY(close(b.grad(), br.grad()));
+        QVERIFY(gradientsMatch(tokens.grad(), tokensR.grad()));
+        QVERIFY(gradientsMatch(w.grad(), wr.grad()));
+        QVERIFY(gradientsMatch(b.grad(), br.grad()));
         torch::NoGradGuard noGrad;
         QVERIFY(maxAbs(layerNorm(x, w, b, 1e-6), yr) < 1e-5);
         QVERIFY_THROWS_EXCEPTION(c10::Error, layerNorm(x, w.narrow(0, 0, d - 1), b, 1e-6));
@@ -297,15 +300,12 @@ private Q_SLOTS:
             torch::gelu(torch::addmm(br, xr.reshape({-1, in}), wr.t())).view({B, N, out});
         QCOMPARE(y.sizes().vec(), (std::vector<int64_t>{B, N, out}));
         QVERIFY(maxAbs(y, yr) < 2e-6 * std::max(1.0, yr.abs().max().item<double>()));
-        const torch::Tensor g = torch::randn({B, N, out + 3}).narrow(-1, 1, out);
+        const torch::Tensor g = stridedGradient(y, 3, 1);
         y.backward(g);
         yr.backward(g);
-        const auto close = [](const torch::Tensor& u, const torch::Tensor& v) {
-            return maxAbs(u, v) < 1e-5 * std::max(1.0, v.abs().max().item<double>());
-        };
-        QVERIFY(close(x.grad(), xr.grad()));
-        QVERIFY(close(w.grad(), wr.grad()));
-        QVERIFY(close(b.grad(), br.grad()));
+        QVERIFY(gradientsMatch(x.grad(), xr.grad()));
+        QVERIFY(gradientsMatch(w.grad(), wr.grad()));
+        QVERIFY(gradientsMatch(b.grad(), br.grad()));
         torch::NoGradGuard noGrad;
         QVERIFY(maxAbs(linearGelu(x, w, b), yr) <
                 2e-6 * std::max(1.0, yr.abs().max().item<double>()));
