@@ -35,6 +35,12 @@ template <class Body> void elementwise(int64_t n, const Body& body) {
     at::parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) { body(b, e - b); });
 }
 
+/// `body(begin, end)` over `rows` rows of `width` floats each, in blocks of about kGrain floats
+/// over the threads.
+template <class Body> void forRows(int64_t rows, int64_t width, const Body& body) {
+    at::parallel_for(0, rows, std::max<int64_t>(1, kGrain / std::max<int64_t>(width, 1)), body);
+}
+
 torch::Tensor geluForward(const torch::Tensor& x) {
     RECORD_FUNCTION("ringscope::gelu_forward", std::vector<c10::IValue>());
     torch::Tensor in = x.contiguous();
@@ -358,7 +364,7 @@ torch::Tensor linearForward(const torch::Tensor& x, const torch::Tensor& w,
     float* out = y.data_ptr<float>();
     if (hasBias) {
         const float* pb = bias.data_ptr<float>();
-        at::parallel_for(0, in.count, std::max<int64_t>(1, kGrain / n), [&](int64_t b, int64_t e) {
+        forRows(in.count, n, [&](int64_t b, int64_t e) {
             for (int64_t i = b; i < e; ++i)
                 std::copy(pb, pb + n, out + i * n);
         });
@@ -423,18 +429,16 @@ std::pair<torch::Tensor, torch::Tensor> linearGeluForward(const torch::Tensor& x
     torch::Tensor y = linearForward(x, w, torch::empty({0}, w.options()));
     RECORD_FUNCTION("ringscope::gelu_forward", std::vector<c10::IValue>());
     const int64_t cols = w.size(0), rows = cols == 0 ? 0 : y.numel() / cols;
-    const int64_t grain = std::max<int64_t>(1, kGrain / std::max<int64_t>(cols, 1));
     float* out = y.data_ptr<float>();
     const float* pb = bias.data_ptr<float>();
     if (!wantSlope) {
-        at::parallel_for(0, rows, grain, [&](int64_t r, int64_t e) {
-            kernels::biasGelu(out + r * cols, pb, e - r, cols);
-        });
+        forRows(rows, cols,
+                [&](int64_t r, int64_t e) { kernels::biasGelu(out + r * cols, pb, e - r, cols); });
         return {y, torch::Tensor()};
     }
     torch::Tensor slope = torch::empty_like(y);
     float* s = slope.data_ptr<float>();
-    at::parallel_for(0, rows, grain, [&](int64_t r, int64_t e) {
+    forRows(rows, cols, [&](int64_t r, int64_t e) {
         kernels::biasGeluWithSlope(out + r * cols, pb, s + r * cols, e - r, cols);
     });
     return {y, slope};
@@ -482,7 +486,7 @@ NormRows layerNormForward(const torch::Tensor& x, const torch::Tensor& w, const 
     float *y = out.y.data_ptr<float>(), *mean = out.mean.data_ptr<float>(),
           *rstd = out.rstd.data_ptr<float>();
     const float *pw = w.data_ptr<float>(), *pb = b.data_ptr<float>();
-    at::parallel_for(0, in.count, std::max<int64_t>(1, kGrain / cols), [&](int64_t r, int64_t e) {
+    forRows(in.count, cols, [&](int64_t r, int64_t e) {
         kernels::layerNormRows(in.data + r * in.stride, e - r, cols, in.stride, pw, pb, float(eps),
                                y + r * cols, mean + r, rstd + r);
     });
@@ -618,11 +622,9 @@ torch::Tensor rowNorms(const torch::Tensor& x) {
     std::vector<int64_t> shape(x.sizes().begin(), x.sizes().end() - 1);
     torch::Tensor out = torch::empty(shape, x.options().dtype(torch::kFloat64));
     double* dst = out.data_ptr<double>();
-    at::parallel_for(0, in.count, std::max<int64_t>(1, kGrain / std::max<int64_t>(cols, 1)),
-                     [&](int64_t b, int64_t e) {
-                         kernels::rowSquareSums(in.data + b * in.stride, e - b, cols, in.stride,
-                                                dst + b);
-                     });
+    forRows(in.count, cols, [&](int64_t b, int64_t e) {
+        kernels::rowSquareSums(in.data + b * in.stride, e - b, cols, in.stride, dst + b);
+    });
     return out.sqrt_();
 }
 
@@ -641,11 +643,10 @@ torch::Tensor pairSums(const torch::Tensor& a, const torch::Tensor& b) {
     const float* px = x.data_ptr<float>();
     const float* py = y.data_ptr<float>();
     double* po = out.data_ptr<double>();
-    at::parallel_for(0, B, std::max<int64_t>(1, kGrain / std::max<int64_t>(n, 1)),
-                     [&](int64_t begin, int64_t end) {
-                         for (int64_t i = begin; i < end; ++i)
-                             kernels::pairSums(px + i * n, py + i * n, n, po + 3 * i);
-                     });
+    forRows(B, n, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i)
+            kernels::pairSums(px + i * n, py + i * n, n, po + 3 * i);
+    });
     return out;
 }
 
@@ -662,7 +663,7 @@ torch::Tensor weightedRowSums(const torch::Tensor& x, const torch::Tensor& w) {
     const float* px = slices.data_ptr<float>();
     const float* pw = weights.data_ptr<float>();
     float* po = out.data_ptr<float>();
-    at::parallel_for(0, S, std::max<int64_t>(1, kGrain / (R * C)), [&](int64_t b, int64_t e) {
+    forRows(S, R * C, [&](int64_t b, int64_t e) {
         for (int64_t s = b; s < e; ++s)
             kernels::weightedRowSums(px + s * sliceStride, R, C, rowStride, pw, po + s * R);
     });
