@@ -312,6 +312,54 @@ private Q_SLOTS:
         QVERIFY_THROWS_EXCEPTION(c10::Error, linearGelu(x, w.narrow(1, 0, in - 1), b));
     }
 
+    /// linearResidual against residual + addmm(...): a residual read at a stride (a narrowed
+    /// stream), with and without a bias, and a float64 residual (torch's ops); the gradients
+    /// of x, weight, bias and residual, the no-grad path, and a residual of the wrong shape.
+    void linearResidualMatchesTorch_data() {
+        QTest::addColumn<bool>("bias");
+        QTest::addColumn<bool>("narrowed");
+        QTest::newRow("bias") << true << false;
+        QTest::newRow("no bias") << false << false;
+        QTest::newRow("narrowed residual") << true << true;
+    }
+    void linearResidualMatchesTorch() {
+        QFETCH(bool, bias);
+        QFETCH(bool, narrowed);
+        torch::manual_seed(16);
+        const int64_t B = 4, N = 9, in = 48, out = 20;
+        const torch::Tensor x = torch::randn({B, N, in}).requires_grad_(true);
+        const torch::Tensor w = (torch::randn({out, in}) * 0.3).requires_grad_(true);
+        const torch::Tensor b = bias ? torch::randn({out}).requires_grad_(true) : torch::Tensor();
+        const torch::Tensor stream = torch::randn({B, N, out + (narrowed ? 6 : 0)});
+        const torch::Tensor skip =
+            (narrowed ? stream.narrow(-1, 3, out) : stream).detach().requires_grad_(true);
+        const torch::Tensor xr = x.detach().clone().requires_grad_(true);
+        const torch::Tensor wr = w.detach().clone().requires_grad_(true);
+        const torch::Tensor br = bias ? b.detach().clone().requires_grad_(true) : torch::Tensor();
+        const torch::Tensor skipR = skip.detach().clone().requires_grad_(true);
+        const torch::Tensor y = linearResidual(x, w, b, skip);
+        const torch::Tensor flat = xr.reshape({-1, in});
+        const torch::Tensor product =
+            bias ? torch::addmm(br, flat, wr.t()) : torch::mm(flat, wr.t());
+        const torch::Tensor yr = skipR + product.view({B, N, out});
+        QCOMPARE(y.sizes().vec(), (std::vector<int64_t>{B, N, out}));
+        QVERIFY(maxAbs(y, yr) < 1e-5 * yr.abs().max().item<double>());
+        const torch::Tensor g = stridedGradient(y, 3, 1);
+        y.backward(g);
+        yr.backward(g);
+        QVERIFY(gradientsMatch(x.grad(), xr.grad()));
+        QVERIFY(gradientsMatch(w.grad(), wr.grad()));
+        if (bias) QVERIFY(gradientsMatch(b.grad(), br.grad()));
+        QCOMPARE(maxAbs(skip.grad(), skipR.grad()), 0.0);
+        torch::NoGradGuard noGrad;
+        QVERIFY(maxAbs(linearResidual(x, w, b, skip), yr) < 1e-5 * yr.abs().max().item<double>());
+        const torch::Tensor wide = linearResidual(x.to(torch::kFloat64), w.to(torch::kFloat64),
+                                                  bias ? b.to(torch::kFloat64) : torch::Tensor(),
+                                                  skip.to(torch::kFloat64));
+        QVERIFY(maxAbs(wide, yr.to(torch::kFloat64)) < 1e-5 * yr.abs().max().item<double>());
+        QVERIFY_THROWS_EXCEPTION(c10::Error, linearResidual(x, w, b, skip.narrow(-1, 0, out - 1)));
+    }
+
     /// weightedRowSums against (x * w).sum(-1): attention maps narrowed past a class token
     /// (read in place), a contiguous batch, and a float64 input (torch's ops).
     void weightedRowSumsMatchTorch() {

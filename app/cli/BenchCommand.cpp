@@ -107,11 +107,14 @@ int benchCommand(const Args& raw, std::ostream& out) {
     for (int64_t i = 0; i < warmup; ++i)
         step();
     limit.passMs(); // warm-up
-    std::vector<double> ms, limitMs, efficiency;
+    std::vector<double> ms, limitMs, efficiency, productMs;
     for (int64_t i = 0; i < steps; ++i) {
+        timeProducts(true);
         const auto t0 = std::chrono::steady_clock::now();
         step();
         ms.push_back(elapsedMs(t0));
+        productMs.push_back(timedProductMs() / double(threads));
+        timeProducts(false);
         limitMs.push_back(limit.passMs());
         efficiency.push_back(limitMs.back() / ms.back());
     }
@@ -132,6 +135,8 @@ int benchCommand(const Args& raw, std::ostream& out) {
                      {"gemm_limit_ms", limitMed},
                      {"gemm_gflops_per_s", gflop / (limitMed / 1000.0)},
                      {"efficiency", median(efficiency)},
+                     {"gemm_ms_per_step", median(productMs)},
+                     {"other_ms_per_step", med - median(productMs)},
                      {"params", model->parameterCount()},
                      {"batch", batch},
                      {"steps", steps},

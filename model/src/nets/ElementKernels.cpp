@@ -141,6 +141,18 @@ RINGSCOPE_CLONES void multiply(const float* __restrict a, const float* __restric
         out[i] = a[i] * b[i];
 }
 
+RINGSCOPE_CLONES void addRowVector(const float* __restrict x, int64_t stride,
+                                   const float* __restrict v, float* __restrict out, int64_t rows,
+                                   int64_t cols) {
+    for (int64_t r = 0; r < rows; ++r) {
+        const float* xr = x + r * stride;
+        float* o = out + r * cols;
+#pragma omp simd
+        for (int64_t j = 0; j < cols; ++j)
+            o[j] = xr[j] + v[j];
+    }
+}
+
 RINGSCOPE_WIDE_CLONES void layerNormRows(const float* __restrict x, int64_t rows, int64_t cols,
                                          int64_t stride, const float* __restrict w,
                                          const float* __restrict b, float eps, float* __restrict y,

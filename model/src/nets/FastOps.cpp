@@ -350,27 +350,39 @@ public:
     }
 };
 
-/// y [..., n] = x w^T + bias; w [n, k] and bias contiguous, an empty bias for none (autograd
-/// functions take no undefined inputs).
+/// y [..., n] = x w^T + bias (+ residual); w [n, k] and bias contiguous, an empty bias for none
+/// and an empty residual for none (autograd functions take no undefined inputs). The output
+/// starts as bias or residual + bias, one pass per row, and the product adds onto it.
 torch::Tensor linearForward(const torch::Tensor& x, const torch::Tensor& w,
-                            const torch::Tensor& bias) {
+                            const torch::Tensor& bias, const torch::Tensor& residual = {}) {
     RECORD_FUNCTION("ringscope::linear", std::vector<c10::IValue>());
-    const bool hasBias = bias.numel() > 0;
+    const bool hasBias = bias.numel() > 0, hasResidual = residual.defined() && residual.numel() > 0;
     const Rows in(x);
     const int64_t n = w.size(0), k = w.size(1);
     std::vector<int64_t> shape = x.sizes().vec();
     shape.back() = n;
     torch::Tensor y = torch::empty(shape, x.options());
     float* out = y.data_ptr<float>();
-    if (hasBias) {
-        const float* pb = bias.data_ptr<float>();
+    const float* pb = hasBias ? bias.data_ptr<float>() : nullptr;
+    if (hasResidual) {
+        const Rows skip(residual);
+        forRows(in.count, n, [&](int64_t b, int64_t e) {
+            if (pb)
+                kernels::addRowVector(skip.data + b * skip.stride, skip.stride, pb, out + b * n,
+                                      e - b, n);
+            else
+                for (int64_t i = b; i < e; ++i)
+                    std::copy(skip.data + i * skip.stride, skip.data + i * skip.stride + n,
+                              out + i * n);
+        });
+    } else if (hasBias) {
         forRows(in.count, n, [&](int64_t b, int64_t e) {
             for (int64_t i = b; i < e; ++i)
                 std::copy(pb, pb + n, out + i * n);
         });
     }
     kernels::gemmRowMajor(false, true, in.count, n, k, 1.0f, in.data, in.stride,
-                          w.data_ptr<float>(), k, out, n, hasBias ? 1.0f : 0.0f);
+                          w.data_ptr<float>(), k, out, n, hasBias || hasResidual ? 1.0f : 0.0f);
     return y;
 }
 
@@ -415,6 +427,25 @@ public:
         auto [gx, gw, gb] = linearBackward(saved[0], saved[1], grads[0], ctx->needs_input_grad(0),
                                            ctx->needs_input_grad(1), ctx->needs_input_grad(2));
         return {gx, gw, gb};
+    }
+};
+
+/// residual + x w^T + b (see linearResidual): linear's backward, and the residual's gradient is
+/// the output's.
+class LinearResidualFunction : public torch::autograd::Function<LinearResidualFunction> {
+public:
+    static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                                 const torch::Tensor& w, const torch::Tensor& bias,
+                                 const torch::Tensor& residual) {
+        ctx->save_for_backward({x, w});
+        return linearForward(x, w, bias, residual);
+    }
+    static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                   torch::autograd::variable_list grads) {
+        const auto saved = ctx->get_saved_variables();
+        auto [gx, gw, gb] = linearBackward(saved[0], saved[1], grads[0], ctx->needs_input_grad(0),
+                                           ctx->needs_input_grad(1), ctx->needs_input_grad(2));
+        return {gx, gw, gb, ctx->needs_input_grad(3) ? grads[0] : torch::Tensor()};
     }
 };
 
@@ -558,12 +589,22 @@ torch::Tensor addLowRank(const torch::Tensor& base, const torch::Tensor& t,
     return addLowRankForward(base, t, factors);
 }
 
-torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight,
-                     const torch::Tensor& bias) {
+namespace {
+
+/// Refuses shapes x W^T + b cannot take, naming `op`.
+void checkLinearShapes(const char* op, const torch::Tensor& x, const torch::Tensor& weight,
+                       const torch::Tensor& bias) {
     TORCH_CHECK(weight.dim() == 2 && x.dim() >= 1 && x.size(-1) == weight.size(1) &&
                     (!bias.defined() || (bias.dim() == 1 && bias.size(0) == weight.size(0))),
-                "linear: shapes ", x.sizes(), ", ", weight.sizes(), " and ",
+                op, ": shapes ", x.sizes(), ", ", weight.sizes(), " and ",
                 bias.defined() ? bias.sizes() : at::IntArrayRef{}, " do not fit");
+}
+
+} // namespace
+
+torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight,
+                     const torch::Tensor& bias) {
+    checkLinearShapes("linear", x, weight, bias);
     if (!gemmRuns(x, weight) || (bias.defined() && !cpuFloat(bias)) || weight.numel() == 0) {
         const torch::Tensor y = torch::matmul(x, weight.t());
         return bias.defined() ? y + bias : y;
@@ -574,6 +615,25 @@ torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight,
         (x.requires_grad() || w.requires_grad() || b.requires_grad()))
         return LinearFunction::apply(x, w, b);
     return linearForward(x, w, b);
+}
+
+torch::Tensor linearResidual(const torch::Tensor& x, const torch::Tensor& weight,
+                             const torch::Tensor& bias, const torch::Tensor& residual) {
+    checkLinearShapes("linearResidual", x, weight, bias);
+    std::vector<int64_t> shape = x.sizes().vec();
+    shape.back() = weight.size(0);
+    TORCH_CHECK(residual.sizes() == at::IntArrayRef(shape), "linearResidual: residual ",
+                residual.sizes(), " does not fit the product of ", x.sizes(), " and ",
+                weight.sizes());
+    if (!gemmRuns(x, weight, residual) || (bias.defined() && !cpuFloat(bias)) ||
+        weight.numel() == 0)
+        return residual + linear(x, weight, bias);
+    const torch::Tensor w = weight.contiguous();
+    const torch::Tensor b = bias.defined() ? bias.contiguous() : torch::empty({0}, w.options());
+    if (torch::GradMode::is_enabled() &&
+        (x.requires_grad() || w.requires_grad() || b.requires_grad() || residual.requires_grad()))
+        return LinearResidualFunction::apply(x, w, b, residual);
+    return linearForward(x, w, b, residual);
 }
 
 torch::Tensor layerNorm(const torch::Tensor& x, const torch::Tensor& weight,
@@ -672,6 +732,14 @@ torch::Tensor weightedRowSums(const torch::Tensor& x, const torch::Tensor& w) {
 
 std::string productKernels() {
     return kernels::gemmKernels();
+}
+
+void timeProducts(bool on) {
+    kernels::timeGemms(on);
+}
+
+double timedProductMs() {
+    return kernels::gemmTimedMs();
 }
 
 torch::Tensor fastGelu(const torch::Tensor& x) {

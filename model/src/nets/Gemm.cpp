@@ -3,9 +3,15 @@
 #include <c10/util/Exception.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #if defined(RINGSCOPE_WITH_DNNL)
 #include <oneapi/dnnl/dnnl.h>
@@ -77,13 +83,21 @@ void blasGemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float a
 }
 #endif
 
-} // namespace
+std::atomic<bool> timing{false};
+std::atomic<int64_t> timedNs{0};
 
-void gemmRowMajor(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha,
-                  const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc,
-                  float beta) {
-    if (m <= 0 || n <= 0) return;
-    if (k <= 0) return scaleRows(m, n, c, ldc, beta);
+/// The threads a product called here runs on: the caller's whole team outside a parallel
+/// region, the calling thread alone inside one.
+int productThreads() {
+#ifdef _OPENMP
+    return omp_in_parallel() ? 1 : omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
+void product(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+             int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc, float beta) {
     switch (backend()) {
 #if defined(RINGSCOPE_WITH_DNNL)
     case Backend::Dnnl:
@@ -96,6 +110,31 @@ void gemmRowMajor(bool transA, bool transB, int64_t m, int64_t n, int64_t k, flo
     default:
         TORCH_CHECK(false, "this build of RingScope has no gemm");
     }
+}
+
+} // namespace
+
+void gemmRowMajor(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha,
+                  const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc,
+                  float beta) {
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0) return scaleRows(m, n, c, ldc, beta);
+    if (!timing.load(std::memory_order_relaxed))
+        return product(transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc, beta);
+    const auto t0 = std::chrono::steady_clock::now();
+    product(transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc, beta);
+    const auto ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0);
+    timedNs.fetch_add(ns.count() * productThreads(), std::memory_order_relaxed);
+}
+
+void timeGemms(bool on) {
+    timedNs.store(0);
+    timing.store(on);
+}
+
+double gemmTimedMs() {
+    return double(timedNs.load()) / 1e6;
 }
 
 bool gemmAvailable() {

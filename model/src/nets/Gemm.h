@@ -22,4 +22,12 @@ bool gemmAvailable();
 /// What runs the products: "oneDNN <version> <instruction set>", "BLAS", or "" without a gemm.
 const char* gemmKernels();
 
+/// Turns the timing of gemmRowMajor on or off (off at start) and resets the total: while on,
+/// each product adds its duration times the threads it runs on (the caller's team outside a
+/// parallel region, one inside) to gemmTimedMs().
+void timeGemms(bool on);
+
+/// Thread-milliseconds spent in gemmRowMajor since the last timeGemms(true).
+double gemmTimedMs();
+
 } // namespace ringscope::kernels

@@ -34,7 +34,7 @@ torch::Tensor RingFormerModel::level(const torch::Tensor& x, int64_t t,
     const std::string attn = kEnc + "layers.0.attn";
     const torch::Tensor base = qkvProjection(u, attn); // u W^T + b, [B, N, 3d]
     const torch::Tensor qkv = addLowRank(base, xb, torch::stack({aQ, aK, aV}));
-    const torch::Tensor x1 = x + attentionOutput(qkv, attn, options, trace);
+    const torch::Tensor x1 = attentionOutput(qkv, attn, options, trace, x);
     const torch::Tensor bF = w(kEnc + "lev_embed_FF_02")[t], aF = w(kEnc + "lev_embed_FF_01")[t];
     const torch::Tensor lowF = thinLinear(x1, bF);
     const torch::Tensor z =
@@ -65,7 +65,7 @@ torch::Tensor RingFormerModel::level(const torch::Tensor& x, int64_t t,
         s.aF = aF.detach();
         trace->levelSignals.push_back(std::move(s));
     }
-    return x1 + mlp(z, kEnc + "layers.0.ffn", options);
+    return mlp(z, kEnc + "layers.0.ffn", options, x1);
 }
 
 } // namespace ringscope

@@ -35,14 +35,14 @@ torch::Tensor TimmVitModel::encode(torch::Tensor x, const ForwardOptions& option
         const torch::Tensor qkv =
             linear(timmNorm(x, p + ".norm1"), w(p + ".attn.qkv.weight"),
                    bias ? *bias : torch::zeros({3 * config().hidden}, x.options()));
-        torch::Tensor a = dropout(linear(attend(qkv, options, trace), w(p + ".attn.proj.weight"),
-                                         w(p + ".attn.proj.bias")),
-                                  options);
-        if (v.layerScale) a = a * w(p + ".ls1.gamma");
-        x = x + a;
-        torch::Tensor m = mlp(timmNorm(x, p + ".norm2"), p + ".mlp", options);
-        if (v.layerScale) m = m * w(p + ".ls2.gamma");
-        x = x + m;
+        const torch::Tensor context = attend(qkv, options, trace);
+        if (v.layerScale) { // x + gamma * branch: the sum stays outside the product
+            x = x + branchOutput(context, p + ".attn.proj", options, {}) * w(p + ".ls1.gamma");
+            x = x + mlp(timmNorm(x, p + ".norm2"), p + ".mlp", options) * w(p + ".ls2.gamma");
+        } else {
+            x = branchOutput(context, p + ".attn.proj", options, x);
+            x = mlp(timmNorm(x, p + ".norm2"), p + ".mlp", options, x);
+        }
         recordHidden(trace, x);
     }
     return x;

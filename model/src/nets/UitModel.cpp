@@ -25,8 +25,8 @@ torch::Tensor UitModel::encode(torch::Tensor x, const ForwardOptions& options,
                               : levelEncoding(levelFor(t, options));
         if (trace) trace->levelEncoding.push_back(e.detach());
         x = x + e;
-        x = x + attention(norm(x, p + ".attention_norm", 1e-6), p + ".attn", options, trace);
-        x = x + mlp(norm(x, p + ".ff_norm", 1e-6), p + ".ffn", options);
+        x = attention(norm(x, p + ".attention_norm", 1e-6), p + ".attn", options, trace, x);
+        x = mlp(norm(x, p + ".ff_norm", 1e-6), p + ".ffn", options, x);
         recordHidden(trace, x);
     }
     return x;

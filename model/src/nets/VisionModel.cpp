@@ -94,15 +94,26 @@ torch::Tensor VisionModel::norm(const torch::Tensor& x, const std::string& prefi
 }
 
 torch::Tensor VisionModel::mlp(const torch::Tensor& z, const std::string& prefix,
-                               const ForwardOptions& options) const {
+                               const ForwardOptions& options, const torch::Tensor& skip) const {
     torch::Tensor h = linearGelu(z, w(prefix + ".fc1.weight"), w(prefix + ".fc1.bias"));
-    h = dropout(h, options);
-    return dropout(linear(h, w(prefix + ".fc2.weight"), w(prefix + ".fc2.bias")), options);
+    return branchOutput(dropout(h, options), prefix + ".fc2", options, skip);
+}
+
+torch::Tensor VisionModel::branchOutput(const torch::Tensor& h, const std::string& prefix,
+                                        const ForwardOptions& options,
+                                        const torch::Tensor& skip) const {
+    const torch::Tensor& weight = w(prefix + ".weight");
+    const torch::Tensor& bias = w(prefix + ".bias");
+    const bool dropsOut = options.train && config_.dropout > 0.0;
+    if (skip.defined() && !dropsOut) return linearResidual(h, weight, bias, skip);
+    const torch::Tensor y = dropout(linear(h, weight, bias), options);
+    return skip.defined() ? skip + y : y;
 }
 
 torch::Tensor VisionModel::attention(const torch::Tensor& u, const std::string& prefix,
-                                     const ForwardOptions& options, ForwardTrace* trace) const {
-    return attentionOutput(qkvProjection(u, prefix), prefix, options, trace);
+                                     const ForwardOptions& options, ForwardTrace* trace,
+                                     const torch::Tensor& skip) const {
+    return attentionOutput(qkvProjection(u, prefix), prefix, options, trace, skip);
 }
 
 torch::Tensor VisionModel::qkvProjection(const torch::Tensor& u, const std::string& prefix) const {
@@ -110,10 +121,9 @@ torch::Tensor VisionModel::qkvProjection(const torch::Tensor& u, const std::stri
 }
 
 torch::Tensor VisionModel::attentionOutput(const torch::Tensor& qkv, const std::string& prefix,
-                                           const ForwardOptions& options,
-                                           ForwardTrace* trace) const {
-    const torch::Tensor context = attend(qkv, options, trace);
-    return dropout(linear(context, w(prefix + ".out.weight"), w(prefix + ".out.bias")), options);
+                                           const ForwardOptions& options, ForwardTrace* trace,
+                                           const torch::Tensor& skip) const {
+    return branchOutput(attend(qkv, options, trace), prefix + ".out", options, skip);
 }
 
 torch::Tensor VisionModel::qkvWeight(const std::string& prefix) const {

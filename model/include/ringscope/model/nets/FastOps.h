@@ -42,6 +42,14 @@ AttentionOutput fusedAttention(const torch::Tensor& qkv, int64_t heads);
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight,
                      const torch::Tensor& bias);
 
+/// residual + x W^T + b, a transformer block's skip connection summed inside its last
+/// product: the output starts as residual + bias (one pass per row) and the product adds onto
+/// it, so the sum costs no pass of its own. residual has the product's shape [..., out]; the
+/// gradient in it is the output's. Shapes and fallbacks as linear's; equals
+/// residual + linear(x, weight, bias) to float rounding.
+torch::Tensor linearResidual(const torch::Tensor& x, const torch::Tensor& weight,
+                             const torch::Tensor& bias, const torch::Tensor& residual);
+
 /// LayerNorm over the last dimension of x [..., d] (weight and bias [d]), with its own
 /// backward: one pass per row for the statistics and the output, one for the gradients (the
 /// weight and bias sums in fixed row blocks, so their bits do not depend on the thread count).
@@ -62,6 +70,16 @@ torch::Tensor linearGelu(const torch::Tensor& x, const torch::Tensor& weight,
 /// What runs RingScope's matrix products: "oneDNN <version> <instruction set>", "BLAS" (the
 /// one libtorch links), or "" (torch's own ops).
 std::string productKernels();
+
+/// Starts (true) or stops timing RingScope's matrix products, and resets the total: while on,
+/// every product adds its duration times the threads it runs on to timedProductMs() (the
+/// benchmark's split of a step into products and the rest). Off at start; on, it costs two
+/// clock reads per product.
+void timeProducts(bool on);
+
+/// Thread-milliseconds spent in RingScope's matrix products since timeProducts(true): divided
+/// by the threads, the wall time the step would take if it did nothing else.
+double timedProductMs();
 
 /// a [b, m, k] x b [b, k, n] -> [b, m, n] (float32, CPU): one sgemm per slice, slices spread
 /// over the threads, as fusedAttention does its products (torch::matmul elsewhere); `b` may be

@@ -96,14 +96,18 @@ protected:
     const torch::Tensor& w(const std::string& name) const { return weights_.at(name); }
 
     /// Pre-norm attention sub-block: returns Linear_out(attention(q, k, v)) for normalised
-    /// tokens `u`.
+    /// tokens `u`, plus `skip` where given (the block's residual stream, summed in the output
+    /// projection's product when no dropout applies).
     torch::Tensor attention(const torch::Tensor& u, const std::string& prefix,
-                            const ForwardOptions& options, ForwardTrace* trace) const;
+                            const ForwardOptions& options, ForwardTrace* trace,
+                            const torch::Tensor& skip = {}) const;
     /// The fused q|k|v projection u W_qkv^T + b [B, N, 3d] under `prefix`.
     torch::Tensor qkvProjection(const torch::Tensor& u, const std::string& prefix) const;
-    /// Attention of projected qkv [B, N, 3d] and the output projection under `prefix`.
+    /// Attention of projected qkv [B, N, 3d] and the output projection under `prefix` (plus
+    /// `skip` where given, as in attention()).
     torch::Tensor attentionOutput(const torch::Tensor& qkv, const std::string& prefix,
-                                  const ForwardOptions& options, ForwardTrace* trace) const;
+                                  const ForwardOptions& options, ForwardTrace* trace,
+                                  const torch::Tensor& skip = {}) const;
     /// W_query, W_key, W_value stacked [3d, d] under `prefix`.
     torch::Tensor qkvWeight(const std::string& prefix) const;
     /// Their biases stacked [3d].
@@ -114,9 +118,15 @@ protected:
     /// (attribution, edits) or dropout applies to them.
     torch::Tensor attend(const torch::Tensor& qkv, const ForwardOptions& options,
                          ForwardTrace* trace) const;
-    /// fc2(GELU(fc1(z))) of the MLP under `prefix`.
+    /// fc2(GELU(fc1(z))) of the MLP under `prefix`, plus `skip` where given (as in
+    /// attention()).
     torch::Tensor mlp(const torch::Tensor& z, const std::string& prefix,
-                      const ForwardOptions& options) const;
+                      const ForwardOptions& options, const torch::Tensor& skip = {}) const;
+    /// The last linear layer of a sub-block, h W^T + b under `prefix` (".weight", ".bias"),
+    /// dropout applied, plus `skip` where given: summed inside the product when no dropout
+    /// applies (linearResidual), else added after it.
+    torch::Tensor branchOutput(const torch::Tensor& h, const std::string& prefix,
+                               const ForwardOptions& options, const torch::Tensor& skip) const;
     /// LayerNorm with the weights under `prefix`.
     torch::Tensor norm(const torch::Tensor& x, const std::string& prefix, double eps) const;
     /// Dropout when training.
