@@ -81,8 +81,12 @@ std::vector<torch::Tensor> VisionModel::trainableParameters() const {
     return params;
 }
 
+bool VisionModel::dropsOut(const ForwardOptions& options) const {
+    return options.train && config_.dropout > 0.0;
+}
+
 torch::Tensor VisionModel::dropout(const torch::Tensor& x, const ForwardOptions& options) const {
-    if (!options.train || config_.dropout <= 0.0) return x;
+    if (!dropsOut(options)) return x;
     if (!options.generator.defined()) return torch::dropout(x, config_.dropout, true);
     const double keep = 1.0 - config_.dropout;
     return x * torch::empty_like(x).bernoulli_(keep, options.generator).div_(keep);
@@ -104,8 +108,7 @@ torch::Tensor VisionModel::branchOutput(const torch::Tensor& h, const std::strin
                                         const torch::Tensor& skip) const {
     const torch::Tensor& weight = w(prefix + ".weight");
     const torch::Tensor& bias = w(prefix + ".bias");
-    const bool dropsOut = options.train && config_.dropout > 0.0;
-    if (skip.defined() && !dropsOut) return linearResidual(h, weight, bias, skip);
+    if (skip.defined() && !dropsOut(options)) return linearResidual(h, weight, bias, skip);
     const torch::Tensor y = dropout(linear(h, weight, bias), options);
     return skip.defined() ? skip + y : y;
 }
@@ -139,9 +142,8 @@ torch::Tensor VisionModel::qkvBias(const std::string& prefix) const {
 torch::Tensor VisionModel::attend(const torch::Tensor& qkvFlat, const ForwardOptions& options,
                                   ForwardTrace* trace) const {
     const int64_t B = qkvFlat.size(0), N = qkvFlat.size(1), d = config_.hidden, H = config_.heads;
-    const bool probsDropout = options.train && config_.dropout > 0.0;
     const bool mapsInGraph = trace && (trace->keepGraph || trace->editAttention);
-    if (!probsDropout && !mapsInGraph && fusedAttentionRuns(qkvFlat)) {
+    if (!dropsOut(options) && !mapsInGraph && fusedAttentionRuns(qkvFlat)) {
         AttentionOutput out = fusedAttention(qkvFlat, H);
         recordAttention(trace, out.probs);
         return out.context;

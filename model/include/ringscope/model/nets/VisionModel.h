@@ -129,6 +129,8 @@ protected:
                                const ForwardOptions& options, const torch::Tensor& skip) const;
     /// LayerNorm with the weights under `prefix`.
     torch::Tensor norm(const torch::Tensor& x, const std::string& prefix, double eps) const;
+    /// Whether dropout applies in a pass with `options` (training, and a rate above 0).
+    bool dropsOut(const ForwardOptions& options) const;
     /// Dropout when training.
     torch::Tensor dropout(const torch::Tensor& x, const ForwardOptions& options) const;
     /// Hands an application's maps to the trace (onAttention or `attention`), counting it.
