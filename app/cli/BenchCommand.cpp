@@ -8,9 +8,9 @@
 #include "ringscope/model/core/Runtime.h"
 #include "ringscope/model/train/BatchLanes.h"
 #include "ringscope/model/train/FusedAdam.h"
+#include "ringscope/model/train/Gradients.h"
 
 #include <torch/csrc/autograd/profiler_legacy.h>
-#include <torch/nn/utils/clip_grad.h>
 #include <torch/types.h>
 
 #include <algorithm>
@@ -90,9 +90,9 @@ int benchCommand(const Args& raw, std::ostream& out) {
     forwardOptions.train = true;
     auto step = [&] {
         if (train) {
-            adam->zero_grad();
+            clearGradients(params);
             trainingPass(*model, images, labels, forwardOptions); // as the trainer runs it
-            torch::nn::utils::clip_grad_norm_(params, 1.0);
+            clipGradientNorm(params, 1.0);
             adam->step();
         } else {
             torch::NoGradGuard noGrad;

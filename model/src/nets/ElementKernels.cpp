@@ -50,20 +50,26 @@ inline float expNonPositive(float x) {
     return p * scale;
 }
 
-/// The exponent's correction in erfc(z) = t exp(-z^2 + c(t)), t = 1 / (1 + z / 2), z >= 0: the
-/// Chebyshev fit of Numerical Recipes' erfcc, relative error below 1.2e-7 for all z.
+/// erfc(z) / (t exp(-z^2)) for z >= 0 as a function of t = 1 / (1 + z / 2): exp(c(t)), with c
+/// the Chebyshev fit of Numerical Recipes' erfcc (relative error below 1.2e-7 for all z), itself
+/// fitted by a degree-11 polynomial in u = 2t - 1 (interpolation at 400 Chebyshev nodes of
+/// [-1, 1], relative error below 2.2e-8 in double, 2.1e-7 with float rounding). One polynomial
+/// instead of c(t) and a second exponential.
 #pragma omp declare simd
-inline float erfcCorrection(float t) {
-    float p = 0.17087277f;
-    p = p * t - 0.82215223f;
-    p = p * t + 1.48851587f;
-    p = p * t - 1.13520398f;
-    p = p * t + 0.27886807f;
-    p = p * t - 0.18628806f;
-    p = p * t + 0.09678418f;
-    p = p * t + 0.37409196f;
-    p = p * t + 1.00002368f;
-    return p * t - 1.26551223f;
+inline float erfcScaled(float t) {
+    const float u = 2.0f * t - 1.0f;
+    float p = 4.483949031e-05f;
+    p = p * u + 4.518661193e-05f;
+    p = p * u - 1.599136781e-04f;
+    p = p * u - 3.069913007e-04f;
+    p = p * u + 5.539800145e-04f;
+    p = p * u + 1.535862296e-03f;
+    p = p * u - 3.297399264e-03f;
+    p = p * u - 1.075404964e-02f;
+    p = p * u + 1.823129504e-02f;
+    p = p * u + 1.397360348e-01f;
+    p = p * u + 3.435798330e-01f;
+    return p * u + 5.107913475e-01f;
 }
 
 /// Phi(v) and phi(v) (the standard normal's CDF and density) with small relative error in both
@@ -77,17 +83,14 @@ inline Normal normalAt(float v) {
     const float z = std::fabs(v) * kInvSqrt2;
     const float t = 1.0f / (1.0f + 0.5f * z);
     const float gauss = expNonPositive(-z * z); // exp(-v^2 / 2)
-    const float tail = 0.5f * t * gauss * expNonPositive(erfcCorrection(t));
+    const float tail = 0.5f * t * gauss * erfcScaled(t);
     return {v < 0.0f ? tail : 1.0f - tail, gauss * kInvSqrt2Pi};
 }
 
-/// Phi(v) alone (one exponential: the tail's two factors in one).
+/// Phi(v) alone: the same value as normalAt(v).cdf, without the density.
 #pragma omp declare simd
 inline float normalCdf(float v) {
-    const float z = std::fabs(v) * kInvSqrt2;
-    const float t = 1.0f / (1.0f + 0.5f * z);
-    const float tail = 0.5f * t * expNonPositive(-z * z + erfcCorrection(t));
-    return v < 0.0f ? tail : 1.0f - tail;
+    return normalAt(v).cdf;
 }
 } // namespace
 
@@ -139,6 +142,12 @@ RINGSCOPE_CLONES void multiply(const float* __restrict a, const float* __restric
 #pragma omp simd
     for (int64_t i = 0; i < n; ++i)
         out[i] = a[i] * b[i];
+}
+
+RINGSCOPE_CLONES void scale(float* __restrict x, float factor, int64_t n) {
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i)
+        x[i] *= factor;
 }
 
 RINGSCOPE_CLONES void addRowVector(const float* __restrict x, int64_t stride,

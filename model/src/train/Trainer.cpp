@@ -7,11 +7,11 @@
 #include "ringscope/model/nets/ParameterLayout.h"
 #include "ringscope/model/train/BatchLanes.h"
 #include "ringscope/model/train/FusedAdam.h"
+#include "ringscope/model/train/Gradients.h"
 #include "ringscope/model/train/ProcessGroup.h"
 #include "ringscope/model/data/SubsetDataset.h"
 
 #include <ATen/CPUGeneratorImpl.h>
-#include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adam.h>
 #include <torch/optim/adamw.h>
 
@@ -463,7 +463,7 @@ private:
     void step(const Batch& batch, int64_t globalCount, double lr, double& lossSum,
               int64_t& correct) {
         setLr(*optimizer_, lr, o_.adamw);
-        optimizer_->zero_grad();
+        clearGradients(params_);
         const int64_t b = batch.images.size(0);
         if (b > 0) {
             // The mean over the global batch is the sum of each process's share.
@@ -476,7 +476,7 @@ private:
             correct += pass.logits.argmax(1).eq(batch.labels).sum().item<int64_t>();
         }
         if (o_.group) sumGradients();
-        if (o_.clipNorm > 0) torch::nn::utils::clip_grad_norm_(params_, o_.clipNorm);
+        if (o_.clipNorm > 0) clipGradientNorm(params_, o_.clipNorm);
         optimizer_->step();
         ++result_.steps;
     }
