@@ -312,6 +312,42 @@ private Q_SLOTS:
         QVERIFY_THROWS_EXCEPTION(c10::Error, linearGelu(x, w.narrow(1, 0, in - 1), b));
     }
 
+    /// mlpResidual against residual + fc2(gelu(fc1(x))) in torch's ops, over more rows than one
+    /// block of the hidden gradient (256 rows at 1024 hidden units) and a strided gradient: the
+    /// values, the gradients of x, both weights and biases and the residual, the no-grad path,
+    /// and a residual of the wrong shape.
+    void mlpResidualMatchesTorch() {
+        torch::manual_seed(17);
+        const int64_t B = 3, N = 100, d = 24, hidden = 1024;
+        auto leaf = [](const torch::Tensor& t) { return t.detach().clone().requires_grad_(true); };
+        const torch::Tensor x = leaf(torch::randn({B, N, d}));
+        const torch::Tensor w1 = leaf(torch::randn({hidden, d}) * 0.3),
+                            b1 = leaf(torch::randn({hidden}));
+        const torch::Tensor w2 = leaf(torch::randn({d, hidden}) * 0.05),
+                            b2 = leaf(torch::randn({d}));
+        const torch::Tensor skip = leaf(torch::randn({B, N, d}));
+        const std::vector<torch::Tensor> ours{x, w1, b1, w2, b2, skip};
+        std::vector<torch::Tensor> ref;
+        for (const auto& t : ours)
+            ref.push_back(leaf(t));
+        const torch::Tensor y = mlpResidual(x, w1, b1, w2, b2, skip);
+        const torch::Tensor h =
+            torch::gelu(torch::addmm(ref[2], ref[0].reshape({-1, d}), ref[1].t()));
+        const torch::Tensor yr = ref[5] + torch::addmm(ref[4], h, ref[3].t()).view({B, N, d});
+        QCOMPARE(y.sizes().vec(), (std::vector<int64_t>{B, N, d}));
+        QVERIFY(maxAbs(y, yr) < 1e-5 * yr.abs().max().item<double>());
+        const torch::Tensor g = stridedGradient(y, 3, 1);
+        y.backward(g);
+        yr.backward(g);
+        for (size_t i = 0; i < ours.size(); ++i)
+            QVERIFY2(gradientsMatch(ours[i].grad(), ref[i].grad()), std::to_string(i).c_str());
+        torch::NoGradGuard noGrad;
+        QVERIFY(maxAbs(mlpResidual(x, w1, b1, w2, b2, skip), yr) <
+                1e-5 * yr.abs().max().item<double>());
+        QVERIFY_THROWS_EXCEPTION(c10::Error,
+                                 mlpResidual(x, w1, b1, w2, b2, skip.narrow(-1, 0, d - 1)));
+    }
+
     /// linearResidual against residual + addmm(...): a residual read at a stride (a narrowed
     /// stream), with and without a bias, and a float64 residual (torch's ops); the gradients
     /// of x, weight, bias and residual, the no-grad path, and a residual of the wrong shape.

@@ -144,6 +144,12 @@ RINGSCOPE_CLONES void multiply(const float* __restrict a, const float* __restric
         out[i] = a[i] * b[i];
 }
 
+RINGSCOPE_CLONES void multiplyInto(float* __restrict x, const float* __restrict b, int64_t n) {
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i)
+        x[i] *= b[i];
+}
+
 RINGSCOPE_CLONES void scale(float* __restrict x, float factor, int64_t n) {
 #pragma omp simd
     for (int64_t i = 0; i < n; ++i)

@@ -17,6 +17,8 @@ void biasGeluWithSlope(float* x, const float* bias, float* slope, int64_t rows, 
 void geluBackward(const float* x, const float* g, float* gx, int64_t n);
 /// out[i] = a[i] * b[i].
 void multiply(const float* a, const float* b, float* out, int64_t n);
+/// x[i] *= b[i].
+void multiplyInto(float* x, const float* b, int64_t n);
 /// x[i] *= factor.
 void scale(float* x, float factor, int64_t n);
 /// out[r, j] = x[r * stride + j] + v[j] over `rows` rows of `cols` floats (out contiguous): a

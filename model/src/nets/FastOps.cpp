@@ -502,6 +502,61 @@ public:
     }
 };
 
+/// Floats of one block of rows of the MLP's hidden gradient: the product writes a block and the
+/// multiply by GELU' reads it back while it is still in the core's cache (about 1 MB).
+constexpr int64_t kHiddenBlock = 1 << 18;
+
+/// The gradient in an MLP's pre-activations, (g w2) * GELU', for g [..., d] and w2 [d, mlp]:
+/// the product one block of rows at a time, each multiplied in place by its slope rows right
+/// after.
+torch::Tensor hiddenGradient(const torch::Tensor& grad, const torch::Tensor& w2,
+                             const torch::Tensor& slope) {
+    RECORD_FUNCTION("ringscope::mlp_hidden_backward", std::vector<c10::IValue>());
+    const Rows g(grad);
+    const int64_t d = w2.size(0), hidden = w2.size(1);
+    torch::Tensor pre = torch::empty_like(slope);
+    float* out = pre.data_ptr<float>();
+    const float* ps = slope.data_ptr<float>();
+    const int64_t block = std::max<int64_t>(1, kHiddenBlock / std::max<int64_t>(hidden, 1));
+    for (int64_t r0 = 0; r0 < g.count; r0 += block) {
+        const int64_t count = std::min(block, g.count - r0), offset = r0 * hidden;
+        kernels::gemmRowMajor(false, false, count, hidden, d, 1.0f, g.data + r0 * g.stride,
+                              g.stride, w2.data_ptr<float>(), hidden, out + offset, hidden);
+        elementwise(count * hidden, [&](int64_t b, int64_t n) {
+            kernels::multiplyInto(out + offset + b, ps + offset + b, n);
+        });
+    }
+    return pre;
+}
+
+/// residual + fc2(GELU(fc1(x))) (see mlpResidual): linearGelu's forward into linearResidual's,
+/// and one backward whose hidden gradient is multiplied by GELU' block by block as the product
+/// writes it, instead of in a pass of its own over a second tensor.
+class MlpFunction : public torch::autograd::Function<MlpFunction> {
+public:
+    static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                                 const torch::Tensor& w1, const torch::Tensor& b1,
+                                 const torch::Tensor& w2, const torch::Tensor& b2,
+                                 const torch::Tensor& residual) {
+        auto [h, slope] = linearGeluForward(x, w1, b1, true);
+        ctx->save_for_backward({x, w1, w2, h, slope});
+        return linearForward(h, w2, b2, residual);
+    }
+    static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                   torch::autograd::variable_list grads) {
+        const auto saved = ctx->get_saved_variables();
+        const torch::Tensor& g = grads[0];
+        auto need = [&](size_t i) { return ctx->needs_input_grad(i); };
+        auto [unused, gw2, gb2] = linearBackward(saved[3], saved[2], g, false, need(3), need(4));
+        torch::Tensor gx, gw1, gb1;
+        if (need(0) || need(1) || need(2))
+            std::tie(gx, gw1, gb1) =
+                linearBackward(saved[0], saved[1], hiddenGradient(g, saved[2], saved[4]), need(0),
+                               need(1), need(2));
+        return {gx, gw1, gb1, gw2, gb2, need(5) ? g : torch::Tensor()};
+    }
+};
+
 /// A LayerNorm's output and the per-row statistics its backward reads.
 struct NormRows {
     torch::Tensor y, mean, rstd;
@@ -662,6 +717,30 @@ torch::Tensor linearGelu(const torch::Tensor& x, const torch::Tensor& weight,
         (x.requires_grad() || w.requires_grad() || b.requires_grad()))
         return LinearGeluFunction::apply(x, w, b);
     return linearGeluForward(x, w, b, false).first;
+}
+
+torch::Tensor mlpResidual(const torch::Tensor& x, const torch::Tensor& w1, const torch::Tensor& b1,
+                          const torch::Tensor& w2, const torch::Tensor& b2,
+                          const torch::Tensor& residual) {
+    const bool fits = w1.dim() == 2 && w2.dim() == 2 && b1.defined() && b1.dim() == 1 &&
+                      b1.size(0) == w1.size(0) && w2.size(1) == w1.size(0) && x.dim() >= 1 &&
+                      x.size(-1) == w1.size(1) &&
+                      (!b2.defined() || (b2.dim() == 1 && b2.size(0) == w2.size(0)));
+    if (!fits || !gemmRuns(x, w1, b1, w2, residual) || (b2.defined() && !cpuFloat(b2)) ||
+        w1.numel() == 0 || w2.numel() == 0)
+        return linearResidual(linearGelu(x, w1, b1), w2, b2, residual);
+    std::vector<int64_t> shape = x.sizes().vec();
+    shape.back() = w2.size(0);
+    TORCH_CHECK(residual.sizes() == at::IntArrayRef(shape), "mlpResidual: residual ",
+                residual.sizes(), " does not fit the output of ", x.sizes(), ", ", w1.sizes(),
+                " and ", w2.sizes());
+    const torch::Tensor w1c = w1.contiguous(), b1c = b1.contiguous(), w2c = w2.contiguous();
+    const torch::Tensor b2c = b2.defined() ? b2.contiguous() : torch::empty({0}, w2.options());
+    if (torch::GradMode::is_enabled() &&
+        (x.requires_grad() || w1c.requires_grad() || b1c.requires_grad() || w2c.requires_grad() ||
+         b2c.requires_grad() || residual.requires_grad()))
+        return MlpFunction::apply(x, w1c, b1c, w2c, b2c, residual);
+    return linearForward(linearGeluForward(x, w1c, b1c, false).first, w2c, b2c, residual);
 }
 
 torch::Tensor thinLinear(const torch::Tensor& x, const torch::Tensor& weight) {

@@ -99,8 +99,10 @@ torch::Tensor VisionModel::norm(const torch::Tensor& x, const std::string& prefi
 
 torch::Tensor VisionModel::mlp(const torch::Tensor& z, const std::string& prefix,
                                const ForwardOptions& options, const torch::Tensor& skip) const {
-    torch::Tensor h = linearGelu(z, w(prefix + ".fc1.weight"), w(prefix + ".fc1.bias"));
-    return branchOutput(dropout(h, options), prefix + ".fc2", options, skip);
+    const torch::Tensor &w1 = w(prefix + ".fc1.weight"), &b1 = w(prefix + ".fc1.bias");
+    if (skip.defined() && !dropsOut(options))
+        return mlpResidual(z, w1, b1, w(prefix + ".fc2.weight"), w(prefix + ".fc2.bias"), skip);
+    return branchOutput(dropout(linearGelu(z, w1, b1), options), prefix + ".fc2", options, skip);
 }
 
 torch::Tensor VisionModel::branchOutput(const torch::Tensor& h, const std::string& prefix,

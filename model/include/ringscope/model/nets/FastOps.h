@@ -67,6 +67,16 @@ torch::Tensor layerNorm(const torch::Tensor& x, const torch::Tensor& weight,
 torch::Tensor linearGelu(const torch::Tensor& x, const torch::Tensor& weight,
                          const torch::Tensor& bias);
 
+/// residual + fc2(GELU(fc1(x))), a transformer block's MLP with its skip connection: fc1 [mlp, d]
+/// with bias b1, fc2 [d, mlp] with bias b2 (undefined for none), residual of the output's shape.
+/// The forward is linearGelu's into linearResidual's; the backward multiplies the hidden
+/// gradient by GELU' one block of rows at a time, as its product writes it, while the block is
+/// in cache. Equals linearResidual(linearGelu(x, w1, b1), w2, b2, residual) to float rounding,
+/// which it calls for anything else than float32 CPU tensors.
+torch::Tensor mlpResidual(const torch::Tensor& x, const torch::Tensor& w1, const torch::Tensor& b1,
+                          const torch::Tensor& w2, const torch::Tensor& b2,
+                          const torch::Tensor& residual);
+
 /// What runs RingScope's matrix products: "oneDNN <version> <instruction set>", "BLAS" (the
 /// one libtorch links), or "" (torch's own ops).
 std::string productKernels();
