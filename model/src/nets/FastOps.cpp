@@ -30,6 +30,18 @@ template <class... Tensors> bool gemmRuns(const Tensors&... tensors) {
     return kernels::gemmAvailable() && (cpuFloat(tensors) && ...);
 }
 
+/// Whether an op over these tensors records its backward: grad mode is on and one of them
+/// requires a gradient.
+template <class... Tensors> bool recordsBackward(const Tensors&... tensors) {
+    return torch::GradMode::is_enabled() && (tensors.requires_grad() || ...);
+}
+
+/// `bias` contiguous, or for none the empty stand-in the products read as "no bias" (autograd
+/// functions take no undefined inputs).
+torch::Tensor biasOrEmpty(const torch::Tensor& bias, const torch::Tensor& weight) {
+    return bias.defined() ? bias.contiguous() : torch::empty({0}, weight.options());
+}
+
 /// The element-wise loop `body(begin, end)` over n floats, in blocks over the threads.
 template <class Body> void elementwise(int64_t n, const Body& body) {
     at::parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) { body(b, e - b); });
@@ -158,7 +170,7 @@ AttentionOutput fusedAttention(const torch::Tensor& qkv, int64_t heads) {
     TORCH_CHECK(heads > 0 && (qkv.size(2) / 3) % heads == 0, "fusedAttention: ", heads,
                 " heads do not divide d = ", qkv.size(2) / 3);
     const torch::Tensor in = qkv.contiguous();
-    if (!(in.requires_grad() && torch::GradMode::is_enabled())) return attentionForward(in, heads);
+    if (!recordsBackward(in)) return attentionForward(in, heads);
     const torch::autograd::variable_list out = AttentionFunction::apply(in, heads);
     return {out[0], out[1]};
 }
@@ -638,9 +650,7 @@ torch::Tensor addLowRank(const torch::Tensor& base, const torch::Tensor& t,
         return base + torch::cat(terms, -1);
     }
     const torch::Tensor factors = a.contiguous();
-    if (torch::GradMode::is_enabled() &&
-        (base.requires_grad() || t.requires_grad() || factors.requires_grad()))
-        return AddLowRankFunction::apply(base, t, factors);
+    if (recordsBackward(base, t, factors)) return AddLowRankFunction::apply(base, t, factors);
     return addLowRankForward(base, t, factors);
 }
 
@@ -665,10 +675,8 @@ torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight,
         return bias.defined() ? y + bias : y;
     }
     const torch::Tensor w = weight.contiguous();
-    const torch::Tensor b = bias.defined() ? bias.contiguous() : torch::empty({0}, w.options());
-    if (torch::GradMode::is_enabled() &&
-        (x.requires_grad() || w.requires_grad() || b.requires_grad()))
-        return LinearFunction::apply(x, w, b);
+    const torch::Tensor b = biasOrEmpty(bias, w);
+    if (recordsBackward(x, w, b)) return LinearFunction::apply(x, w, b);
     return linearForward(x, w, b);
 }
 
@@ -684,10 +692,8 @@ torch::Tensor linearResidual(const torch::Tensor& x, const torch::Tensor& weight
         weight.numel() == 0)
         return residual + linear(x, weight, bias);
     const torch::Tensor w = weight.contiguous();
-    const torch::Tensor b = bias.defined() ? bias.contiguous() : torch::empty({0}, w.options());
-    if (torch::GradMode::is_enabled() &&
-        (x.requires_grad() || w.requires_grad() || b.requires_grad() || residual.requires_grad()))
-        return LinearResidualFunction::apply(x, w, b, residual);
+    const torch::Tensor b = biasOrEmpty(bias, w);
+    if (recordsBackward(x, w, b, residual)) return LinearResidualFunction::apply(x, w, b, residual);
     return linearForward(x, w, b, residual);
 }
 
@@ -698,9 +704,7 @@ torch::Tensor layerNorm(const torch::Tensor& x, const torch::Tensor& weight,
     if (!fits || !cpuFloat(x) || !cpuFloat(weight) || !cpuFloat(bias) || x.numel() == 0)
         return torch::layer_norm(x, {x.dim() >= 1 ? x.size(-1) : 0}, weight, bias, eps);
     const torch::Tensor w = weight.contiguous(), b = bias.contiguous();
-    if (torch::GradMode::is_enabled() &&
-        (x.requires_grad() || w.requires_grad() || b.requires_grad()))
-        return LayerNormFunction::apply(x, w, b, eps);
+    if (recordsBackward(x, w, b)) return LayerNormFunction::apply(x, w, b, eps);
     return layerNormForward(x, w, b, eps).y;
 }
 
@@ -713,9 +717,7 @@ torch::Tensor linearGelu(const torch::Tensor& x, const torch::Tensor& weight,
                 "linearGelu: shapes ", x.sizes(), ", ", weight.sizes(), " and ", bias.sizes(),
                 " do not fit");
     const torch::Tensor w = weight.contiguous(), b = bias.contiguous();
-    if (torch::GradMode::is_enabled() &&
-        (x.requires_grad() || w.requires_grad() || b.requires_grad()))
-        return LinearGeluFunction::apply(x, w, b);
+    if (recordsBackward(x, w, b)) return LinearGeluFunction::apply(x, w, b);
     return linearGeluForward(x, w, b, false).first;
 }
 
@@ -735,10 +737,8 @@ torch::Tensor mlpResidual(const torch::Tensor& x, const torch::Tensor& w1, const
                 residual.sizes(), " does not fit the output of ", x.sizes(), ", ", w1.sizes(),
                 " and ", w2.sizes());
     const torch::Tensor w1c = w1.contiguous(), b1c = b1.contiguous(), w2c = w2.contiguous();
-    const torch::Tensor b2c = b2.defined() ? b2.contiguous() : torch::empty({0}, w2.options());
-    if (torch::GradMode::is_enabled() &&
-        (x.requires_grad() || w1c.requires_grad() || b1c.requires_grad() || w2c.requires_grad() ||
-         b2c.requires_grad() || residual.requires_grad()))
+    const torch::Tensor b2c = biasOrEmpty(b2, w2);
+    if (recordsBackward(x, w1c, b1c, w2c, b2c, residual))
         return MlpFunction::apply(x, w1c, b1c, w2c, b2c, residual);
     return linearForward(linearGeluForward(x, w1c, b1c, false).first, w2c, b2c, residual);
 }
@@ -748,8 +748,7 @@ torch::Tensor thinLinear(const torch::Tensor& x, const torch::Tensor& weight) {
                 "thinLinear: shapes ", x.sizes(), " and ", weight.sizes(), " do not multiply");
     if (!gemmRuns(x, weight)) return torch::matmul(x, weight.t());
     const torch::Tensor w = weight.contiguous();
-    if (torch::GradMode::is_enabled() && (x.requires_grad() || w.requires_grad()))
-        return ThinLinearFunction::apply(x, w);
+    if (recordsBackward(x, w)) return ThinLinearFunction::apply(x, w);
     return thinForward(x, w);
 }
 
@@ -823,7 +822,7 @@ double timedProductMs() {
 
 torch::Tensor fastGelu(const torch::Tensor& x) {
     if (!cpuFloat(x)) return torch::gelu(x);
-    if (x.requires_grad() && torch::GradMode::is_enabled()) return GeluFunction::apply(x);
+    if (recordsBackward(x)) return GeluFunction::apply(x);
     return geluForward(x);
 }
 
