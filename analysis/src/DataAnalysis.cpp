@@ -5,6 +5,7 @@
 #include "ringscope/model/core/Error.h"
 
 #include <cmath>
+#include <functional>
 #include <numeric>
 #include <stdexcept>
 
@@ -53,13 +54,24 @@ void streamTraced(const BatchStream& data, const std::vector<ModelInput>& models
     });
 }
 
-/// streamTraced() with the level signals recorded or not.
+/// What a traced pass of an analysis keeps beyond the hidden states.
+struct Keep {
+    bool signals = false; ///< the RingFormer level signals
+    /// Each application's maps: with none given, the pass drops them as they come, so that a
+    /// batch's maps of every application are never held at once.
+    std::function<void(const torch::Tensor&)> onMaps;
+};
+
+/// streamTraced() keeping what `keep` asks for.
 template <class Fn>
-void stream(const BatchStream& data, const std::vector<ModelInput>& models, bool recordSignals,
+void stream(const BatchStream& data, const std::vector<ModelInput>& models, const Keep& keep,
             RunReport& report, const RunControl& control, Fn&& fn) {
     streamTraced(
         data, models, report, control,
-        [recordSignals](ForwardTrace& t) { t.recordSignals = recordSignals; },
+        [&keep](ForwardTrace& t) {
+            t.recordSignals = keep.signals;
+            t.onAttention = keep.onMaps ? keep.onMaps : [](const torch::Tensor&) {};
+        },
         std::forward<Fn>(fn));
 }
 
@@ -119,11 +131,14 @@ MadRun madOverData(const ModelInput& model, const BatchStream& data, MadVariant 
     std::vector<std::vector<torch::Tensor>> perApp;
     const int64_t patch = model.model->config().patch,
                   prefix = model.model->config().prefixTokens();
-    stream(data, {model}, false, run, control, [&](const Batch&, std::vector<ForwardTrace>& t) {
-        perApp.resize(t[0].attention.size());
-        for (size_t a = 0; a < t[0].attention.size(); ++a)
-            perApp[a].push_back(meanAttentionDistance(t[0].attention[a], patch, variant, prefix));
-    });
+    size_t app = 0; // the application whose maps come next in this batch's pass
+    Keep keep;
+    keep.onMaps = [&](const torch::Tensor& maps) {
+        if (perApp.size() <= app) perApp.resize(app + 1);
+        perApp[app++].push_back(meanAttentionDistance(maps, patch, variant, prefix));
+    };
+    stream(data, {model}, keep, run, control,
+           [&](const Batch&, std::vector<ForwardTrace>&) { app = 0; });
     if (run.examples > 0) {
         std::vector<torch::Tensor> apps;
         for (auto& chunks : perApp)
@@ -142,7 +157,7 @@ CkaRun ckaOverData(const ModelInput& a, const ModelInput& b, const BatchStream& 
     const int64_t appsA = a.model->applicationsFor(a.forward),
                   appsB = self ? appsA : b.model->applicationsFor(b.forward);
     CkaAccumulator acc(options, appsA, appsB, self);
-    stream(data, models, false, run, control, [&](const Batch&, std::vector<ForwardTrace>& t) {
+    stream(data, models, Keep{}, run, control, [&](const Batch&, std::vector<ForwardTrace>& t) {
         if (self)
             acc.add(t[0].hidden);
         else
@@ -166,7 +181,7 @@ CkaTripleRun ckaTripleOverData(const ModelInput& a, const ModelInput& b, const B
                   appsB = b.model->applicationsFor(b.forward);
     CkaAccumulator aa(options, appsA, 0, true), bb(options, appsB, 0, true),
         ab(options, appsA, appsB);
-    stream(data, {a, b}, false, run, control, [&](const Batch&, std::vector<ForwardTrace>& t) {
+    stream(data, {a, b}, Keep{}, run, control, [&](const Batch&, std::vector<ForwardTrace>& t) {
         aa.add(t[0].hidden);
         bb.add(t[1].hidden);
         ab.add(t[0].hidden, t[1].hidden);
@@ -187,7 +202,7 @@ CkaTripleRun ckaTripleOverData(const ModelInput& a, const ModelInput& b, const B
 LensRun lensOverData(const ModelInput& model, const BatchStream& data, const RunControl& control) {
     LensRun run;
     std::vector<torch::Tensor> probs, labels;
-    stream(data, {model}, false, run, control, [&](const Batch& b, std::vector<ForwardTrace>& t) {
+    stream(data, {model}, Keep{}, run, control, [&](const Batch& b, std::vector<ForwardTrace>& t) {
         probs.push_back(classLensProbabilities(*model.model, t[0]));
         labels.push_back(b.labels);
     });
@@ -214,25 +229,26 @@ LevelsRun levelsOverData(const ModelInput& model, const BatchStream& data,
     Moments rel, cos, sigNorm, sigRatio, encRatio;
     torch::Tensor ratioPerToken, levelCos, encNorm;
     const bool ring = family == Family::RingFormer, uit = family == Family::UiT;
-    stream(data, {model}, ring, run, control, [&](const Batch&, std::vector<ForwardTrace>& t) {
-        const DepthDynamics d = depthDynamics(t[0]);
-        rel.add(d.relativeUpdate);
-        cos.add(d.cosine);
-        if (ring) {
-            const RingSignals s = ringSignals(t[0]); // [4, T, B, N]
-            sigNorm.add(s.norms.flatten(2));
-            sigRatio.add(s.ratios.flatten(2));
-            const torch::Tensor tokenSum = s.ratios.sum(2); // [4, T, N]
-            ratioPerToken = ratioPerToken.defined() ? ratioPerToken + tokenSum : tokenSum;
-            const torch::Tensor cosSum = s.levelCosine.sum(-1); // [4, T, T]
-            levelCos = levelCos.defined() ? levelCos + cosSum : cosSum;
-        }
-        if (uit) {
-            const UitEncodings e = uitEncodings(t[0]);
-            encRatio.add(e.ratios.flatten(1));
-            encNorm = e.norms.mean(-1);
-        }
-    });
+    stream(data, {model}, Keep{ring, {}}, run, control,
+           [&](const Batch&, std::vector<ForwardTrace>& t) {
+               const DepthDynamics d = depthDynamics(t[0]);
+               rel.add(d.relativeUpdate);
+               cos.add(d.cosine);
+               if (ring) {
+                   const RingSignals s = ringSignals(t[0]); // [4, T, B, N]
+                   sigNorm.add(s.norms.flatten(2));
+                   sigRatio.add(s.ratios.flatten(2));
+                   const torch::Tensor tokenSum = s.ratios.sum(2); // [4, T, N]
+                   ratioPerToken = ratioPerToken.defined() ? ratioPerToken + tokenSum : tokenSum;
+                   const torch::Tensor cosSum = s.levelCosine.sum(-1); // [4, T, T]
+                   levelCos = levelCos.defined() ? levelCos + cosSum : cosSum;
+               }
+               if (uit) {
+                   const UitEncodings e = uitEncodings(t[0]);
+                   encRatio.add(e.ratios.flatten(1));
+                   encNorm = e.norms.mean(-1);
+               }
+           });
     if (run.examples == 0) return run;
     const double images = double(run.examples);
     run.relativeUpdateMean = rel.mean();

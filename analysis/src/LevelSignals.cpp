@@ -62,7 +62,9 @@ namespace {
 
 /// The measures of one signal X over the levels, from its low-rank factors: s_t = L_t A_t with
 /// L_t [B, N, r] and A_t [r, d], so <s_t, s_u> = sum of (L_t^T L_u) * (A_t A_u^T) and
-/// ||s_t[n]||^2 = L_t[n] A_t A_t^T L_t[n]^T: r x r products (float64) instead of [B, N, d] ones.
+/// ||s_t[n]||^2 = L_t[n] A_t A_t^T L_t[n]^T: products of the r-wide factors (M = A A^T in
+/// float64, the products and their sums in float32, as the signals are) instead of [B, N, d]
+/// ones.
 struct SignalMeasures {
     torch::Tensor norms;  ///< [T, B, N]
     torch::Tensor cosine; ///< [T, T, B]
@@ -75,19 +77,32 @@ SignalMeasures lowRankMeasures(const std::vector<torch::Tensor>& lows,
     const torch::Tensor L32 = torch::stack(lows, 2);            // [B, N, T, r]
     const torch::Tensor stackedA = f64(torch::cat(factors, 0)); // [T r, d]
     const torch::Tensor M = stackedA.mm(stackedA.t());          // [T r, T r]
-    // Per image, L^T L over its tokens: one sgemm per image over the threads (sums of N terms).
+    const torch::Tensor M32 = M.to(torch::kFloat32);
+    // Per image, L^T L over its tokens: one sgemm per image over the threads (sums of N terms),
+    // then each r x r block of it weighted by M's and summed: the weighted rows in one
+    // vectorised pass (weightedRowSums), the r rows of each block added after.
     const torch::Tensor flat = L32.reshape({B, N, T * r});
-    const torch::Tensor perImage = f64(batchedGemm(flat.transpose(1, 2), flat)); // [B, Tr, Tr]
-    const torch::Tensor gram = (perImage * M).view({B, T, r, T, r}).sum(std::vector<int64_t>{2, 4});
+    const torch::Tensor perImage = batchedGemm(flat.transpose(1, 2), flat); // [B, Tr, Tr]
+    const torch::Tensor rowSums =
+        weightedRowSums(perImage.reshape({B, T * r * T, r}), M32.reshape({T * r * T, r}));
+    const torch::Tensor gram = f64(rowSums.reshape({B, T, r, T}).sum(2)); // [B, T, T]
     const torch::Tensor inv = 1.0 / gram.diagonal(0, 1, 2).clamp_min(0.0).sqrt().clamp_min(1e-300);
     const torch::Tensor cosine = gram * inv.unsqueeze(2) * inv.unsqueeze(1); // [B, T, T]
-    // Per token: L_t[n] M_tt L_t[n]^T for every level at once (M's diagonal blocks), as T
-    // products [B N, r] x [r, r].
-    const torch::Tensor blocks =
-        M.view({T, r, T, r}).diagonal(0, 0, 2).permute({2, 0, 1}); // [T, r, r]
-    const torch::Tensor byLevel = L32.permute({2, 0, 1, 3}).reshape({T, B * N, r});
+    // Per token: L_t[n] M_tt L_t[n]^T for every level at once, as one product of the tokens'
+    // factors [B N, T r] with the block-diagonal of M's diagonal blocks, whose rows are then
+    // weighted by the factors and summed in one pass.
+    const torch::Tensor blockDiagonal = torch::zeros_like(M32);
+    for (int64_t t = 0; t < T; ++t)
+        blockDiagonal.narrow(0, t * r, r)
+            .narrow(1, t * r, r)
+            .copy_(M32.narrow(0, t * r, r).narrow(1, t * r, r));
+    const torch::Tensor tokens = flat.reshape({B * N * T, r});
     const torch::Tensor quad =
-        f64((batchedGemm(byLevel, blocks.to(torch::kFloat32)) * byLevel).sum(-1).view({T, B, N}));
+        f64(weightedRowSums(batchedGemm(flat.reshape({1, B * N, T * r}), blockDiagonal.unsqueeze(0))
+                                .reshape({B * N * T, r}),
+                            tokens)
+                .reshape({B, N, T})
+                .permute({2, 0, 1}));
     return {quad.clamp_min(0.0).sqrt(), cosine.permute({1, 2, 0})};
 }
 
@@ -103,13 +118,13 @@ RingSignals ringSignals(const ForwardTrace& trace) {
         for (int64_t s = begin; s < end; ++s) {
             std::vector<torch::Tensor> baseNorms, lows, factors;
             for (const LevelSignalTrace& l : trace.levelSignals) {
-                baseNorms.push_back(l.baseNorms[s].clamp_min(1e-300));
+                baseNorms.push_back(l.baseNorms[s]);
                 lows.push_back(s == 0 ? l.lowQ : s == 1 ? l.lowK : s == 2 ? l.lowV : l.lowF);
                 factors.push_back(s == 0 ? l.aQ : s == 1 ? l.aK : s == 2 ? l.aV : l.aF);
             }
             const SignalMeasures m = lowRankMeasures(lows, factors);
             norms[s] = m.norms;
-            ratios[s] = m.norms / torch::stack(baseNorms);
+            ratios[s] = m.norms / torch::stack(baseNorms).clamp_min(1e-300);
             cosines[s] = m.cosine;
         }
     });

@@ -302,14 +302,20 @@ public:
 
 /// base + the block terms (see addLowRank); a contiguous [G, r, n].
 torch::Tensor addLowRankForward(const torch::Tensor& base, const torch::Tensor& t,
-                                const torch::Tensor& a) {
+                                const torch::Tensor& a, double* squares = nullptr) {
     RECORD_FUNCTION("ringscope::add_low_rank", std::vector<c10::IValue>());
     const Rows lows(t);
     const int64_t G = a.size(0), r = a.size(1), n = a.size(2), width = G * n;
-    torch::Tensor out = base.contiguous().clone();
+    const torch::Tensor src = base.contiguous();
+    torch::Tensor out = torch::empty_like(src);
+    const float* ps = src.data_ptr<float>();
     float* po = out.data_ptr<float>();
     const float* pa = a.data_ptr<float>();
+    // Each row block copied from base right before its products add onto it (and its squares
+    // summed), so that the block is in cache for both.
     forRowBlocks(lows.count, [&](int64_t, int64_t r0, int64_t r1) {
+        std::copy(ps + r0 * width, ps + r1 * width, po + r0 * width);
+        if (squares) kernels::rowSquareSums(ps + r0 * width, (r1 - r0) * G, n, n, squares + r0 * G);
         for (int64_t g = 0; g < G; ++g)
             kernels::gemmRowMajor(false, false, r1 - r0, n, r, 1.0f,
                                   lows.data + r0 * lows.stride + g * r, lows.stride, pa + g * r * n,
@@ -635,23 +641,34 @@ public:
 
 } // namespace
 
-torch::Tensor addLowRank(const torch::Tensor& base, const torch::Tensor& t,
-                         const torch::Tensor& a) {
+torch::Tensor addLowRank(const torch::Tensor& base, const torch::Tensor& t, const torch::Tensor& a,
+                         torch::Tensor* baseNorms) {
     TORCH_CHECK(a.dim() == 3 && base.dim() >= 1 && t.dim() == base.dim() &&
                     base.size(-1) == a.size(0) * a.size(2) && t.size(-1) == a.size(0) * a.size(1) &&
                     base.sizes().slice(0, base.dim() - 1) == t.sizes().slice(0, t.dim() - 1),
                 "addLowRank: shapes ", base.sizes(), ", ", t.sizes(), " and ", a.sizes(),
                 " do not fit");
-    if (!gemmRuns(base, t, a)) {
-        const int64_t G = a.size(0), r = a.size(1);
-        std::vector<torch::Tensor> terms;
-        for (int64_t g = 0; g < G; ++g)
-            terms.push_back(torch::matmul(t.narrow(-1, g * r, r), a[g]));
-        return base + torch::cat(terms, -1);
-    }
+    const int64_t G = a.size(0), r = a.size(1);
+    std::vector<int64_t> groups = base.sizes().vec(); // [..., G, n]: base's column blocks
+    groups.back() = a.size(2);
+    groups.insert(groups.end() - 1, G);
     const torch::Tensor factors = a.contiguous();
-    if (recordsBackward(base, t, factors)) return AddLowRankFunction::apply(base, t, factors);
-    return addLowRankForward(base, t, factors);
+    if (!gemmRuns(base, t, a) || recordsBackward(base, t, factors)) {
+        if (baseNorms) *baseNorms = rowNorms(base.detach().reshape(groups));
+        if (!gemmRuns(base, t, a)) {
+            std::vector<torch::Tensor> terms;
+            for (int64_t g = 0; g < G; ++g)
+                terms.push_back(torch::matmul(t.narrow(-1, g * r, r), a[g]));
+            return base + torch::cat(terms, -1);
+        }
+        return AddLowRankFunction::apply(base, t, factors);
+    }
+    if (!baseNorms) return addLowRankForward(base, t, factors);
+    groups.pop_back();
+    torch::Tensor squares = torch::empty(groups, base.options().dtype(torch::kFloat64));
+    torch::Tensor out = addLowRankForward(base, t, factors, squares.data_ptr<double>());
+    *baseNorms = squares.sqrt_();
+    return out;
 }
 
 namespace {

@@ -19,7 +19,6 @@ torch::Tensor RingFormerModel::encode(torch::Tensor x, const ForwardOptions& opt
 
 torch::Tensor RingFormerModel::level(const torch::Tensor& x, int64_t t,
                                      const ForwardOptions& options, ForwardTrace* trace) const {
-    const int64_t d = config().hidden;
     const std::string ts = std::to_string(t);
     // s_X(x) = (x B_X^T) A_X for X in Q, K, V: one thin [B, N, 3r] product, then each
     // signal's r x d factor added into its third of the q|k|v projection.
@@ -33,27 +32,21 @@ torch::Tensor RingFormerModel::level(const torch::Tensor& x, int64_t t,
     const torch::Tensor u = norm(x, kEnc + "ATTN_layer_norms." + ts, 1e-5);
     const std::string attn = kEnc + "layers.0.attn";
     const torch::Tensor base = qkvProjection(u, attn); // u W^T + b, [B, N, 3d]
-    const torch::Tensor qkv = addLowRank(base, xb, torch::stack({aQ, aK, aV}));
+    const bool signals = trace && trace->recordSignals;
+    torch::Tensor qkvNorms, fNorms; // [B, N, 3] and [B, N, 1]: norms of the terms, when traced
+    const torch::Tensor qkv =
+        addLowRank(base, xb, torch::stack({aQ, aK, aV}), signals ? &qkvNorms : nullptr);
     const torch::Tensor x1 = attentionOutput(qkv, attn, options, trace, x);
     const torch::Tensor bF = w(kEnc + "lev_embed_FF_02")[t], aF = w(kEnc + "lev_embed_FF_01")[t];
     const torch::Tensor lowF = thinLinear(x1, bF);
-    const torch::Tensor z =
-        norm(addLowRank(x1, lowF, aF.unsqueeze(0)), kEnc + "FF_layer_norms." + ts, 1e-5);
-    if (trace && trace->recordSignals) {
-        // The signals only as their factors and the terms they are added to
-        // (LevelSignalTrace::q() etc.).
+    const torch::Tensor z = norm(addLowRank(x1, lowF, aF.unsqueeze(0), signals ? &fNorms : nullptr),
+                                 kEnc + "FF_layer_norms." + ts, 1e-5);
+    if (signals) {
+        // The signals only as their factors (LevelSignalTrace::q() etc.), and the norms of the
+        // terms they are added to, not the [B, N, d] terms themselves.
         const int64_t r = config().rank;
         LevelSignalTrace s;
-        const torch::Tensor kept = base.detach();
-        s.baseQ = kept.narrow(-1, 0, d);
-        s.baseK = kept.narrow(-1, d, d);
-        s.baseV = kept.narrow(-1, 2 * d, d);
-        s.baseF = x1.detach();
-        std::vector<int64_t> thirds = kept.sizes().vec(); // [B, N, 3, d]: q, k, v rows
-        thirds.back() = d;
-        thirds.insert(thirds.end() - 1, 3);
-        s.baseNorms = torch::cat(
-            {rowNorms(kept.view(thirds)).movedim(-1, 0), rowNorms(s.baseF).unsqueeze(0)});
+        s.baseNorms = torch::cat({qkvNorms, fNorms}, -1).movedim(-1, 0);
         const torch::Tensor low = xb.detach();
         s.lowQ = low.narrow(-1, 0, r);
         s.lowK = low.narrow(-1, r, r);

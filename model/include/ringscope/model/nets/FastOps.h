@@ -110,8 +110,12 @@ torch::Tensor thinLinear(const torch::Tensor& x, const torch::Tensor& weight);
 /// RingFormer's q, k, v signals onto its q|k|v projection, G = 3; its FF signal onto x1,
 /// G = 1), one sgemm per row block and term into a copy of base, without the zeros of a
 /// block-diagonal product. Differentiable in all three (the gradients of a sum the same
-/// fixed blocks as thinLinear's); float32 on the CPU (else torch's ops).
-torch::Tensor addLowRank(const torch::Tensor& base, const torch::Tensor& t, const torch::Tensor& a);
+/// fixed blocks as thinLinear's); float32 on the CPU (else torch's ops). When `baseNorms` is
+/// given, it receives the Euclidean norms [..., G] (float64, summed in double) of each row's G
+/// column blocks of base, taken as the pass reads each row block of base (a RingFormer trace's
+/// norms of the terms its signals are added to), not differentiable.
+torch::Tensor addLowRank(const torch::Tensor& base, const torch::Tensor& t, const torch::Tensor& a,
+                         torch::Tensor* baseNorms = nullptr);
 
 /// Euclidean norms over the last dimension: [..., d] -> [...] float64, summed in double. A
 /// float32 CPU tensor whose rows sit at one stride (contiguous, or a narrowed last dimension)

@@ -10,12 +10,13 @@
 
 namespace ringscope {
 
-/// RingFormer level signals of one level, each [B, N, d], with the terms they are added to.
+/// RingFormer level signals of one level, each [B, N, d], and the norms of the terms they are
+/// added to.
 struct LevelSignalTrace {
-    torch::Tensor baseQ, baseK, baseV; ///< Linear_X(u), the terms s_Q/s_K/s_V are added to
-    torch::Tensor baseF;               ///< x1, the term s_F is added to
-    /// [4, B, N] float64: the per-token norms of baseQ, baseK, baseV and baseF, taken while the
-    /// pass has them in cache (a pass over all levels' terms afterwards reads them from memory).
+    /// [4, B, N] float64: the per-token norms of the terms s_Q, s_K, s_V and s_F are added to
+    /// (Linear_X(u) for X in Q, K, V; x1 for F), taken while the pass has them in cache; the
+    /// trace keeps no [B, N, d] term (a batch's terms of every level would cost more memory
+    /// than the rest of the trace, and a pass over them afterwards reads them from memory).
     torch::Tensor baseNorms;
     /// The signals' low-rank factors, s_X = lowX aX: lowX = x B_X^T [B, N, r] (x1 for F) and
     /// aX = A_X [r, d]. Inner products of signals need only these (r << d); the pass records
