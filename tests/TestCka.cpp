@@ -199,6 +199,35 @@ private Q_SLOTS:
         }
     }
 
+    /// addTriple gives, bit for bit, what three accumulators fed one by one give, with the
+    /// minibatch estimator (Grams shared) and the full one (fed in turn), skips included.
+    void tripleEqualsThreeAccumulators() {
+        const std::vector<torch::Tensor> ha = hiddenOf("ringformer_tiny"),
+                                         hb = hiddenOf("vit_tiny");
+        const int64_t la = int64_t(ha.size()), lb = int64_t(hb.size());
+        for (CkaEstimator e : {CkaEstimator::Minibatch, CkaEstimator::Full}) {
+            CkaOptions o;
+            o.estimator = e;
+            CkaAccumulator aa(o, la, 0, true), bb(o, lb, 0, true), ab(o, la, lb);
+            CkaAccumulator aaRef(o, la, 0, true), bbRef(o, lb, 0, true), abRef(o, la, lb);
+            for (int64_t s : {0, 5, 13}) { // batches of 5, 8 and 3 (skipped by the minibatch one)
+                const int64_t count = s == 0 ? 5 : s == 5 ? 8 : 3;
+                addTriple(aa, bb, ab, slice(ha, s, count), slice(hb, s, count));
+                aaRef.add(slice(ha, s, count));
+                bbRef.add(slice(hb, s, count));
+                abRef.add(slice(ha, s, count), slice(hb, s, count));
+            }
+            QVERIFY(torch::equal(aa.result(), aaRef.result()));
+            QVERIFY(torch::equal(bb.result(), bbRef.result()));
+            QVERIFY(torch::equal(ab.result(), abRef.result()));
+            QCOMPARE(ab.examples(), abRef.examples());
+            QCOMPARE(aa.skippedExamples(), aaRef.skippedExamples());
+        }
+        CkaAccumulator aa(CkaOptions{}, la, 0, true), bb(CkaOptions{}, lb, 0, true),
+            ab(CkaOptions{}, la, lb);
+        QVERIFY_EXCEPTION_THROWN(addTriple(aa, bb, ab, ha, slice(hb, 0, 8)), std::invalid_argument);
+    }
+
     void mismatchedInputsAreRejected() {
         const std::vector<torch::Tensor> h = hiddenOf("vit_tiny");
         CkaAccumulator acc(CkaOptions{}, int64_t(h.size()), int64_t(h.size()));

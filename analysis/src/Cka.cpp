@@ -201,9 +201,8 @@ void CkaAccumulator::accumulate(const torch::Tensor& ga, const torch::Tensor& gb
     selfB_ += selfHsic(b, n);
 }
 
-void CkaAccumulator::add(const std::vector<torch::Tensor>& hiddenA,
-                         const std::vector<torch::Tensor>& hiddenB) {
-    const std::vector<torch::Tensor>& b = self_ ? hiddenA : hiddenB;
+void CkaAccumulator::checkShapes(const std::vector<torch::Tensor>& hiddenA,
+                                 const std::vector<torch::Tensor>& b) const {
     if (int64_t(hiddenA.size()) != appsA_ || int64_t(b.size()) != appsB_)
         throw std::invalid_argument("CKA: expected " + std::to_string(appsA_) + " x " +
                                     std::to_string(appsB_) + " applications, got " +
@@ -218,6 +217,13 @@ void CkaAccumulator::add(const std::vector<torch::Tensor>& hiddenA,
             throw std::invalid_argument("CKA: the two models saw different numbers of examples (" +
                                         std::to_string(n) + " vs " +
                                         std::to_string(h.dim() == 3 ? h.size(0) : -1) + ")");
+}
+
+void CkaAccumulator::add(const std::vector<torch::Tensor>& hiddenA,
+                         const std::vector<torch::Tensor>& hiddenB) {
+    const std::vector<torch::Tensor>& b = self_ ? hiddenA : hiddenB;
+    checkShapes(hiddenA, b);
+    const int64_t n = hiddenA.front().size(0);
     switch (options_.estimator) {
     case CkaEstimator::Full:
         for (size_t a = 0; a < hiddenA.size(); ++a)
@@ -251,6 +257,30 @@ void CkaAccumulator::add(const std::vector<torch::Tensor>& hiddenA,
         examples_ += n;
         break;
     }
+}
+
+void addTriple(CkaAccumulator& aa, CkaAccumulator& bb, CkaAccumulator& ab,
+               const std::vector<torch::Tensor>& hiddenA,
+               const std::vector<torch::Tensor>& hiddenB) {
+    const bool shared = ab.options_.estimator == CkaEstimator::Minibatch && aa.self_ && bb.self_ &&
+                        !ab.self_ && !hiddenA.empty() && hiddenA.front().dim() == 3 &&
+                        hiddenA.front().size(0) > 3;
+    if (!shared) {
+        aa.add(hiddenA);
+        bb.add(hiddenB);
+        ab.add(hiddenA, hiddenB);
+        return;
+    }
+    ab.checkShapes(hiddenA, hiddenB);
+    aa.checkShapes(hiddenA, hiddenA);
+    bb.checkShapes(hiddenB, hiddenB);
+    const torch::Tensor ga = ab.grams(hiddenA), gb = ab.grams(hiddenB);
+    aa.accumulate(ga, ga);
+    bb.accumulate(gb, gb);
+    ab.accumulate(ga, gb);
+    const int64_t n = hiddenA.front().size(0);
+    for (CkaAccumulator* acc : {&aa, &bb, &ab})
+        acc->examples_ += n;
 }
 
 torch::Tensor CkaAccumulator::result() const {

@@ -182,9 +182,7 @@ CkaTripleRun ckaTripleOverData(const ModelInput& a, const ModelInput& b, const B
     CkaAccumulator aa(options, appsA, 0, true), bb(options, appsB, 0, true),
         ab(options, appsA, appsB);
     stream(data, {a, b}, Keep{}, run, control, [&](const Batch&, std::vector<ForwardTrace>& t) {
-        aa.add(t[0].hidden);
-        bb.add(t[1].hidden);
-        ab.add(t[0].hidden, t[1].hidden);
+        addTriple(aa, bb, ab, t[0].hidden, t[1].hidden);
     });
     run.skippedExamples = ab.skippedExamples();
     run.examples -= ab.skippedExamples();

@@ -83,6 +83,12 @@ public:
     int64_t skippedExamples() const { return skipped_; } ///< in minibatches too small to use
 
 private:
+    friend void addTriple(CkaAccumulator& aa, CkaAccumulator& bb, CkaAccumulator& ab,
+                          const std::vector<torch::Tensor>& hiddenA,
+                          const std::vector<torch::Tensor>& hiddenB);
+    /// Throws std::invalid_argument unless the applications and batch sizes fit.
+    void checkShapes(const std::vector<torch::Tensor>& hiddenA,
+                     const std::vector<torch::Tensor>& hiddenB) const;
     /// The Gram matrices of every application [L, n, n], float64, diagonals zeroed.
     torch::Tensor grams(const std::vector<torch::Tensor>& hidden) const;
     /// Adds one minibatch's HSIC_1 terms; `gb` is ignored in self mode.
@@ -95,5 +101,14 @@ private:
     torch::Tensor cross_, selfA_, selfB_;                   ///< summed HSIC_1 terms (streaming)
     std::vector<std::vector<torch::Tensor>> featA_, featB_; ///< Full: kept features per application
 };
+
+/// One batch for the three CKA matrices of two models at once: `aa` (A x A) and `bb` (B x B),
+/// built with self = true, and `ab` (A x B), all with the same options. With the minibatch
+/// estimator each model's Gram matrices are built once for the three, instead of twice; the
+/// results equal those of aa.add(hiddenA), bb.add(hiddenB) and ab.add(hiddenA, hiddenB), which
+/// is what runs otherwise.
+void addTriple(CkaAccumulator& aa, CkaAccumulator& bb, CkaAccumulator& ab,
+               const std::vector<torch::Tensor>& hiddenA,
+               const std::vector<torch::Tensor>& hiddenB);
 
 } // namespace ringscope::analysis
