@@ -463,8 +463,9 @@ private Q_SLOTS:
     }
 
     /// addLowRank against torch's composite (a product per block and a sum), with the
-    /// gradients of all three inputs: three blocks (q, k, v signals) read out of a wider low
-    /// tensor, and one block (the FF signal) over fewer rows than a row block.
+    /// gradients of all three inputs and the norms of base's column blocks: three blocks (q, k, v
+    /// signals) read out of a wider low tensor, and one block (the FF signal) over fewer rows than
+    /// a row block.
     void addLowRankMatchesComposite_data() {
         QTest::addColumn<int>("rows");
         QTest::addColumn<int>("blocks");
@@ -484,7 +485,12 @@ private Q_SLOTS:
         const torch::Tensor wide = leaf(torch::randn({rows / 10, 10, blocks * r + 4}));
         const torch::Tensor a = leaf(torch::randn({blocks, r, n}));
         const torch::Tensor baseR = leaf(base), wideR = leaf(wide), aR = leaf(a);
-        const torch::Tensor y = addLowRank(base, wide.narrow(-1, 4, blocks * r), a);
+        torch::Tensor norms; // with a backward recorded: taken apart from the pass
+        const torch::Tensor y = addLowRank(base, wide.narrow(-1, 4, blocks * r), a, &norms);
+        const torch::Tensor normsR =
+            baseR.detach().to(torch::kFloat64).view({rows / 10, 10, blocks, n}).norm(2, -1);
+        QCOMPARE(norms.sizes().vec(), (std::vector<int64_t>{rows / 10, 10, blocks}));
+        QVERIFY(maxAbs(norms, normsR) < 1e-12 * normsR.max().item<double>());
         std::vector<torch::Tensor> terms;
         for (int g = 0; g < blocks; ++g)
             terms.push_back(torch::matmul(wideR.narrow(-1, 4 + g * r, r), aR[g]));
@@ -499,6 +505,10 @@ private Q_SLOTS:
         torch::NoGradGuard noGrad;
         QVERIFY(maxAbs(addLowRank(base, wide.narrow(-1, 4, blocks * r), a), yr) <
                 1e-5 * yr.abs().max().item<double>());
+        torch::Tensor fusedNorms; // summed as the pass copies each row block
+        QVERIFY(maxAbs(addLowRank(base, wide.narrow(-1, 4, blocks * r), a, &fusedNorms), yr) <
+                1e-5 * yr.abs().max().item<double>());
+        QVERIFY(maxAbs(fusedNorms, normsR) < 1e-12 * normsR.max().item<double>());
         QVERIFY_EXCEPTION_THROWN(addLowRank(base, wide, a), c10::Error);
     }
 

@@ -648,27 +648,24 @@ torch::Tensor addLowRank(const torch::Tensor& base, const torch::Tensor& t, cons
                     base.sizes().slice(0, base.dim() - 1) == t.sizes().slice(0, t.dim() - 1),
                 "addLowRank: shapes ", base.sizes(), ", ", t.sizes(), " and ", a.sizes(),
                 " do not fit");
-    const int64_t G = a.size(0), r = a.size(1);
-    std::vector<int64_t> groups = base.sizes().vec(); // [..., G, n]: base's column blocks
-    groups.back() = a.size(2);
-    groups.insert(groups.end() - 1, G);
+    const int64_t G = a.size(0), r = a.size(1), n = a.size(2);
+    const bool fast = gemmRuns(base, t, a);
     const torch::Tensor factors = a.contiguous();
-    if (!gemmRuns(base, t, a) || recordsBackward(base, t, factors)) {
-        if (baseNorms) *baseNorms = rowNorms(base.detach().reshape(groups));
-        if (!gemmRuns(base, t, a)) {
-            std::vector<torch::Tensor> terms;
-            for (int64_t g = 0; g < G; ++g)
-                terms.push_back(torch::matmul(t.narrow(-1, g * r, r), a[g]));
-            return base + torch::cat(terms, -1);
-        }
-        return AddLowRankFunction::apply(base, t, factors);
+    if (fast && !recordsBackward(base, t, factors)) {
+        if (!baseNorms) return addLowRankForward(base, t, factors);
+        std::vector<int64_t> perGroup = base.sizes().vec(); // [..., G]
+        perGroup.back() = G;
+        torch::Tensor squares = torch::empty(perGroup, base.options().dtype(torch::kFloat64));
+        torch::Tensor out = addLowRankForward(base, t, factors, squares.data_ptr<double>());
+        *baseNorms = squares.sqrt_();
+        return out;
     }
-    if (!baseNorms) return addLowRankForward(base, t, factors);
-    groups.pop_back();
-    torch::Tensor squares = torch::empty(groups, base.options().dtype(torch::kFloat64));
-    torch::Tensor out = addLowRankForward(base, t, factors, squares.data_ptr<double>());
-    *baseNorms = squares.sqrt_();
-    return out;
+    if (baseNorms) *baseNorms = rowNorms(base.detach().unflatten(-1, {G, n}));
+    if (fast) return AddLowRankFunction::apply(base, t, factors);
+    std::vector<torch::Tensor> terms;
+    for (int64_t g = 0; g < G; ++g)
+        terms.push_back(torch::matmul(t.narrow(-1, g * r, r), a[g]));
+    return base + torch::cat(terms, -1);
 }
 
 namespace {
