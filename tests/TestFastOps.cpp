@@ -512,6 +512,45 @@ private Q_SLOTS:
         QVERIFY_EXCEPTION_THROWN(addLowRank(base, wide, a), c10::Error);
     }
 
+    /// linearLowRank against linear + addLowRank's composite in torch ops: values, the base
+    /// norms (without and with a recorded backward) and all five gradients, over more rows
+    /// than one block; a bias left out; shapes that do not fit refused.
+    void linearLowRankMatchesComposite() {
+        torch::manual_seed(13);
+        auto leaf = [](const torch::Tensor& v) { return v.detach().clone().requires_grad_(true); };
+        const int64_t rows = 130, k = 40, G = 3, r = 5, n = 24;
+        const torch::Tensor x = leaf(torch::randn({rows / 10, 10, k}));
+        const torch::Tensor w = leaf(torch::randn({G * n, k}) * 0.2);
+        const torch::Tensor b = leaf(torch::randn({G * n}));
+        const torch::Tensor t = leaf(torch::randn({rows / 10, 10, G * r}));
+        const torch::Tensor a = leaf(torch::randn({G, r, n}));
+        const torch::Tensor xR = leaf(x), wR = leaf(w), bR = leaf(b), tR = leaf(t), aR = leaf(a);
+        torch::Tensor norms;
+        const torch::Tensor y = linearLowRank(x, w, b, t, a, &norms);
+        const torch::Tensor baseR = torch::matmul(xR, wR.t()) + bR;
+        std::vector<torch::Tensor> terms;
+        for (int64_t g = 0; g < G; ++g)
+            terms.push_back(torch::matmul(tR.narrow(-1, g * r, r), aR[g]));
+        const torch::Tensor yr = baseR + torch::cat(terms, -1);
+        const double scale = yr.abs().max().item<double>();
+        QVERIFY(maxAbs(y, yr) < 1e-5 * scale);
+        const torch::Tensor normsR =
+            baseR.detach().to(torch::kFloat64).view({rows / 10, 10, G, n}).norm(2, -1);
+        QVERIFY(maxAbs(norms, normsR) < 1e-5 * normsR.max().item<double>());
+        const torch::Tensor g = torch::randn(yr.sizes());
+        y.backward(g);
+        yr.backward(g);
+        for (const auto& [got, want] : {std::pair{x, xR}, {w, wR}, {b, bR}, {t, tR}, {a, aR}})
+            QVERIFY(maxAbs(got.grad(), want.grad()) <
+                    1e-5 * want.grad().abs().max().item<double>());
+        torch::NoGradGuard noGrad;
+        torch::Tensor fusedNorms; // summed in the pass, before the terms are added in place
+        QVERIFY(maxAbs(linearLowRank(x, w, b, t, a, &fusedNorms), yr) < 1e-5 * scale);
+        QVERIFY(maxAbs(fusedNorms, normsR) < 1e-5 * normsR.max().item<double>());
+        QVERIFY(maxAbs(linearLowRank(x, w, {}, t, a), yr - bR) < 1e-5 * scale);
+        QVERIFY_EXCEPTION_THROWN(linearLowRank(x, w, b, t.narrow(-1, 0, G * r - 1), a), c10::Error);
+    }
+
     /// The weight gradient sums fixed row blocks: the same bits on 1 thread as on all.
     void thinLinearIsThreadIndependent() {
         torch::manual_seed(11);

@@ -300,21 +300,24 @@ public:
     }
 };
 
-/// base + the block terms (see addLowRank); a contiguous [G, r, n].
+/// base + the block terms (see addLowRank); a contiguous [G, r, n]. `inPlace` adds them onto
+/// base itself, which must then be contiguous (a product's fresh output, see linearLowRank).
 torch::Tensor addLowRankForward(const torch::Tensor& base, const torch::Tensor& t,
-                                const torch::Tensor& a, double* squares = nullptr) {
+                                const torch::Tensor& a, double* squares = nullptr,
+                                bool inPlace = false) {
     RECORD_FUNCTION("ringscope::add_low_rank", std::vector<c10::IValue>());
     const Rows lows(t);
     const int64_t G = a.size(0), r = a.size(1), n = a.size(2), width = G * n;
+    TORCH_INTERNAL_ASSERT(!inPlace || base.is_contiguous());
     const torch::Tensor src = base.contiguous();
-    torch::Tensor out = torch::empty_like(src);
+    torch::Tensor out = inPlace ? src : torch::empty_like(src);
     const float* ps = src.data_ptr<float>();
     float* po = out.data_ptr<float>();
     const float* pa = a.data_ptr<float>();
     // Each row block copied from base right before its products add onto it (and its squares
     // summed), so that the block is in cache for both.
     forRowBlocks(lows.count, [&](int64_t, int64_t r0, int64_t r1) {
-        std::copy(ps + r0 * width, ps + r1 * width, po + r0 * width);
+        if (!inPlace) std::copy(ps + r0 * width, ps + r1 * width, po + r0 * width);
         if (squares) kernels::rowSquareSums(ps + r0 * width, (r1 - r0) * G, n, n, squares + r0 * G);
         for (int64_t g = 0; g < G; ++g)
             kernels::gemmRowMajor(false, false, r1 - r0, n, r, 1.0f,
@@ -464,6 +467,27 @@ public:
         auto [gx, gw, gb] = linearBackward(saved[0], saved[1], grads[0], ctx->needs_input_grad(0),
                                            ctx->needs_input_grad(1), ctx->needs_input_grad(2));
         return {gx, gw, gb, ctx->needs_input_grad(3) ? grads[0] : torch::Tensor()};
+    }
+};
+
+/// x w^T + bias + the block terms of t and a (see linearLowRank): the product's output takes
+/// the terms in place; the backward is linear's and addLowRank's on the same gradient.
+class LinearLowRankFunction : public torch::autograd::Function<LinearLowRankFunction> {
+public:
+    static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                                 const torch::Tensor& w, const torch::Tensor& bias,
+                                 const torch::Tensor& t, const torch::Tensor& a) {
+        ctx->save_for_backward({x, w, t, a});
+        return addLowRankForward(linearForward(x, w, bias), t, a, nullptr, true);
+    }
+    static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                   torch::autograd::variable_list grads) {
+        const auto saved = ctx->get_saved_variables();
+        auto [gx, gw, gb] = linearBackward(saved[0], saved[1], grads[0], ctx->needs_input_grad(0),
+                                           ctx->needs_input_grad(1), ctx->needs_input_grad(2));
+        auto [gt, ga] = addLowRankBackward(saved[2], saved[3], grads[0], ctx->needs_input_grad(3),
+                                           ctx->needs_input_grad(4));
+        return {gx, gw, gb, gt, ga};
     }
 };
 
@@ -680,6 +704,32 @@ void checkLinearShapes(const char* op, const torch::Tensor& x, const torch::Tens
 }
 
 } // namespace
+
+torch::Tensor linearLowRank(const torch::Tensor& x, const torch::Tensor& weight,
+                            const torch::Tensor& bias, const torch::Tensor& t,
+                            const torch::Tensor& a, torch::Tensor* baseNorms) {
+    checkLinearShapes("linearLowRank", x, weight, bias);
+    const bool fast = gemmRuns(x, weight, t, a) && (!bias.defined() || cpuFloat(bias)) &&
+                      weight.numel() > 0 && a.dim() == 3 && t.dim() == x.dim() &&
+                      weight.size(0) == a.size(0) * a.size(2) &&
+                      t.size(-1) == a.size(0) * a.size(1) &&
+                      x.sizes().slice(0, x.dim() - 1) == t.sizes().slice(0, t.dim() - 1);
+    const torch::Tensor w = fast ? weight.contiguous() : weight;
+    const torch::Tensor factors = fast ? a.contiguous() : a;
+    const torch::Tensor b = fast ? biasOrEmpty(bias, w) : bias;
+    if (!fast || (baseNorms && recordsBackward(x, w, b, t, factors)))
+        return addLowRank(linear(x, weight, bias), t, a, baseNorms);
+    if (recordsBackward(x, w, b, t, factors))
+        return LinearLowRankFunction::apply(x, w, b, t, factors);
+    torch::Tensor base = linearForward(x, w, b);
+    if (!baseNorms) return addLowRankForward(base, t, factors, nullptr, true);
+    std::vector<int64_t> perGroup = base.sizes().vec(); // [..., G]
+    perGroup.back() = factors.size(0);
+    torch::Tensor squares = torch::empty(perGroup, base.options().dtype(torch::kFloat64));
+    addLowRankForward(base, t, factors, squares.data_ptr<double>(), true);
+    *baseNorms = squares.sqrt_();
+    return base;
+}
 
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight,
                      const torch::Tensor& bias) {

@@ -31,11 +31,12 @@ torch::Tensor RingFormerModel::level(const torch::Tensor& x, int64_t t,
     const torch::Tensor xb = thinLinear(x, b); // [B, N, 3r]
     const torch::Tensor u = norm(x, kEnc + "ATTN_layer_norms." + ts, 1e-5);
     const std::string attn = kEnc + "layers.0.attn";
-    const torch::Tensor base = qkvProjection(u, attn); // u W^T + b, [B, N, 3d]
     const bool signals = trace && trace->recordSignals;
     torch::Tensor qkvNorms, fNorms; // [B, N, 3] and [B, N, 1]: norms of the terms, when traced
+    // u W^T + b [B, N, 3d] with the signals added onto it in place.
     const torch::Tensor qkv =
-        addLowRank(base, xb, torch::stack({aQ, aK, aV}), signals ? &qkvNorms : nullptr);
+        linearLowRank(u, qkvWeight(attn), qkvBias(attn), xb, torch::stack({aQ, aK, aV}),
+                      signals ? &qkvNorms : nullptr);
     const torch::Tensor x1 = attentionOutput(qkv, attn, options, trace, x);
     const torch::Tensor bF = w(kEnc + "lev_embed_FF_02")[t], aF = w(kEnc + "lev_embed_FF_01")[t];
     const torch::Tensor lowF = thinLinear(x1, bF);

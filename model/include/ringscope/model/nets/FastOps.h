@@ -117,6 +117,14 @@ torch::Tensor thinLinear(const torch::Tensor& x, const torch::Tensor& weight);
 torch::Tensor addLowRank(const torch::Tensor& base, const torch::Tensor& t, const torch::Tensor& a,
                          torch::Tensor* baseNorms = nullptr);
 
+/// addLowRank(linear(x, weight, bias), t, a, baseNorms) with the terms added in place onto the
+/// product's output, so that it costs no copy of that output (a RingFormer's q|k|v projection
+/// and its q, k, v signals). Shapes, fallbacks and gradients as those two ops'; equals them to
+/// float rounding.
+torch::Tensor linearLowRank(const torch::Tensor& x, const torch::Tensor& weight,
+                            const torch::Tensor& bias, const torch::Tensor& t,
+                            const torch::Tensor& a, torch::Tensor* baseNorms = nullptr);
+
 /// Euclidean norms over the last dimension: [..., d] -> [...] float64, summed in double. A
 /// float32 CPU tensor whose rows sit at one stride (contiguous, or a narrowed last dimension)
 /// is read in place, one vectorised pass over the threads; anything else goes through
