@@ -1,9 +1,9 @@
 #include "CommandSupport.h"
 
 #include "ringscope/model/core/Error.h"
+#include "ringscope/model/core/NumberList.h"
 
 #include <algorithm>
-#include <sstream>
 
 namespace ringscope::cli {
 
@@ -26,21 +26,11 @@ LoadOptions loadOptionsFromArgs(const CliArgs& args) {
     auto list = [&](const char* name) -> std::optional<std::vector<double>> {
         const auto v = args.value(name);
         if (!v) return std::nullopt;
-        std::vector<double> out;
-        std::stringstream in(*v);
-        std::string item;
-        while (std::getline(in, item, ',')) {
-            try {
-                size_t used = 0;
-                out.push_back(std::stod(item, &used));
-                if (used != item.size()) throw std::invalid_argument(item);
-            } catch (const std::exception&) {
-                throw UsageError{std::string("--") + name +
-                                 " takes numbers separated by commas, got '" + *v + "'"};
-            }
+        try {
+            return parseNumberList(*v, std::string("--") + name);
+        } catch (const RingScopeError& e) {
+            throw UsageError{e.what()};
         }
-        if (out.empty()) throw UsageError{std::string("--") + name + " is empty"};
-        return out;
     };
     const auto mean = list("mean"), std = list("std");
     if (mean || std) {

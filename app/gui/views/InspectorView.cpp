@@ -5,6 +5,9 @@
 
 #include "LinePlot.h"
 
+#include "ringscope/model/core/Error.h"
+#include "ringscope/model/core/NumberList.h"
+
 #include <QComboBox>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -18,6 +21,7 @@
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <cmath>
 
 namespace ringscope::gui {
@@ -184,17 +188,6 @@ QString joined(const std::vector<double>& v) {
     return parts.join(", ");
 }
 
-/// Numbers separated by commas; empty when one is not a number.
-std::vector<double> numbers(const QString& text) {
-    std::vector<double> out;
-    for (const QString& part : text.split(',', Qt::SkipEmptyParts)) {
-        bool ok = false;
-        out.push_back(part.trimmed().toDouble(&ok));
-        if (!ok) return {};
-    }
-    return out;
-}
-
 } // namespace
 
 void InspectorView::showNormalization() {
@@ -210,19 +203,22 @@ void InspectorView::showNormalization() {
 void InspectorView::applyNormalization() {
     auto session = slot_ >= 0 ? ws_.model(slot_) : nullptr;
     if (!session) return;
-    const std::vector<double> mean = numbers(mean_->text()), std = numbers(std_->text());
-    bool positive = !std.empty();
-    for (double s : std)
-        positive = positive && s > 0;
-    if (mean.empty() || !positive) {
-        Q_EMIT ws_.problem(tr("The input normalisation needs numbers separated by commas, and "
-                              "a positive std"));
+    std::vector<double> mean, deviation;
+    try {
+        mean = parseNumberList(mean_->text().toStdString(), "The mean");
+        deviation = parseNumberList(std_->text().toStdString(), "The std");
+    } catch (const RingScopeError& e) {
+        Q_EMIT ws_.problem(tr("Input normalisation: %1").arg(QString::fromUtf8(e.what())));
+        return;
+    }
+    if (std::any_of(deviation.begin(), deviation.end(), [](double s) { return !(s > 0.0); })) {
+        Q_EMIT ws_.problem(tr("Input normalisation: the std must be positive"));
         return;
     }
     OpenAnswers answers;
     answers.heads = session->facts().heads; // as it is open now
     answers.mean = mean;
-    answers.std = std;
+    answers.std = deviation;
     ws_.openModel(slot_, QString::fromStdString(session->facts().path), answers);
 }
 
