@@ -179,6 +179,14 @@ private Q_SLOTS:
                 1e-6);
         QVERIFY(maxDiff(ins[4], del[0]) < 1e-6);
         QVERIFY(maxDiff(ins[0], del[4]) < 1e-6);
+        // The shared ends (faithfulnessOverData's) give the very same curves, bit for bit.
+        const CurveEnds ends = curveEnds(*m.model, x);
+        QVERIFY(torch::equal(ends.gridMean, ends.mean) &&
+                torch::equal(ends.gridImages, ends.images));
+        QVERIFY(torch::equal(patchCurve(*m.model, x, a.map, a.target, 4, false, {}, &ends), del));
+        QVERIFY(torch::equal(patchCurve(*m.model, x, a.map, a.target, 4, true, {}, &ends), ins));
+        QVERIFY(torch::equal(patchCurve(*m.model, x, a.map, a.target, 1, true, {}, &ends),
+                             patchCurve(*m.model, x, a.map, a.target, 1, true)));
         QVERIFY(std::abs(curveArea(torch::full({5, 1}, 0.25, torch::kFloat64))[0].item<double>() -
                          0.25) < 1e-12);
         QVERIFY(std::abs(curveArea(torch::tensor({0.0, 1.0}, torch::kFloat64).view({2, 1}))[0]

@@ -25,12 +25,28 @@ AttributionRun attributionOverData(const ModelInput& model, const BatchStream& d
                                    AttributionMethod method, int64_t targetClass = -1,
                                    const RunControl& control = {});
 
+/// The classifier's probabilities [B, classes] (float64) at the ends of every deletion and
+/// insertion curve of a batch, whatever the method: the images, their mean-colour images, and
+/// the two with every patch of the grid changed (the same two when the grid covers the image).
+struct CurveEnds {
+    torch::Tensor images, mean;
+    torch::Tensor gridMean;   ///< every patch replaced by the mean colour (deletion's end)
+    torch::Tensor gridImages; ///< every patch revealed on the mean colour (insertion's end)
+};
+
+/// The curve ends of `images` [B, C, S, S]: two forwards, four when pixels lie beyond the grid.
+CurveEnds curveEnds(const VisionModel& model, const torch::Tensor& images,
+                    const ForwardOptions& forward = {});
+
 /// The probability of `target` [B] as the top k * P / steps patches by `map` [B, P] are
 /// replaced by the image's mean colour (deletion) or revealed on a mean-colour image
 /// (insertion), k = 0..steps: [steps + 1, B] float64. Pixels beyond the patch grid stay.
+/// With `ends` (curveEnds of the same images and options), the points where no patch or
+/// every patch is changed are read from them instead of a forward of their own.
 torch::Tensor patchCurve(const VisionModel& model, const torch::Tensor& images,
                          const torch::Tensor& map, const torch::Tensor& target, int64_t steps,
-                         bool insertion, const ForwardOptions& forward = {});
+                         bool insertion, const ForwardOptions& forward = {},
+                         const CurveEnds* ends = nullptr);
 /// Area under curves [steps + 1, ...] over the fraction 0..1 (trapezoids): [...].
 torch::Tensor curveArea(const torch::Tensor& curves);
 
