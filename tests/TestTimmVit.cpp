@@ -10,6 +10,7 @@
 #include "ringscope/model/core/Runtime.h"
 #include "ringscope/model/io/Npy.h"
 #include "ringscope/model/nets/ArchitectureInference.h"
+#include "ringscope/model/nets/HuggingFaceVit.h"
 
 #include <QtTest>
 
@@ -113,6 +114,28 @@ private Q_SLOTS:
         QCOMPARE(t.metadata.normalization.mean[0], 0.485); // timm's ImageNet default
         QCOMPARE(timmStandardHeads(384), int64_t(6));
         QCOMPARE(timmStandardHeads(64), int64_t(0));
+    }
+
+    /// Architecture inference reads a Hugging Face ViT's fused q|k|v as shapes only: the same
+    /// keys and shapes as the fused values, the same inferred architecture, no copy made.
+    void huggingFaceShapesOnly() {
+        const Checkpoint ck = loadCheckpoint(timm("hf_vit_tiny"));
+        QVERIFY(isHuggingFaceVit(ck.weights));
+        const StateDict values = timmWeightsFromHuggingFace(ck.weights);
+        const StateDict shapes = timmWeightsFromHuggingFace(ck.weights, FusedQkv::Shapes);
+        QCOMPARE(shapes.size(), values.size());
+        int fused = 0;
+        for (const auto& [key, tensor] : values) {
+            const torch::Tensor* s = shapes.find(key);
+            QVERIFY2(s && s->sizes() == tensor.sizes(), key.c_str());
+            if (key.find(".attn.qkv.") == std::string::npos) continue;
+            ++fused;
+            QCOMPARE(s->stride(0), int64_t(0)); // expanded, no memory of its own
+        }
+        QCOMPARE(fused, 2 * int(loadModel(timm("hf_vit_tiny")).model->config().depth));
+        const InferredConfig inferred = inferCheckpoint(ck, inferenceHints(ck, {}));
+        QVERIFY(inferred.config.toJson() ==
+                inferConfig(values, inferenceHints(ck, {})).config.toJson());
     }
 
     /// A folder as timm writes it for the Hugging Face hub (save_for_hf: the weights beside

@@ -100,7 +100,10 @@ StateDict modelWeights(const Checkpoint& checkpoint) {
 }
 
 InferredConfig inferCheckpoint(const Checkpoint& checkpoint, const InferenceHints& hints) {
-    return inferConfig(modelWeights(checkpoint), hints);
+    // Inference reads shapes only: a Hugging Face ViT's q|k|v are not concatenated for it.
+    if (isHuggingFaceVit(checkpoint.weights))
+        return inferConfig(timmWeightsFromHuggingFace(checkpoint.weights, FusedQkv::Shapes), hints);
+    return inferConfig(checkpoint.weights, hints);
 }
 
 ModelMetadata metadataFor(const Checkpoint& checkpoint, const ModelConfig& config) {

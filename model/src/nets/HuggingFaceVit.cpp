@@ -1,6 +1,7 @@
 #include "ringscope/model/nets/HuggingFaceVit.h"
 
 #include <utility>
+#include <vector>
 
 namespace ringscope {
 
@@ -41,6 +42,14 @@ bool splitBlockKey(const std::string& key, std::string& l, std::string& rest) {
     return true;
 }
 
+/// Zeros of the shape torch::cat({q, k, v}) has (q, k, v of one shape), without memory of
+/// their own; q's shape where the three do not fit (the model then reports them).
+torch::Tensor fusedShape(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v) {
+    std::vector<int64_t> shape = q.sizes().vec();
+    if (!shape.empty() && k.sizes() == q.sizes() && v.sizes() == q.sizes()) shape[0] *= 3;
+    return torch::zeros({1}, q.options()).expand(shape);
+}
+
 } // namespace
 
 bool isHuggingFaceVit(const StateDict& w) {
@@ -48,7 +57,7 @@ bool isHuggingFaceVit(const StateDict& w) {
            w.contains(kLayer + "0.attention.attention.query.weight");
 }
 
-StateDict timmWeightsFromHuggingFace(const StateDict& w) {
+StateDict timmWeightsFromHuggingFace(const StateDict& w, FusedQkv fused) {
     StateDict out;
     for (const auto& [key, tensor] : w) {
         if (startsWith(key, "vit.pooler.")) continue;
@@ -65,7 +74,9 @@ StateDict timmWeightsFromHuggingFace(const StateDict& w) {
                     const torch::Tensor* k = w.find(base + "key." + leaf);
                     const torch::Tensor* v = w.find(base + "value." + leaf);
                     if (k && v) {
-                        out.set("blocks." + l + ".attn.qkv." + leaf, torch::cat({tensor, *k, *v}));
+                        out.set("blocks." + l + ".attn.qkv." + leaf,
+                                fused == FusedQkv::Values ? torch::cat({tensor, *k, *v})
+                                                          : fusedShape(tensor, *k, *v));
                         continue;
                     }
                 } else if (w.contains(base + "query." + leaf) &&

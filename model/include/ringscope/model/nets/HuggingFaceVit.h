@@ -11,9 +11,16 @@ namespace ringscope {
 /// True when `weights` have the layout of transformers' ViT (`vit.embeddings...`, `classifier`).
 bool isHuggingFaceVit(const StateDict& weights);
 
+/// What timmWeightsFromHuggingFace makes of the fused q|k|v tensors.
+enum class FusedQkv {
+    Values, ///< the concatenation of q, k and v (a copy)
+    Shapes  ///< a zero tensor of the concatenation's shape, expanded from one element (no copy,
+            ///< for what reads shapes only: architecture inference)
+};
+
 /// The weights under timm's names. Keys it does not know stay as they are (the model then
 /// names them as unexpected); the pooler of a ViTModel is dropped (classification does not
 /// use it).
-StateDict timmWeightsFromHuggingFace(const StateDict& weights);
+StateDict timmWeightsFromHuggingFace(const StateDict& weights, FusedQkv fused = FusedQkv::Values);
 
 } // namespace ringscope
