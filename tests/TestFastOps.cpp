@@ -341,6 +341,14 @@ private Q_SLOTS:
         yr.backward(g);
         for (size_t i = 0; i < ours.size(); ++i)
             QVERIFY2(gradientsMatch(ours[i].grad(), ref[i].grad()), std::to_string(i).c_str());
+        // The first bias's gradient is summed as the hidden gradient is formed, in column
+        // ranges over the threads: the same bits on one thread.
+        const torch::Tensor b1All = b1.grad().clone();
+        b1.grad().zero_();
+        configureThreads(1);
+        mlpResidual(x, w1, b1, w2, b2, skip).backward(g);
+        configureThreads(0);
+        QVERIFY(torch::equal(b1.grad(), b1All));
         torch::NoGradGuard noGrad;
         QVERIFY(maxAbs(mlpResidual(x, w1, b1, w2, b2, skip), yr) <
                 1e-5 * yr.abs().max().item<double>());

@@ -150,6 +150,21 @@ RINGSCOPE_CLONES void multiplyInto(float* __restrict x, const float* __restrict 
         x[i] *= b[i];
 }
 
+RINGSCOPE_CLONES void multiplyIntoSummingColumns(float* __restrict x, const float* __restrict b,
+                                                 int64_t rows, int64_t cols, int64_t stride,
+                                                 double* __restrict sums) {
+    for (int64_t r = 0; r < rows; ++r) {
+        float* xr = x + r * stride;
+        const float* br = b + r * stride;
+#pragma omp simd
+        for (int64_t j = 0; j < cols; ++j) {
+            const float v = xr[j] * br[j];
+            xr[j] = v;
+            sums[j] += double(v);
+        }
+    }
+}
+
 RINGSCOPE_CLONES void scale(float* __restrict x, float factor, int64_t n) {
 #pragma omp simd
     for (int64_t i = 0; i < n; ++i)

@@ -19,6 +19,11 @@ void geluBackward(const float* x, const float* g, float* gx, int64_t n);
 void multiply(const float* a, const float* b, float* out, int64_t n);
 /// x[i] *= b[i].
 void multiplyInto(float* x, const float* b, int64_t n);
+/// x[r * stride + j] *= b[r * stride + j] over `rows` rows of `cols` floats, and sums[j] += each
+/// product (in double, rows in order): a hidden gradient times GELU' and its column sums, the
+/// first layer's bias gradient, in one pass.
+void multiplyIntoSummingColumns(float* x, const float* b, int64_t rows, int64_t cols,
+                                int64_t stride, double* sums);
 /// x[i] *= factor.
 void scale(float* x, float factor, int64_t n);
 /// out[r, j] = x[r * stride + j] + v[j] over `rows` rows of `cols` floats (out contiguous): a

@@ -550,24 +550,39 @@ constexpr int64_t kHiddenBlock = 1 << 18;
 
 /// The gradient in an MLP's pre-activations, (g w2) * GELU', for g [..., d] and w2 [d, mlp]:
 /// the product one block of rows at a time, each multiplied in place by its slope rows right
-/// after.
+/// after. With `biasGradient`, the same pass sums the columns (in double, rows in order: the
+/// same bits on any thread count) into the first layer's bias gradient [mlp].
 torch::Tensor hiddenGradient(const torch::Tensor& grad, const torch::Tensor& w2,
-                             const torch::Tensor& slope) {
+                             const torch::Tensor& slope, torch::Tensor* biasGradient = nullptr) {
     RECORD_FUNCTION("ringscope::mlp_hidden_backward", std::vector<c10::IValue>());
     const Rows g(grad);
     const int64_t d = w2.size(0), hidden = w2.size(1);
     torch::Tensor pre = torch::empty_like(slope);
     float* out = pre.data_ptr<float>();
     const float* ps = slope.data_ptr<float>();
+    std::vector<double> sums(biasGradient ? size_t(hidden) : 0, 0.0);
     const int64_t block = std::max<int64_t>(1, kHiddenBlock / std::max<int64_t>(hidden, 1));
     for (int64_t r0 = 0; r0 < g.count; r0 += block) {
         const int64_t count = std::min(block, g.count - r0), offset = r0 * hidden;
         kernels::gemmRowMajor(false, false, count, hidden, d, 1.0f, g.data + r0 * g.stride,
                               g.stride, w2.data_ptr<float>(), hidden, out + offset, hidden);
-        elementwise(count * hidden, [&](int64_t b, int64_t n) {
-            kernels::multiplyInto(out + offset + b, ps + offset + b, n);
-        });
+        if (!biasGradient) {
+            elementwise(count * hidden, [&](int64_t b, int64_t n) {
+                kernels::multiplyInto(out + offset + b, ps + offset + b, n);
+            });
+            continue;
+        }
+        // Column ranges over the threads: each column's sum stays on one thread.
+        at::parallel_for(0, hidden, std::max<int64_t>(16, kGrain / std::max<int64_t>(count, 1)),
+                         [&](int64_t c0, int64_t c1) {
+                             kernels::multiplyIntoSummingColumns(out + offset + c0,
+                                                                 ps + offset + c0, count, c1 - c0,
+                                                                 hidden, sums.data() + c0);
+                         });
     }
+    if (biasGradient)
+        *biasGradient =
+            torch::tensor(sums, torch::TensorOptions().dtype(torch::kFloat64)).to(slope.dtype());
     return pre;
 }
 
@@ -591,10 +606,12 @@ public:
         auto need = [&](size_t i) { return ctx->needs_input_grad(i); };
         auto [unused, gw2, gb2] = linearBackward(saved[3], saved[2], g, false, need(3), need(4));
         torch::Tensor gx, gw1, gb1;
-        if (need(0) || need(1) || need(2))
-            std::tie(gx, gw1, gb1) =
-                linearBackward(saved[0], saved[1], hiddenGradient(g, saved[2], saved[4]), need(0),
-                               need(1), need(2));
+        if (need(0) || need(1) || need(2)) {
+            const torch::Tensor pre =
+                hiddenGradient(g, saved[2], saved[4], need(2) ? &gb1 : nullptr);
+            std::tie(gx, gw1, std::ignore) =
+                linearBackward(saved[0], saved[1], pre, need(0), need(1), false);
+        }
         return {gx, gw1, gb1, gw2, gb2, need(5) ? g : torch::Tensor()};
     }
 };
