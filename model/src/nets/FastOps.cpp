@@ -682,13 +682,22 @@ public:
 
 } // namespace
 
+namespace {
+
+/// Whether a base of `baseSizes` [..., G n] takes the block terms of t [..., G r] and a [G, r, n].
+bool lowRankFits(at::IntArrayRef baseSizes, const torch::Tensor& t, const torch::Tensor& a) {
+    const int64_t dims = int64_t(baseSizes.size());
+    return a.dim() == 3 && dims >= 1 && t.dim() == dims &&
+           baseSizes.back() == a.size(0) * a.size(2) && t.size(-1) == a.size(0) * a.size(1) &&
+           baseSizes.slice(0, dims - 1) == t.sizes().slice(0, dims - 1);
+}
+
+} // namespace
+
 torch::Tensor addLowRank(const torch::Tensor& base, const torch::Tensor& t, const torch::Tensor& a,
                          torch::Tensor* baseNorms) {
-    TORCH_CHECK(a.dim() == 3 && base.dim() >= 1 && t.dim() == base.dim() &&
-                    base.size(-1) == a.size(0) * a.size(2) && t.size(-1) == a.size(0) * a.size(1) &&
-                    base.sizes().slice(0, base.dim() - 1) == t.sizes().slice(0, t.dim() - 1),
-                "addLowRank: shapes ", base.sizes(), ", ", t.sizes(), " and ", a.sizes(),
-                " do not fit");
+    TORCH_CHECK(lowRankFits(base.sizes(), t, a), "addLowRank: shapes ", base.sizes(), ", ",
+                t.sizes(), " and ", a.sizes(), " do not fit");
     const int64_t G = a.size(0), r = a.size(1), n = a.size(2);
     const bool fast = gemmRuns(base, t, a);
     const torch::Tensor factors = a.contiguous();
@@ -726,11 +735,11 @@ torch::Tensor linearLowRank(const torch::Tensor& x, const torch::Tensor& weight,
                             const torch::Tensor& bias, const torch::Tensor& t,
                             const torch::Tensor& a, torch::Tensor* baseNorms) {
     checkLinearShapes("linearLowRank", x, weight, bias);
+    std::vector<int64_t> baseSizes = x.sizes().vec(); // the product's [..., out]
+    baseSizes.back() = weight.size(0);
+    // Anything else goes the composite way, which names what does not fit.
     const bool fast = gemmRuns(x, weight, t, a) && (!bias.defined() || cpuFloat(bias)) &&
-                      weight.numel() > 0 && a.dim() == 3 && t.dim() == x.dim() &&
-                      weight.size(0) == a.size(0) * a.size(2) &&
-                      t.size(-1) == a.size(0) * a.size(1) &&
-                      x.sizes().slice(0, x.dim() - 1) == t.sizes().slice(0, t.dim() - 1);
+                      weight.numel() > 0 && lowRankFits(baseSizes, t, a);
     const torch::Tensor w = fast ? weight.contiguous() : weight;
     const torch::Tensor factors = fast ? a.contiguous() : a;
     const torch::Tensor b = fast ? biasOrEmpty(bias, w) : bias;
