@@ -94,16 +94,15 @@ std::string timmNormalization(const Checkpoint& ck, ModelMetadata& m) {
 
 } // namespace
 
-StateDict modelWeights(const Checkpoint& checkpoint) {
-    return isHuggingFaceVit(checkpoint.weights) ? timmWeightsFromHuggingFace(checkpoint.weights)
-                                                : checkpoint.weights;
+StateDict modelWeights(const Checkpoint& checkpoint, FusedQkv fused) {
+    return isHuggingFaceVit(checkpoint.weights)
+               ? timmWeightsFromHuggingFace(checkpoint.weights, fused)
+               : checkpoint.weights;
 }
 
 InferredConfig inferCheckpoint(const Checkpoint& checkpoint, const InferenceHints& hints) {
     // Inference reads shapes only: a Hugging Face ViT's q|k|v are not concatenated for it.
-    if (isHuggingFaceVit(checkpoint.weights))
-        return inferConfig(timmWeightsFromHuggingFace(checkpoint.weights, FusedQkv::Shapes), hints);
-    return inferConfig(checkpoint.weights, hints);
+    return inferConfig(modelWeights(checkpoint, FusedQkv::Shapes), hints);
 }
 
 ModelMetadata metadataFor(const Checkpoint& checkpoint, const ModelConfig& config) {

@@ -692,6 +692,20 @@ bool lowRankFits(at::IntArrayRef baseSizes, const torch::Tensor& t, const torch:
            baseSizes.slice(0, dims - 1) == t.sizes().slice(0, dims - 1);
 }
 
+/// addLowRankForward without a backward, and when `baseNorms` is given, the norms [..., G]
+/// (float64) of base's column blocks summed as the pass reads each row block.
+torch::Tensor addLowRankNoGrad(const torch::Tensor& base, const torch::Tensor& t,
+                               const torch::Tensor& factors, torch::Tensor* baseNorms,
+                               bool inPlace) {
+    if (!baseNorms) return addLowRankForward(base, t, factors, nullptr, inPlace);
+    std::vector<int64_t> perGroup = base.sizes().vec(); // [..., G]
+    perGroup.back() = factors.size(0);
+    torch::Tensor squares = torch::empty(perGroup, base.options().dtype(torch::kFloat64));
+    torch::Tensor out = addLowRankForward(base, t, factors, squares.data_ptr<double>(), inPlace);
+    *baseNorms = squares.sqrt_();
+    return out;
+}
+
 } // namespace
 
 torch::Tensor addLowRank(const torch::Tensor& base, const torch::Tensor& t, const torch::Tensor& a,
@@ -701,15 +715,8 @@ torch::Tensor addLowRank(const torch::Tensor& base, const torch::Tensor& t, cons
     const int64_t G = a.size(0), r = a.size(1), n = a.size(2);
     const bool fast = gemmRuns(base, t, a);
     const torch::Tensor factors = a.contiguous();
-    if (fast && !recordsBackward(base, t, factors)) {
-        if (!baseNorms) return addLowRankForward(base, t, factors);
-        std::vector<int64_t> perGroup = base.sizes().vec(); // [..., G]
-        perGroup.back() = G;
-        torch::Tensor squares = torch::empty(perGroup, base.options().dtype(torch::kFloat64));
-        torch::Tensor out = addLowRankForward(base, t, factors, squares.data_ptr<double>());
-        *baseNorms = squares.sqrt_();
-        return out;
-    }
+    if (fast && !recordsBackward(base, t, factors))
+        return addLowRankNoGrad(base, t, factors, baseNorms, false);
     if (baseNorms) *baseNorms = rowNorms(base.detach().unflatten(-1, {G, n}));
     if (fast) return AddLowRankFunction::apply(base, t, factors);
     std::vector<torch::Tensor> terms;
@@ -747,14 +754,7 @@ torch::Tensor linearLowRank(const torch::Tensor& x, const torch::Tensor& weight,
         return addLowRank(linear(x, weight, bias), t, a, baseNorms);
     if (recordsBackward(x, w, b, t, factors))
         return LinearLowRankFunction::apply(x, w, b, t, factors);
-    torch::Tensor base = linearForward(x, w, b);
-    if (!baseNorms) return addLowRankForward(base, t, factors, nullptr, true);
-    std::vector<int64_t> perGroup = base.sizes().vec(); // [..., G]
-    perGroup.back() = factors.size(0);
-    torch::Tensor squares = torch::empty(perGroup, base.options().dtype(torch::kFloat64));
-    addLowRankForward(base, t, factors, squares.data_ptr<double>(), true);
-    *baseNorms = squares.sqrt_();
-    return base;
+    return addLowRankNoGrad(linearForward(x, w, b), t, factors, baseNorms, true);
 }
 
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight,

@@ -5,6 +5,7 @@
 
 #include "ringscope/model/nets/ArchitectureInference.h"
 #include "ringscope/model/checkpoint/Checkpoint.h"
+#include "ringscope/model/nets/HuggingFaceVit.h"
 #include "ringscope/model/ModelMetadata.h"
 #include "ringscope/model/nets/VisionModel.h"
 
@@ -35,8 +36,8 @@ struct LoadedModel {
 InferenceHints inferenceHints(const Checkpoint& checkpoint, const LoadOptions& options);
 
 /// The weights as the model reads them: the file's own, or for a Hugging Face ViT the same
-/// tensors under timm's names (see HuggingFaceVit.h).
-StateDict modelWeights(const Checkpoint& checkpoint);
+/// tensors under timm's names (see HuggingFaceVit.h), its q|k|v fused as `fused` says.
+StateDict modelWeights(const Checkpoint& checkpoint, FusedQkv fused = FusedQkv::Values);
 
 /// What inference makes of a checkpoint's weights (modelWeights) with `hints`.
 InferredConfig inferCheckpoint(const Checkpoint& checkpoint, const InferenceHints& hints);
