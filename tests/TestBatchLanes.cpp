@@ -94,10 +94,16 @@ private Q_SLOTS:
             QVERIFY(std::abs(many.loss - one.loss) < 1e-6);
             QVERIFY((many.logits - one.logits).abs().max().item<double>() < 1e-5);
             QVERIFY(!many.logits.requires_grad());
+            QCOMPARE(many.laneMs.size(), size_t(n));
+            for (double ms : many.laneMs)
+                QVERIFY(ms > 0.0);
+            QVERIFY(laneIdleMs(many) >= 0.0);
             const std::vector<torch::Tensor> grads = takeGradients(params);
             QVERIFY2(maxDiff(grads, reference) < 1e-6,
                      std::to_string(maxDiff(grads, reference)).c_str());
         }
+        QCOMPARE(one.laneMs.size(), size_t(1));
+        QCOMPARE(laneIdleMs(one), 0.0);
         // No more lanes than one per 8 images.
         QCOMPARE(trainingLanes(15, lanes(4)), 1);
         QCOMPARE(trainingLanes(16, lanes(4)), 2);
@@ -122,6 +128,18 @@ private Q_SLOTS:
         for (size_t i = 0; i < a.size(); ++i)
             QVERIFY(torch::equal(a[i], b[i]));
         QVERIFY(maxDiff(a, c) > 1e-4);
+    }
+
+    /// The idle time at the join: the slowest lane's time less the lanes' mean.
+    void laneIdleIsTheSlowestLanesLead() {
+        TrainingPassResult r;
+        QCOMPARE(laneIdleMs(r), 0.0);
+        r.laneMs = {10.0, 20.0, 30.0};
+        QCOMPARE(laneIdleMs(r), 10.0);
+        r.laneMs = {250.0, 250.0};
+        QCOMPARE(laneIdleMs(r), 0.0);
+        r.laneMs = {400.0, 460.0};
+        QCOMPARE(laneIdleMs(r), 30.0);
     }
 
     /// A lane's error reaches the caller after all lanes ended.

@@ -88,10 +88,12 @@ int benchCommand(const Args& raw, std::ostream& out) {
     }
     ForwardOptions forwardOptions;
     forwardOptions.train = true;
+    double idleMs = 0.0; // the last step's laneIdleMs
     auto step = [&] {
         if (train) {
             clearGradients(params);
-            trainingPass(*model, images, labels, forwardOptions); // as the trainer runs it
+            // as the trainer runs it
+            idleMs = laneIdleMs(trainingPass(*model, images, labels, forwardOptions));
             clipGradientNorm(params, 1.0);
             adam->step();
         } else {
@@ -107,13 +109,14 @@ int benchCommand(const Args& raw, std::ostream& out) {
     for (int64_t i = 0; i < warmup; ++i)
         step();
     limit.passMs(); // warm-up
-    std::vector<double> ms, limitMs, efficiency, productMs;
+    std::vector<double> ms, limitMs, efficiency, productMs, laneIdle;
     for (int64_t i = 0; i < steps; ++i) {
         timeProducts(true);
         const auto t0 = std::chrono::steady_clock::now();
         step();
         ms.push_back(elapsedMs(t0));
         productMs.push_back(timedProductMs() / double(threads));
+        laneIdle.push_back(idleMs);
         timeProducts(false);
         limitMs.push_back(limit.passMs());
         efficiency.push_back(limitMs.back() / ms.back());
@@ -137,6 +140,7 @@ int benchCommand(const Args& raw, std::ostream& out) {
                      {"efficiency", median(efficiency)},
                      {"gemm_ms_per_step", median(productMs)},
                      {"other_ms_per_step", med - median(productMs)},
+                     {"lane_idle_ms_per_step", median(laneIdle)},
                      {"params", model->parameterCount()},
                      {"batch", batch},
                      {"steps", steps},

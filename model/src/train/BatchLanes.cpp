@@ -5,6 +5,7 @@
 #include <ATen/ThreadLocalState.h>
 
 #include <algorithm>
+#include <chrono>
 #include <exception>
 #include <mutex>
 #include <vector>
@@ -60,8 +61,10 @@ TrainingPassResult trainingPass(const VisionModel& model, const torch::Tensor& i
     std::vector<torch::Tensor> logits(static_cast<size_t>(lanes));
     std::vector<double> losses(static_cast<size_t>(lanes), 0.0);
     std::vector<std::exception_ptr> errors(static_cast<size_t>(lanes));
+    std::vector<double> laneMs(static_cast<size_t>(lanes), 0.0);
     const at::ThreadLocalState callerState; // grad mode, profiler, ... of the calling thread
     auto runLane = [&](int i) {
+        const auto start = std::chrono::steady_clock::now();
         try {
             at::ThreadLocalStateGuard guard(callerState);
             const int64_t b0 = B * i / lanes, b1 = B * (i + 1) / lanes;
@@ -78,6 +81,9 @@ TrainingPassResult trainingPass(const VisionModel& model, const torch::Tensor& i
         } catch (...) {
             errors[size_t(i)] = std::current_exception();
         }
+        laneMs[size_t(i)] =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                .count();
     };
     if (lanes == 1) {
         runLane(0);
@@ -94,7 +100,17 @@ TrainingPassResult trainingPass(const VisionModel& model, const torch::Tensor& i
     result.logits = lanes == 1 ? logits[0] : torch::cat(logits);
     for (double l : losses)
         result.loss += l;
+    result.laneMs = std::move(laneMs);
     return result;
+}
+
+double laneIdleMs(const TrainingPassResult& result) {
+    if (result.laneMs.size() < 2) return 0.0;
+    double sum = 0.0;
+    for (double ms : result.laneMs)
+        sum += ms;
+    return *std::max_element(result.laneMs.begin(), result.laneMs.end()) -
+           sum / double(result.laneMs.size());
 }
 
 } // namespace ringscope

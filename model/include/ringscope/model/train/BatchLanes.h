@@ -10,6 +10,8 @@
 
 #include <torch/types.h>
 
+#include <vector>
+
 namespace ringscope {
 
 /// How trainingPass splits and weighs the batch.
@@ -25,7 +27,15 @@ struct LaneOptions {
 struct TrainingPassResult {
     torch::Tensor logits; ///< [B, classes], detached
     double loss = 0.0;    ///< the batch's mean cross-entropy, before lossScale
+    /// Wall milliseconds of each lane's pass (forward, loss, backward), in lane order. Lanes do
+    /// equal work, so on idle, equal cores they take equal times; the spread is what uneven
+    /// cores (a shared host, another process) cost the step: laneIdleMs().
+    std::vector<double> laneMs;
 };
+
+/// Mean over the lanes of how long each waited for the slowest: max(laneMs) - mean(laneMs)
+/// (0 for one lane). The step's cores spent this long idle at the join, per core.
+double laneIdleMs(const TrainingPassResult& result);
 
 /// The lanes trainingPass runs for `batch` images under `options`.
 int trainingLanes(int64_t batch, const LaneOptions& options = {});
