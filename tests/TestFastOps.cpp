@@ -48,6 +48,25 @@ ModelConfig config(Family family) {
     return test::smallModelConfig(family);
 }
 
+/// Leaf tensors for mlpResidual: x [3, 100, 24] (more rows than one block of the hidden
+/// gradient at 1024 hidden units), fc1 [1024, 24], fc2 [24, 1024], their biases and a skip.
+struct MlpInputs {
+    torch::Tensor x, w1, b1, w2, b2, skip;
+};
+MlpInputs mlpInputs(uint64_t seed) {
+    torch::manual_seed(seed);
+    const int64_t B = 3, N = 100, d = 24, hidden = 1024;
+    auto leaf = [](const torch::Tensor& t) { return t.detach().clone().requires_grad_(true); };
+    MlpInputs in;
+    in.x = leaf(torch::randn({B, N, d}));
+    in.w1 = leaf(torch::randn({hidden, d}) * 0.3);
+    in.b1 = leaf(torch::randn({hidden}));
+    in.w2 = leaf(torch::randn({d, hidden}) * 0.05);
+    in.b2 = leaf(torch::randn({d}));
+    in.skip = leaf(torch::randn({B, N, d}));
+    return in;
+}
+
 } // namespace
 
 class TestFastOps : public QObject {
@@ -318,21 +337,14 @@ private Q_SLOTS:
     /// sgemm's: oneDNN's do; a BLAS's may split its work by the threads and round otherwise,
     /// which x's gradient shows (it passes through both products of the hidden gradient).
     void mlpBiasGradientHasTheSameBitsOnOneThread() {
-        torch::manual_seed(18);
-        const int64_t B = 3, N = 100, d = 24, hidden = 1024; // more rows than one block
-        auto leaf = [](const torch::Tensor& t) { return t.detach().clone().requires_grad_(true); };
-        const torch::Tensor x = leaf(torch::randn({B, N, d}));
-        const torch::Tensor w1 = leaf(torch::randn({hidden, d}) * 0.3),
-                            b1 = leaf(torch::randn({hidden}));
-        const torch::Tensor w2 = leaf(torch::randn({d, hidden}) * 0.05),
-                            b2 = leaf(torch::randn({d}));
-        const torch::Tensor skip = leaf(torch::randn({B, N, d}));
-        const torch::Tensor g = torch::randn({B, N, d});
+        const MlpInputs in = mlpInputs(18);
+        const torch::Tensor &x = in.x, &b1 = in.b1;
+        const torch::Tensor g = torch::randn(x.sizes());
         auto gradients = [&](int threads) {
             configureThreads(threads);
             for (const torch::Tensor& t : {x, b1})
                 if (t.grad().defined()) t.mutable_grad().reset();
-            mlpResidual(x, w1, b1, w2, b2, skip).backward(g);
+            mlpResidual(x, in.w1, b1, in.w2, in.b2, in.skip).backward(g);
             configureThreads(0);
             return std::make_pair(x.grad().clone(), b1.grad().clone());
         };
@@ -348,15 +360,10 @@ private Q_SLOTS:
     /// values, the gradients of x, both weights and biases and the residual, the no-grad path,
     /// and a residual of the wrong shape.
     void mlpResidualMatchesTorch() {
-        torch::manual_seed(17);
-        const int64_t B = 3, N = 100, d = 24, hidden = 1024;
+        const MlpInputs in = mlpInputs(17);
+        const auto& [x, w1, b1, w2, b2, skip] = in;
+        const int64_t B = x.size(0), N = x.size(1), d = x.size(2);
         auto leaf = [](const torch::Tensor& t) { return t.detach().clone().requires_grad_(true); };
-        const torch::Tensor x = leaf(torch::randn({B, N, d}));
-        const torch::Tensor w1 = leaf(torch::randn({hidden, d}) * 0.3),
-                            b1 = leaf(torch::randn({hidden}));
-        const torch::Tensor w2 = leaf(torch::randn({d, hidden}) * 0.05),
-                            b2 = leaf(torch::randn({d}));
-        const torch::Tensor skip = leaf(torch::randn({B, N, d}));
         const std::vector<torch::Tensor> ours{x, w1, b1, w2, b2, skip};
         std::vector<torch::Tensor> ref;
         for (const auto& t : ours)
