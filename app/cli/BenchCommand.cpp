@@ -88,18 +88,19 @@ int benchCommand(const Args& raw, std::ostream& out) {
     }
     ForwardOptions forwardOptions;
     forwardOptions.train = true;
-    double idleMs = 0.0; // the last step's laneIdleMs
-    auto step = [&] {
-        if (train) {
-            clearGradients(params);
-            // as the trainer runs it
-            idleMs = laneIdleMs(trainingPass(*model, images, labels, forwardOptions));
-            clipGradientNorm(params, 1.0);
-            adam->step();
-        } else {
+    // One step; returns its lanes' idle time (laneIdleMs; 0 for inference).
+    auto step = [&]() -> double {
+        if (!train) {
             torch::NoGradGuard noGrad;
             model->forward(images);
+            return 0.0;
         }
+        clearGradients(params);
+        // as the trainer runs it
+        const double idle = laneIdleMs(trainingPass(*model, images, labels, forwardOptions));
+        clipGradientNorm(params, 1.0);
+        adam->step();
+        return idle;
     };
     // How close the step runs to the machine's GEMM rate on the step's own products: each
     // timed step is followed by a pass of its products alone, so that the ratio of each pair
@@ -113,10 +114,10 @@ int benchCommand(const Args& raw, std::ostream& out) {
     for (int64_t i = 0; i < steps; ++i) {
         timeProducts(true);
         const auto t0 = std::chrono::steady_clock::now();
-        step();
+        const double idle = step();
         ms.push_back(elapsedMs(t0));
         productMs.push_back(timedProductMs() / double(threads));
-        laneIdle.push_back(idleMs);
+        laneIdle.push_back(idle);
         timeProducts(false);
         limitMs.push_back(limit.passMs());
         efficiency.push_back(limitMs.back() / ms.back());
