@@ -342,6 +342,8 @@ private Q_SLOTS:
         QVERIFY(j["ms_per_step"].get<double>() > 0);
         QVERIFY(j["params"].get<int64_t>() > 0);
         QCOMPARE(j["mode"].get<std::string>(), std::string("train"));
+        QCOMPARE(j["lanes"].get<int>(), 1); // one lane per 8 images at most
+        QCOMPARE(j["lane_idle_ms_per_step"].get<double>(), 0.0);
     }
 
     /// bench-analysis all: one line per pass over the same images, each analysis with its cost
