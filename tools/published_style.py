@@ -9,11 +9,18 @@ the attention products, F.gelu, nn.LayerNorm, and for RingFormer the d x d level
 M = A^T B formed and applied to every token. `check` proves it computes what the published code
 computed: it loads the official fixtures and compares logits and encoded tokens.
 
+With --published-src DIR (the src_vision folder of a clone of the published repository,
+https://github.com/eldor-fozilov/ringformer) every command uses the published code's own model
+classes instead of this file's: nothing of that code is copied here, it is imported from DIR.
+Its models/configs.py needs ml_collections, so a small stand-in for that module is used and the
+configuration is built from the command line (dropout 0, as ringscope-cli bench runs).
+
     python3 tools/published_style.py check tests/data/official
     python3 tools/published_style.py save --family ringformer --image-size 224 --patch 16 \
         --hidden 384 --heads 6 --mlp 1536 --depth 12 --rank 16 --classes 1000 rf-s16.pt
     python3 tools/published_style.py bench --family vit --image-size 28 --patch 4 --hidden 192 \
         --heads 4 --mlp 768 --depth 6 --rank 12 --batch 64 --train --steps 8
+    python3 tools/published_style.py --published-src ~/ringformer/src_vision check tests/data/official
 
 Needs PyTorch (Debian: python3-torch); exits 77 (skipped) without it.
 """
@@ -24,6 +31,7 @@ import os
 import statistics
 import sys
 import time
+import types
 
 try:
     import numpy as np
@@ -203,6 +211,75 @@ class VisionTransformer(nn.Module):
         return self.head(encoded[:, 0]), encoded
 
 
+class Config(dict):
+    """What the published code reads of an ml_collections.ConfigDict: keys as attributes."""
+
+    def __getattr__(self, key):
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    def __setattr__(self, key, value):
+        self[key] = value
+
+
+PUBLISHED_CLASSES = {"vit": ("vanilla_transformer", "VisionTransformer"),
+                     "owf": ("one_wide_feed_forward", "OWF"),
+                     "uit": ("universal_transformer", "UiT"),
+                     "ringformer": ("vringformer", "VRingFormer")}
+
+
+def published_class(src, family):
+    """The published model class of `family`, imported from the checkout's src_vision `src`."""
+    if not os.path.isfile(os.path.join(src, "models", "vringformer.py")):
+        sys.exit(f"{src}: not the src_vision folder of the published code (no models/vringformer.py)")
+    if src not in sys.path:
+        sys.path.insert(0, src)
+    # Its models import models.configs, whose ConfigDicts need ml_collections; the tables they
+    # build at import are not used here, so any get_* returns an empty configuration.
+    stub = types.ModuleType("models.configs")
+    stub.__getattr__ = lambda name: (lambda: Config(patches=Config(), transformer=Config()))
+    sys.modules.setdefault("models.configs", stub)
+    module_name, class_name = PUBLISHED_CLASSES[family]
+    module = __import__("models." + module_name, fromlist=[class_name])
+    return getattr(module, class_name)
+
+
+def published_config(c):
+    """The published configuration of `c`; recurrent families run one block over depth levels."""
+    recurrent = c["family"] in ("uit", "ringformer")
+    return Config(patches=Config(size=(c["patch"], c["patch"])), hidden_size=c["hidden"],
+                  transformer=Config(mlp_dim=c["mlp"], num_heads=c["heads"],
+                                     num_layers=1 if recurrent else c["depth"],
+                                     num_levels=c["depth"] if recurrent else None,
+                                     small_mlp_dim=c["rank"], attention_dropout_rate=0.0,
+                                     dropout_rate=0.0),
+                  attn_lev_matrix_rank=c["rank"], attn_vis=True, classifier="token",
+                  level_encoding=c["enc"])
+
+
+def build_model(c, src=None):
+    """This file's model of `c`, or with `src` the published code's own."""
+    if not src:
+        return VisionTransformer(c)
+    if c["channels"] != 3:
+        sys.exit(f"the published models take 3 input channels, not {c['channels']}")
+    return published_class(src, c["family"])(published_config(c), c["image_size"], c["classes"])
+
+
+def run(model, images):
+    """Logits and encoded tokens (the output of encoder_norm) of either kind of model."""
+    captured = []
+    hook = model.transformer.encoder.encoder_norm.register_forward_hook(
+        lambda module, inputs, output: captured.append(output))
+    try:
+        logits = model(images)[0]
+    finally:
+        hook.remove()
+    return logits, captured[0]
+
+
 def fixture_config(j):
     return {"family": j["family"], "enc": j.get("enc", "static"), "image_size": j["img"],
             "patch": j["patch"], "hidden": j["hidden"], "heads": j["heads"], "mlp": j["mlp"],
@@ -210,21 +287,22 @@ def fixture_config(j):
             "channels": j.get("in_channels", 3)}
 
 
-def check(folder):
+def check(folder, src=None):
     worst = 0.0
     for name in sorted(f[:-5] for f in os.listdir(folder) if f.endswith("_tiny.json")):
         path = lambda ext: os.path.join(folder, name + ext)
-        model = VisionTransformer(fixture_config(json.load(open(path(".json")))))
+        model = build_model(fixture_config(json.load(open(path(".json")))), src)
         model.load_state_dict(torch.load(path(".state_dict.pt")), strict=True)
         model.eval()
         with torch.no_grad():
-            logits, encoded = model(torch.from_numpy(np.load(path(".input.npy"))))
+            logits, encoded = run(model, torch.from_numpy(np.load(path(".input.npy"))))
         err = max(float((logits - torch.from_numpy(np.load(path(".logits.npy")))).abs().max()),
                   float((encoded - torch.from_numpy(np.load(path(".encoded.npy")))).abs().max()))
         print(f"{name}: max |difference| {err:.2e}")
         worst = max(worst, err)
     if worst > 1e-4:
-        print("published_style.py does not compute what the published code computed")
+        print(("the published code" if src else "published_style.py") +
+              " does not compute what the published code computed")
         return 1
     return 0
 
@@ -233,7 +311,7 @@ def bench(a):
     threads = a.threads or os.cpu_count()
     torch.set_num_threads(threads)
     torch.manual_seed(1)
-    model = VisionTransformer(config_of(a))
+    model = build_model(config_of(a), a.published_src)
     images = torch.randn(a.batch, a.channels, a.image_size, a.image_size)
     labels = torch.randint(0, a.classes, (a.batch,))
     adam = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -258,7 +336,8 @@ def bench(a):
         t0 = time.perf_counter()
         step()
         ms.append((time.perf_counter() - t0) * 1000.0)
-    print(json.dumps({"implementation": "published-style", "family": a.family,
+    print(json.dumps({"implementation": "published" if a.published_src else "published-style",
+                      "family": a.family,
                       "mode": "train" if a.train else "inference",
                       "ms_per_step": statistics.median(ms), "ms_min": min(ms),
                       "batch": a.batch, "threads": threads, "torch": torch.__version__}))
@@ -268,7 +347,7 @@ def bench(a):
 def save(a):
     """A freshly initialised model's state dict, saved as the published code saves one."""
     torch.manual_seed(a.seed)
-    model = VisionTransformer(config_of(a))
+    model = build_model(config_of(a), a.published_src)
     torch.save(model.state_dict(), a.out)
     print(f"{a.out}: {sum(p.numel() for p in model.state_dict().values())} weights")
     return 0
@@ -291,6 +370,8 @@ def model_options(p):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--published-src", metavar="DIR",
+                   help="use the model classes of the published code's src_vision folder DIR")
     sub = p.add_subparsers(dest="command", required=True)
     c = sub.add_parser("check", help="compare with the official fixtures")
     c.add_argument("folder")
@@ -304,7 +385,7 @@ def main():
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("out")
     a = p.parse_args()
-    return {"check": lambda: check(a.folder), "bench": lambda: bench(a),
+    return {"check": lambda: check(a.folder, a.published_src), "bench": lambda: bench(a),
             "save": lambda: save(a)}[a.command]()
 
 
