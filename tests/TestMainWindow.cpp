@@ -406,6 +406,35 @@ private Q_SLOTS:
         QCOMPARE(QString::fromStdString(w.workspace().model(1)->facts().path), example());
     }
 
+    /// --heads N answers for the bare state dicts named on the command line: no dialog asks,
+    /// the model has N heads; a question about any other file still goes to the dialog.
+    void headsOptionAnswersForTheNamedFiles() {
+        const QString bare =
+            QString::fromStdString(ringscope::test::fixturesDir()) + "/vit_tiny.state_dict.pt";
+        QCommandLineParser parser;
+        addStartupOptions(parser);
+        parser.process(QStringList{"ringscope", "--heads", "4", bare});
+        MainWindow w;
+        int dialogs = 0;
+        w.setAnswerProvider([&](const QString&, const OpenQuestion&) {
+            ++dialogs;
+            return std::optional<OpenAnswers>();
+        });
+        QSignalSpy loaded(&w.workspace(), &Workspace::modelChanged);
+        applyStartupOptions(w, parser, false);
+        QVERIFY(loaded.wait(20000));
+        QCOMPARE(dialogs, 0);
+        QCOMPARE(w.workspace().model(0)->facts().heads, 4);
+
+        OpenQuestion q;
+        q.heads = true;
+        q.headsGuess = 1;
+        QVERIFY(!w.answerProvider()("elsewhere.pt", q)); // the dialog's cancel
+        QCOMPARE(dialogs, 1);
+        QCOMPARE(w.answerProvider()(bare, q)->heads, std::optional<int>(4));
+        QCOMPARE(dialogs, 1);
+    }
+
     /// Classify: one row per image, the models' top classes, the probabilities of the single
     /// forward pass; MAD from the app equals the fixture's mean over its two images.
     void classifyAndMad() {

@@ -12,8 +12,10 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QIcon>
+#include <QSet>
 
 #include <algorithm>
+#include <iostream>
 
 namespace ringscope::gui {
 
@@ -51,12 +53,46 @@ void addStartupOptions(QCommandLineParser& parser) {
                       "K[:POLICY]"});
     parser.addOption({"application", "Select application (layer or iteration) N (1-based).", "N"});
     parser.addOption({"head", "Select head N (1-based), or 0 for all heads.", "N"});
+    parser.addOption({"heads",
+                      "The checkpoints named have N attention heads, where they do not say it "
+                      "(a bare state dict): no dialog asks.",
+                      "N"});
     parser.addPositionalArgument("files", "Checkpoints and images to open.", "[files...]");
+}
+
+MainWindow::AnswerProvider answerHeadsFor(const QStringList& files, int heads,
+                                          MainWindow::AnswerProvider inner) {
+    QSet<QString> named;
+    for (const QString& f : files)
+        named.insert(QFileInfo(f).absoluteFilePath());
+    return [named, heads, inner](const QString& path,
+                                 const OpenQuestion& q) -> std::optional<OpenAnswers> {
+        if (!q.heads || !named.contains(QFileInfo(path).absoluteFilePath())) return inner(path, q);
+        OpenQuestion rest = q;
+        rest.heads = false;
+        OpenAnswers answers;
+        if (!rest.empty()) {
+            const std::optional<OpenAnswers> others = inner(path, rest);
+            if (!others) return std::nullopt;
+            answers = *others;
+        }
+        answers.heads = heads;
+        return answers;
+    };
 }
 
 void applyStartupOptions(MainWindow& window, const QCommandLineParser& parser, bool openDefaults) {
     // Checkpoints named on the command line take slots A and B instead of the demo models.
     const QStringList files = parser.positionalArguments();
+    if (parser.isSet("heads")) {
+        bool ok = false;
+        const int heads = parser.value("heads").toInt(&ok);
+        if (ok && heads > 0)
+            window.setAnswerProvider(answerHeadsFor(files, heads, window.answerProvider()));
+        else
+            std::cerr << "ringscope: --heads " << parser.value("heads").toStdString()
+                      << " is not a positive number of heads; the dialog will ask\n";
+    }
     const bool models = std::none_of(files.begin(), files.end(), &MainWindow::isCheckpoint);
     if (openDefaults && !parser.isSet("empty")) window.openDefaults(resourceDir(), models);
     window.openFiles(parser.positionalArguments());

@@ -67,6 +67,7 @@ public:
     using AnswerProvider = std::function<std::optional<OpenAnswers>(const QString& path,
                                                                     const OpenQuestion& question)>;
     void setAnswerProvider(AnswerProvider provider) { answerProvider_ = std::move(provider); }
+    const AnswerProvider& answerProvider() const { return answerProvider_; }
 
 protected:
     void dragEnterEvent(QDragEnterEvent* event) override;

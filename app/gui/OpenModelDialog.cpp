@@ -52,4 +52,14 @@ std::optional<OpenAnswers> askOpenAnswers(QWidget* parent, const QString& path,
     return answers;
 }
 
+OpenAnswers plausibleAnswers(const OpenQuestion& question) {
+    OpenAnswers a;
+    if (question.heads) a.heads = question.headsGuess;
+    if (!question.readings.empty()) {
+        a.imageSize = question.readings.front().imageSize;
+        a.levels = question.readings.front().levels;
+    }
+    return a;
+}
+
 } // namespace ringscope::gui

@@ -17,4 +17,8 @@ namespace ringscope::gui {
 std::optional<OpenAnswers> askOpenAnswers(QWidget* parent, const QString& path,
                                           const OpenQuestion& question);
 
+/// The answers the dialogs are pre-filled with (the heads guess, the first reading): what a
+/// run without a user, a benchmark, assumes.
+OpenAnswers plausibleAnswers(const OpenQuestion& question);
+
 } // namespace ringscope::gui

@@ -1,11 +1,14 @@
 #pragma once
-// `ringscope --benchmark`: the app's own timings on the bundled demo models, as one JSON line:
-// launch to the first attention map drawn, repaint time while scrubbing the application
-// slider, a 6x6 CKA over 500 images run from the CKA view, and the longest time the GUI thread
-// was blocked while 1,000 images were added.
+// `ringscope --benchmark [A B]`: the app's own timings on the bundled demo models or on the
+// checkpoints named, as one JSON line: launch to the first attention map drawn, repaint time
+// while scrubbing the application slider, a CKA over 500 images run from the CKA view, and the
+// longest time the GUI thread was blocked while 1,000 images were added; with what it assumed
+// for what a file does not say (the heads of a bare state dict: ringscope --heads N says it).
+// A checkpoint that cannot be opened ends it with {"error": ...} and status 1.
 
 #include <QElapsedTimer>
 #include <QObject>
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QTimer>
 
@@ -48,6 +51,7 @@ private:
     QElapsedTimer start_;
     double launchMs_ = 0;
     bool measuredLaunch_ = false;
+    QJsonArray assumed_; ///< what the files did not say and the benchmark assumed
 };
 
 /// `ringscope --benchmark-open FILE`: opens FILE into slot A of an empty window (answering any
