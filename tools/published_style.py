@@ -301,8 +301,8 @@ def check(folder, src=None):
         print(f"{name}: max |difference| {err:.2e}")
         worst = max(worst, err)
     if worst > 1e-4:
-        print(("the published code" if src else "published_style.py") +
-              " does not compute what the published code computed")
+        print((f"the model classes of {src}" if src else "published_style.py") +
+              " do not compute what the official fixtures hold")
         return 1
     return 0
 
