@@ -48,6 +48,11 @@ ModelConfig config(Family family) {
     return test::smallModelConfig(family);
 }
 
+/// A copy of `t` that is a leaf of its own graph (its gradient its own).
+torch::Tensor leaf(const torch::Tensor& t) {
+    return t.detach().clone().requires_grad_(true);
+}
+
 /// Leaf tensors for mlpResidual: x [3, 100, 24] (more rows than one block of the hidden
 /// gradient at 1024 hidden units), fc1 [1024, 24], fc2 [24, 1024], their biases and a skip.
 struct MlpInputs {
@@ -56,7 +61,6 @@ struct MlpInputs {
 MlpInputs mlpInputs(uint64_t seed) {
     torch::manual_seed(seed);
     const int64_t B = 3, N = 100, d = 24, hidden = 1024;
-    auto leaf = [](const torch::Tensor& t) { return t.detach().clone().requires_grad_(true); };
     MlpInputs in;
     in.x = leaf(torch::randn({B, N, d}));
     in.w1 = leaf(torch::randn({hidden, d}) * 0.3);
@@ -363,7 +367,6 @@ private Q_SLOTS:
         const MlpInputs in = mlpInputs(17);
         const auto& [x, w1, b1, w2, b2, skip] = in;
         const int64_t B = x.size(0), N = x.size(1), d = x.size(2);
-        auto leaf = [](const torch::Tensor& t) { return t.detach().clone().requires_grad_(true); };
         const std::vector<torch::Tensor> ours{x, w1, b1, w2, b2, skip};
         std::vector<torch::Tensor> ref;
         for (const auto& t : ours)
@@ -518,7 +521,6 @@ private Q_SLOTS:
         QFETCH(int, r);
         QFETCH(int, n);
         torch::manual_seed(12);
-        auto leaf = [](const torch::Tensor& v) { return v.detach().clone().requires_grad_(true); };
         const torch::Tensor base = leaf(torch::randn({rows / 10, 10, blocks * n}));
         const torch::Tensor wide = leaf(torch::randn({rows / 10, 10, blocks * r + 4}));
         const torch::Tensor a = leaf(torch::randn({blocks, r, n}));
@@ -555,7 +557,6 @@ private Q_SLOTS:
     /// than one block; a bias left out; shapes that do not fit refused.
     void linearLowRankMatchesComposite() {
         torch::manual_seed(13);
-        auto leaf = [](const torch::Tensor& v) { return v.detach().clone().requires_grad_(true); };
         const int64_t rows = 130, k = 40, G = 3, r = 5, n = 24;
         const torch::Tensor x = leaf(torch::randn({rows / 10, 10, k}));
         const torch::Tensor w = leaf(torch::randn({G * n, k}) * 0.2);
